@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-mtu.h"
+
+#include <sys/socket.h>
+
+#include "gre-suite.h"
+
+#define ALIGN_UP(x, a) (((x) + (a)-1) / (a) * (a))
+
+guint
+gre_mtu_gre_header_len(const GreSettings *s)
+{
+    /* Only what this end sends counts: the kernel sizes the header from the output flags. */
+    return 4 + (s->csum ? 4 : 0) + (s->has_okey ? 4 : 0) + (s->seq ? 4 : 0);
+}
+
+guint
+gre_mtu_outer_header_len(const GreSettings *s)
+{
+    if (gre_settings_outer_family(s) == AF_INET6)
+        return 40 + (s->encaplimit != GRE_ENCAPLIMIT_NONE ? 8 : 0);
+    return 20;
+}
+
+static guint
+esp_net_adj(const GreSettings *s)
+{
+    return gre_settings_outer_family(s) == AF_INET6 ? 40 : 20;
+}
+
+guint
+gre_mtu_esp_payload(const GreSettings *s, guint mtu)
+{
+    const GreSuiteInfo *suite   = gre_suite_info(s->suite);
+    guint               hdr     = 8 + suite->iv_len;
+    guint               net_adj = esp_net_adj(s);
+    guint               block   = ALIGN_UP(suite->block_len, 4);
+    guint               room;
+
+    if (mtu < hdr + suite->icv_len + net_adj + block)
+        return 0;
+    room = (mtu - hdr - suite->icv_len - net_adj) & ~(block - 1);
+    return room + net_adj - 2;
+}
+
+static void G_GNUC_PRINTF(2, 3) say(GPtrArray *explain, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!explain)
+        return;
+    va_start(ap, fmt);
+    g_ptr_array_add(explain, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+static guint
+take(GPtrArray *explain, guint mtu, guint bytes, const char *what)
+{
+    if (bytes == 0)
+        return mtu;
+    if (mtu < bytes) {
+        say(explain, "%6s  - %-4u %s: does not fit", "", bytes, what);
+        return 0;
+    }
+    say(explain, "%6u  - %-4u %s", mtu - bytes, bytes, what);
+    return mtu - bytes;
+}
+
+guint
+gre_mtu_compute(const GreSettings *s, guint underlay_mtu, GPtrArray *explain)
+{
+    gboolean ip6 = gre_settings_outer_family(s) == AF_INET6;
+    guint    mtu = underlay_mtu;
+
+    say(explain, "%6u           underlay MTU", mtu);
+    if (s->ipsec != GRE_IPSEC_NONE) {
+        const GreSuiteInfo *suite   = gre_suite_info(s->suite);
+        guint               hdr     = 8 + suite->iv_len;
+        guint               net_adj = esp_net_adj(s);
+        guint               block   = ALIGN_UP(suite->block_len, 4);
+        guint               esp     = gre_mtu_esp_payload(s, mtu);
+
+        if (esp == 0) {
+            say(explain, "%6s           ESP (%s): does not fit", "", suite->name);
+            return 0;
+        }
+        say(explain, "%6s           ESP transport mode, %s (%s):", "", suite->name,
+            suite->description);
+        say(explain, "%6u  - %-4u ESP header (SPI, sequence) and IV (8 + %u)", mtu - hdr, hdr,
+            suite->iv_len);
+        say(explain, "%6u  - %-4u integrity check value", mtu - hdr - suite->icv_len,
+            suite->icv_len);
+        say(explain, "%6u  - %-4u outer %s header (ESP pads what follows it)",
+            mtu - hdr - suite->icv_len - net_adj, net_adj, ip6 ? "IPv6" : "IPv4");
+        say(explain, "%6u           rounded down to the %u-byte cipher block",
+            (mtu - hdr - suite->icv_len - net_adj) & ~(block - 1), block);
+        say(explain, "%6u  + %-4u outer header back", esp + 2, net_adj);
+        say(explain, "%6u  - %-4u ESP trailer (pad length, next header)", esp, 2);
+        mtu = esp;
+    }
+    mtu = take(explain, mtu, ip6 ? 40 : 20, ip6 ? "outer IPv6 header" : "outer IPv4 header");
+    if (ip6 && s->encaplimit != GRE_ENCAPLIMIT_NONE)
+        mtu = take(explain, mtu, 8, "IPv6 tunnel encapsulation limit option");
+    mtu = take(explain, mtu, 4, "GRE header");
+    if (s->csum)
+        mtu = take(explain, mtu, 4, "GRE checksum");
+    if (s->has_okey)
+        mtu = take(explain, mtu, 4, "GRE key");
+    if (s->seq)
+        mtu = take(explain, mtu, 4, "GRE sequence number");
+    if (mtu)
+        say(explain, "%6u           tunnel MTU", mtu);
+    return mtu;
+}

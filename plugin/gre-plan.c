@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-plan.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "gre-error.h"
+#include "gre-mtu.h"
+
+static void
+step_clear(gpointer data)
+{
+    GrePlanStep *step = data;
+
+    if (step->kind == GRE_STEP_XFRM_STATE) {
+        g_clear_pointer(&step->state.enc_key, g_bytes_unref);
+        g_clear_pointer(&step->state.auth_key, g_bytes_unref);
+    }
+}
+
+void
+gre_plan_free(GrePlan *plan)
+{
+    if (!plan)
+        return;
+    g_array_unref(plan->steps);
+    g_free(plan);
+}
+
+static gboolean
+remote_is_covered(const GreSettings *s)
+{
+    /* A tunnel route (or the subnet of an inner address) that contains the outer remote would
+     * send the tunnel's own packets into the tunnel. */
+    for (guint i = 0; i < s->routes->len; i++) {
+        if (gre_prefix_contains(&g_array_index(s->routes, GreRoute, i).dst, &s->remote))
+            return TRUE;
+    }
+    return gre_prefix_contains(&s->inner4, &s->remote) ||
+           gre_prefix_contains(&s->inner6, &s->remote);
+}
+
+static void
+add_step(GrePlan *plan, const GrePlanStep *step)
+{
+    g_array_append_vals(plan->steps, step, 1);
+}
+
+static void
+add_ipsec(GrePlan *plan, const GreSettings *s, const GreAddr *local)
+{
+    const GreSuiteInfo *suite = gre_suite_info(s->suite);
+    GrePlanStep         out   = { .kind = GRE_STEP_XFRM_STATE };
+    GrePlanStep         in    = { .kind = GRE_STEP_XFRM_STATE };
+    GrePlanStep         pout  = { .kind = GRE_STEP_XFRM_POLICY };
+    GrePlanStep         pin   = { .kind = GRE_STEP_XFRM_POLICY };
+
+    /* The reqid ties a policy to its SA; the SPI is already unique per direction. */
+    out.state = (GrePlanState){ *local,
+                                s->remote,
+                                s->spi_out,
+                                s->spi_out,
+                                suite,
+                                g_bytes_ref(s->enc_key_out),
+                                s->auth_key_out ? g_bytes_ref(s->auth_key_out) : NULL };
+    in.state  = (GrePlanState){ s->remote,
+                                *local,
+                                s->spi_in,
+                                s->spi_in,
+                                suite,
+                                g_bytes_ref(s->enc_key_in),
+                               s->auth_key_in ? g_bytes_ref(s->auth_key_in) : NULL };
+    add_step(plan, &out);
+    add_step(plan, &in);
+
+    pout.policy =
+        (GrePlanPolicy){ *local, s->remote, GRE_DIR_OUT, s->has_okey, s->okey, s->spi_out, 0 };
+    pin.policy =
+        (GrePlanPolicy){ s->remote, *local, GRE_DIR_IN, s->has_ikey, s->ikey, s->spi_in, 0 };
+    add_step(plan, &pout);
+    add_step(plan, &pin);
+}
+
+static void
+add_addr(GrePlan *plan, const GreSettings *s, const GrePrefix *local, const GreAddr *peer)
+{
+    GrePlanStep step = { .kind = GRE_STEP_ADDR };
+
+    if (local->addr.family == AF_UNSPEC)
+        return;
+    g_strlcpy(step.addr.dev, s->name, sizeof step.addr.dev);
+    step.addr.local = local->addr;
+    step.addr.peer  = *peer;
+    step.addr.plen  = local->plen;
+    add_step(plan, &step);
+}
+
+GrePlan *
+gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
+{
+    g_autoptr(GrePlan) plan = g_new0(GrePlan, 1);
+    GreAddr          local;
+    guint            max;
+    GrePlanStep      step;
+    g_autofree char *remote = gre_addr_to_string(&s->remote);
+
+    g_strlcpy(plan->name, s->name, sizeof plan->name);
+    plan->steps = g_array_new(FALSE, TRUE, sizeof(GrePlanStep));
+    g_array_set_clear_func(plan->steps, step_clear);
+
+    local = s->local.family != AF_UNSPEC ? s->local : env->local;
+    if (local.family != s->remote.family) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
+                    "the outer local address is auto, but this host has no %s route to %s to take "
+                    "a source address from; set it explicitly",
+                    s->remote.family == AF_INET6 ? "IPv6" : "IPv4", remote);
+        return NULL;
+    }
+
+    plan->underlay_mtu = s->underlay_mtu ? s->underlay_mtu : env->route_mtu;
+    if (!plan->underlay_mtu) {
+        plan->underlay_mtu         = 1500;
+        plan->underlay_mtu_assumed = TRUE;
+    }
+    max = gre_mtu_compute(s, plan->underlay_mtu, NULL);
+    if (max < 68) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
+                    "an underlay MTU of %u leaves no room for the tunnel's headers",
+                    plan->underlay_mtu);
+        return NULL;
+    }
+    if (s->mtu && s->mtu > max && !plan->underlay_mtu_assumed) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
+                    "MTU %u does not fit: the underlay MTU is %u%s%s, so the largest packet that "
+                    "fits is %u; set MTU=auto or at most %u",
+                    s->mtu, plan->underlay_mtu, env->route_dev[0] ? " on " : "", env->route_dev,
+                    max, max);
+        return NULL;
+    }
+    plan->mtu = s->mtu ? s->mtu : max;
+
+    /* IPsec first, so that no GRE packet ever leaves, or is accepted, in the clear. */
+    if (s->ipsec != GRE_IPSEC_NONE)
+        add_ipsec(plan, s, &local);
+
+    plan->pinned = s->pin == GRE_PIN_YES || (s->pin == GRE_PIN_AUTO && remote_is_covered(s));
+    if (plan->pinned) {
+        if (!env->route_dev[0]) {
+            g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
+                        "the route to %s must be pinned to the underlay (a tunnel route covers "
+                        "it), but this host has no route to it",
+                        remote);
+            return NULL;
+        }
+        step                = (GrePlanStep){ .kind = GRE_STEP_ROUTE };
+        step.route.dst.addr = s->remote;
+        step.route.dst.plen = gre_addr_max_plen(s->remote.family);
+        step.route.gateway  = env->route_gateway;
+        step.route.pin      = TRUE;
+        g_strlcpy(step.route.dev, env->route_dev, sizeof step.route.dev);
+        add_step(plan, &step);
+    }
+
+    step = (GrePlanStep){ .kind = GRE_STEP_LINK };
+    g_strlcpy(step.link.name, s->name, sizeof step.link.name);
+    g_strlcpy(step.link.underlay, s->underlay, sizeof step.link.underlay);
+    step.link.ip6        = s->remote.family == AF_INET6;
+    step.link.local      = local;
+    step.link.remote     = s->remote;
+    step.link.has_ikey   = s->has_ikey;
+    step.link.has_okey   = s->has_okey;
+    step.link.ikey       = s->ikey;
+    step.link.okey       = s->okey;
+    step.link.seq        = s->seq;
+    step.link.csum       = s->csum;
+    step.link.ttl        = s->ttl;
+    step.link.tos        = s->tos;
+    step.link.pmtudisc   = s->pmtudisc;
+    step.link.encaplimit = step.link.ip6 ? s->encaplimit : GRE_ENCAPLIMIT_NONE;
+    step.link.mtu        = plan->mtu;
+    add_step(plan, &step);
+
+    /* Addresses before routes: the kernel needs a local address to send routed packets from. */
+    add_addr(plan, s, &s->inner4, &s->inner4_peer);
+    add_addr(plan, s, &s->inner6, &s->inner6_peer);
+
+    step = (GrePlanStep){ .kind = GRE_STEP_LINK_UP };
+    g_strlcpy(step.up_dev, s->name, sizeof step.up_dev);
+    add_step(plan, &step);
+
+    for (guint i = 0; i < s->routes->len; i++) {
+        const GreRoute *r = &g_array_index(s->routes, GreRoute, i);
+
+        step              = (GrePlanStep){ .kind = GRE_STEP_ROUTE };
+        step.route.dst    = r->dst;
+        step.route.src    = r->dst.addr.family == AF_INET ? s->inner4.addr : s->inner6.addr;
+        step.route.metric = r->metric;
+        g_strlcpy(step.route.dev, s->name, sizeof step.route.dev);
+        add_step(plan, &step);
+    }
+    return g_steal_pointer(&plan);
+}
+
+/* ---- rendering as ip(8) commands ---- */
+
+static void
+append_key(GString *out, GBytes *key, gboolean show_secrets)
+{
+    gsize         n;
+    const guint8 *d = g_bytes_get_data(key, &n);
+
+    if (!show_secrets) {
+        g_string_append_printf(out, "<secret:%zu-bytes>", n);
+        return;
+    }
+    g_string_append(out, "0x");
+    for (gsize i = 0; i < n; i++)
+        g_string_append_printf(out, "%02x", d[i]);
+}
+
+static void
+render_state(GString *out, const GrePlanState *st, gboolean show_secrets, gboolean add)
+{
+    g_autofree char *src = gre_addr_to_string(&st->src);
+    g_autofree char *dst = gre_addr_to_string(&st->dst);
+
+    if (!add) {
+        g_string_append_printf(out, "ip xfrm state delete src %s dst %s proto esp spi 0x%08x", src,
+                               dst, st->spi);
+        return;
+    }
+    g_string_append_printf(out,
+                           "ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid %u "
+                           "mode transport ",
+                           src, dst, st->spi, st->reqid);
+    if (st->suite->aead) {
+        g_string_append_printf(out, "aead '%s' ", st->suite->aead);
+        append_key(out, st->enc_key, show_secrets);
+        g_string_append_printf(out, " %u", st->suite->icv_len * 8);
+    } else {
+        g_string_append_printf(out, "enc '%s' ", st->suite->enc);
+        append_key(out, st->enc_key, show_secrets);
+        g_string_append_printf(out, " auth-trunc '%s' ", st->suite->auth);
+        append_key(out, st->auth_key, show_secrets);
+        g_string_append_printf(out, " %u", st->suite->icv_len * 8);
+    }
+}
+
+static void
+render_policy(GString *out, const GrePlanPolicy *p, gboolean add)
+{
+    g_autofree char *src  = gre_addr_to_string(&p->src);
+    g_autofree char *dst  = gre_addr_to_string(&p->dst);
+    guint            plen = gre_addr_max_plen(p->src.family);
+
+    g_string_append_printf(out, "ip xfrm policy %s src %s/%u dst %s/%u proto gre",
+                           add ? "add" : "delete", src, plen, dst, plen);
+    if (p->has_grekey)
+        g_string_append_printf(out, " key %u", p->grekey);
+    g_string_append_printf(out, " dir %s", p->dir == GRE_DIR_OUT ? "out" : "in");
+    if (p->priority)
+        g_string_append_printf(out, " priority %u", p->priority);
+    if (add)
+        g_string_append_printf(out, " tmpl src %s dst %s proto esp reqid %u mode transport", src,
+                               dst, p->reqid);
+}
+
+static void
+render_route(GString *out, const GrePlanRoute *r, gboolean add)
+{
+    g_autofree char *dst = gre_prefix_to_string(&r->dst);
+
+    g_string_append_printf(out, "ip %sroute %s %s", r->dst.addr.family == AF_INET6 ? "-6 " : "",
+                           add ? "add" : "delete", dst);
+    if (r->gateway.family != AF_UNSPEC) {
+        g_autofree char *gw = gre_addr_to_string(&r->gateway);
+        g_string_append_printf(out, " via %s", gw);
+    }
+    g_string_append_printf(out, " dev %s", r->dev);
+    if (r->src.family != AF_UNSPEC && add) {
+        g_autofree char *src = gre_addr_to_string(&r->src);
+        g_string_append_printf(out, " src %s", src);
+    }
+    if (r->metric)
+        g_string_append_printf(out, " metric %u", r->metric);
+}
+
+static void
+render_link(GString *out, const GrePlanLink *l)
+{
+    g_autofree char *local  = gre_addr_to_string(&l->local);
+    g_autofree char *remote = gre_addr_to_string(&l->remote);
+
+    g_string_append_printf(out, "ip link add %s mtu %u type %s local %s remote %s", l->name, l->mtu,
+                           l->ip6 ? "ip6gre" : "gre", local, remote);
+    if (l->underlay[0])
+        g_string_append_printf(out, " dev %s", l->underlay);
+    if (l->has_ikey)
+        g_string_append_printf(out, " ikey %u", l->ikey);
+    if (l->has_okey)
+        g_string_append_printf(out, " okey %u", l->okey);
+    if (l->seq)
+        g_string_append(out, " iseq oseq");
+    if (l->csum)
+        g_string_append(out, " icsum ocsum");
+    if (l->ip6) {
+        if (l->ttl)
+            g_string_append_printf(out, " hoplimit %u", l->ttl);
+        else
+            g_string_append(out, " hoplimit inherit");
+        if (l->tos == GRE_TOS_INHERIT)
+            g_string_append(out, " tclass inherit");
+        else
+            g_string_append_printf(out, " tclass 0x%02x", l->tos);
+        if (l->encaplimit == GRE_ENCAPLIMIT_NONE)
+            g_string_append(out, " encaplimit none");
+        else
+            g_string_append_printf(out, " encaplimit %d", l->encaplimit);
+        return;
+    }
+    if (l->ttl)
+        g_string_append_printf(out, " ttl %u", l->ttl);
+    else
+        g_string_append(out, " ttl inherit");
+    if (l->tos == GRE_TOS_INHERIT)
+        g_string_append(out, " tos inherit");
+    else
+        g_string_append_printf(out, " tos 0x%02x", l->tos);
+    if (!l->pmtudisc)
+        g_string_append(out, " nopmtudisc");
+}
+
+static void
+render_addr(GString *out, const GrePlanAddr *a, gboolean add)
+{
+    g_autofree char *local = gre_addr_to_string(&a->local);
+
+    if (a->peer.family != AF_UNSPEC) {
+        g_autofree char *peer = gre_addr_to_string(&a->peer);
+        g_string_append_printf(out, "ip addr %s %s peer %s/%u dev %s", add ? "add" : "delete",
+                               local, peer, a->plen, a->dev);
+    } else
+        g_string_append_printf(out, "ip addr %s %s/%u dev %s", add ? "add" : "delete", local,
+                               a->plen, a->dev);
+}
+
+static char *
+render(const GrePlanStep *step, gboolean show_secrets, gboolean add)
+{
+    GString *out = g_string_new(NULL);
+
+    switch (step->kind) {
+    case GRE_STEP_XFRM_STATE:
+        render_state(out, &step->state, show_secrets, add);
+        break;
+    case GRE_STEP_XFRM_POLICY:
+        render_policy(out, &step->policy, add);
+        break;
+    case GRE_STEP_ROUTE:
+        render_route(out, &step->route, add);
+        break;
+    case GRE_STEP_LINK:
+        if (add)
+            render_link(out, &step->link);
+        else
+            g_string_append_printf(out, "ip link delete %s", step->link.name);
+        break;
+    case GRE_STEP_ADDR:
+        render_addr(out, &step->addr, add);
+        break;
+    case GRE_STEP_LINK_UP:
+        g_string_append_printf(out, "ip link set %s %s", step->up_dev, add ? "up" : "down");
+        break;
+    }
+    return g_string_free(out, FALSE);
+}
+
+char *
+gre_plan_step_render(const GrePlanStep *step, gboolean show_secrets)
+{
+    return render(step, show_secrets, TRUE);
+}
+
+GPtrArray *
+gre_plan_render_up(const GrePlan *plan, gboolean show_secrets)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < plan->steps->len; i++)
+        g_ptr_array_add(lines,
+                        render(&g_array_index(plan->steps, GrePlanStep, i), show_secrets, TRUE));
+    return lines;
+}
+
+GPtrArray *
+gre_plan_render_down(const GrePlan *plan)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = plan->steps->len; i-- > 0;)
+        g_ptr_array_add(lines, render(&g_array_index(plan->steps, GrePlanStep, i), FALSE, FALSE));
+    return lines;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "gre-settings.h"
+#include "gre-suite.h"
+
+/*
+ * The plan: a pure function from settings (plus a few facts about the host, GrePlanEnv) to the
+ * ordered list of kernel objects that make up the tunnel. Apply creates them in order and removes
+ * them in reverse; `gre-tunnel plan` prints them as the equivalent `ip` commands.
+ */
+
+typedef enum {
+    GRE_STEP_XFRM_STATE,
+    GRE_STEP_XFRM_POLICY,
+    GRE_STEP_ROUTE,
+    GRE_STEP_LINK,
+    GRE_STEP_ADDR,
+    GRE_STEP_LINK_UP,
+} GreStepKind;
+
+typedef struct {
+    char     name[GRE_IFNAMSIZ];
+    gboolean ip6; /* ip6gre rather than gre */
+    GreAddr  local, remote;
+    char     underlay[GRE_IFNAMSIZ]; /* "" = not bound to a device */
+    gboolean has_ikey, has_okey;
+    guint32  ikey, okey; /* host order */
+    gboolean seq, csum;  /* in both directions */
+    guint8   ttl;        /* 0 = inherit */
+    int      tos;        /* GRE_TOS_INHERIT or a value */
+    gboolean pmtudisc;
+    int      encaplimit; /* ip6gre only */
+    guint    mtu;        /* always explicit: the computed or configured MTU */
+} GrePlanLink;
+
+typedef struct {
+    char    dev[GRE_IFNAMSIZ];
+    GreAddr local;
+    GreAddr peer; /* AF_UNSPEC: none */
+    guint8  plen; /* of local, or of peer when a peer is set */
+} GrePlanAddr;
+
+typedef struct {
+    GrePrefix dst;
+    char      dev[GRE_IFNAMSIZ];
+    GreAddr   gateway; /* AF_UNSPEC: on-link */
+    GreAddr   src;     /* AF_UNSPEC: none */
+    guint32   metric;
+    gboolean  pin; /* the route that keeps the outer remote off the tunnel */
+} GrePlanRoute;
+
+typedef struct {
+    GreAddr             src, dst; /* outer addresses */
+    guint32             spi;      /* host order */
+    guint32             reqid;
+    const GreSuiteInfo *suite;
+    GBytes             *enc_key;  /* secret */
+    GBytes             *auth_key; /* secret; NULL for AEAD suites */
+} GrePlanState;
+
+typedef enum {
+    GRE_DIR_IN  = 0, /* the values of XFRM_POLICY_IN / XFRM_POLICY_OUT */
+    GRE_DIR_OUT = 1,
+} GreDir;
+
+typedef struct {
+    GreAddr  src, dst; /* selector: only IP protocol 47 between these two hosts */
+    GreDir   dir;
+    gboolean has_grekey; /* select the GRE key too, so tunnels between one pair of hosts differ */
+    guint32  grekey;     /* host order */
+    guint32  reqid;      /* of the template: ESP, transport mode, src -> dst */
+    guint32  priority;
+} GrePlanPolicy;
+
+typedef struct {
+    GreStepKind kind;
+    union {
+        GrePlanLink   link;
+        GrePlanAddr   addr;
+        GrePlanRoute  route;
+        GrePlanState  state;
+        GrePlanPolicy policy;
+        char          up_dev[GRE_IFNAMSIZ];
+    };
+} GrePlanStep;
+
+/* What the plan needs to know about the host; found by the kernel layer, or given by a test. */
+typedef struct {
+    GreAddr local;                   /* the source address of the route to remote */
+    char    route_dev[GRE_IFNAMSIZ]; /* the device remote is routed through ("" unknown) */
+    GreAddr route_gateway;           /* that route's gateway; AF_UNSPEC: on-link */
+    guint   route_mtu;               /* that device's MTU; 0 unknown */
+} GrePlanEnv;
+
+typedef struct {
+    char     name[GRE_IFNAMSIZ];
+    GArray  *steps; /* GrePlanStep, in creation order; removal is the reverse */
+    guint    mtu;
+    guint    underlay_mtu;
+    gboolean underlay_mtu_assumed; /* no underlay MTU was known: 1500 was assumed */
+    gboolean pinned;
+} GrePlan;
+
+/* Fails (GRE_ERROR_INVALID) when the settings need a fact @env lacks (e.g. LOCAL=auto without a
+ * local address) or the MTU does not fit the underlay. @s must have passed validation. */
+GrePlan *gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error);
+void     gre_plan_free(GrePlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GrePlan, gre_plan_free)
+
+/* The same objects as `ip` commands, one per line: creation, or removal (reverse order).
+ * Keys are masked unless @show_secrets. */
+GPtrArray *gre_plan_render_up(const GrePlan *plan, gboolean show_secrets);
+GPtrArray *gre_plan_render_down(const GrePlan *plan);
+char      *gre_plan_step_render(const GrePlanStep *step, gboolean show_secrets);

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <netinet/in.h>
+
+/*
+ * The model of one end of a GRE tunnel. Every field is described by one row of the settings
+ * table (gre-settings-table.c): parsers, validation, export and docs all go through that table.
+ */
+
+#define GRE_IFNAMSIZ 16
+
+typedef struct {
+    int family; /* AF_UNSPEC when unset, else AF_INET or AF_INET6 */
+    union {
+        struct in_addr  v4;
+        struct in6_addr v6;
+    } u;
+} GreAddr;
+
+typedef struct {
+    GreAddr addr;
+    guint8  plen;
+} GrePrefix;
+
+typedef struct {
+    GrePrefix dst;
+    guint32   metric; /* 0: the kernel default */
+} GreRoute;
+
+typedef enum {
+    GRE_PIN_AUTO,
+    GRE_PIN_YES,
+    GRE_PIN_NO,
+} GrePinMode;
+
+typedef enum {
+    GRE_IPSEC_NONE,
+    GRE_IPSEC_MANUAL,
+} GreIpsecMode;
+
+typedef enum {
+    GRE_SUITE_AES128_GCM16,
+    GRE_SUITE_AES256_GCM16,
+    GRE_SUITE_AES128_GCM12,
+    GRE_SUITE_AES256_GCM12,
+    GRE_SUITE_AES128_SHA256,
+    GRE_SUITE_AES256_SHA256,
+    GRE_SUITE_AES128_SHA1,
+    GRE_SUITE_AES256_SHA1,
+    GRE_SUITE_CHACHA20_POLY1305,
+    GRE_SUITE_COUNT,
+} GreSuite;
+
+/* A tri-state for values whose default is "let the kernel or the environment decide". */
+#define GRE_TTL_INHERIT 0
+#define GRE_TOS_INHERIT (-1)
+#define GRE_MTU_AUTO 0
+#define GRE_ENCAPLIMIT_NONE (-1)
+#define GRE_ENCAPLIMIT_KERNEL 4
+
+typedef struct {
+    char    name[GRE_IFNAMSIZ];
+    GreAddr local;  /* outer; AF_UNSPEC = auto (the source address of the route to remote) */
+    GreAddr remote; /* outer; its family selects gre or ip6gre */
+    char    underlay[GRE_IFNAMSIZ];
+
+    GrePrefix  inner4;      /* inner local address; plen 0 = unset */
+    GreAddr    inner4_peer; /* AF_UNSPEC = none */
+    GrePrefix  inner6;
+    GreAddr    inner6_peer;
+    GArray    *routes;         /* of GreRoute; never NULL */
+    GArray    *local_networks; /* of GreRoute, for the peer's routes; never NULL */
+    GrePinMode pin;
+
+    gboolean has_ikey, has_okey;
+    guint32  ikey, okey; /* host order */
+    gboolean seq, csum;
+
+    guint8   ttl; /* GRE_TTL_INHERIT or 1..255 */
+    int      tos; /* GRE_TOS_INHERIT or 0..255 */
+    gboolean pmtudisc;
+    int      encaplimit; /* ip6gre only: GRE_ENCAPLIMIT_NONE or 0..255 */
+
+    guint mtu;          /* GRE_MTU_AUTO or an explicit value */
+    guint underlay_mtu; /* GRE_MTU_AUTO: the MTU of the device the remote is routed through */
+
+    GreIpsecMode ipsec;
+    GreSuite     suite;
+    guint32      spi_in, spi_out;
+    /* Secrets, as raw bytes; wiped when freed. */
+    GBytes *enc_key_in, *enc_key_out;
+    GBytes *auth_key_in, *auth_key_out;
+} GreSettings;
+
+GreSettings *gre_settings_new(void);
+GreSettings *gre_settings_copy(const GreSettings *s);
+void         gre_settings_free(GreSettings *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreSettings, gre_settings_free)
+
+/* A secret (key material): a GBytes that wipes its copy of @data when the last reference goes. */
+GBytes *gre_secret_new(const guint8 *data, gsize len);
+
+/* A string that may hold a secret: g_auto(GreWipedString) wipes it before freeing. */
+void          gre_wipe_free(char *text);
+typedef char *GreWipedString;
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(GreWipedString, gre_wipe_free, NULL)
+
+/* Outer family: that of remote (AF_UNSPEC while remote is unset). */
+int gre_settings_outer_family(const GreSettings *s);
+
+/* Helpers for addresses, shared by parsers, plan and apply. */
+gboolean gre_addr_parse(const char *text, int family, GreAddr *out);
+char    *gre_addr_to_string(const GreAddr *a);
+gboolean gre_addr_equal(const GreAddr *a, const GreAddr *b);
+gboolean gre_prefix_parse(const char *text, int family, GrePrefix *out, gboolean *had_plen);
+char    *gre_prefix_to_string(const GrePrefix *p);
+/* Whether @a lies inside @p. */
+gboolean gre_prefix_contains(const GrePrefix *p, const GreAddr *a);
+/* @p with host bits cleared. */
+GrePrefix gre_prefix_network(const GrePrefix *p);
+guint     gre_addr_max_plen(int family);

@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-shvar.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gre-error.h"
+
+/* Anything bigger is not a settings file; refusing it bounds memory use on a bad path. */
+#define SHVAR_MAX_SIZE (1024 * 1024)
+
+typedef struct {
+    char *value;
+    guint line;
+} ShvarEntry;
+
+struct _GreShvarFile {
+    char       *source;
+    GPtrArray  *keys;    /* char *, NULL-terminated, order of first appearance */
+    GHashTable *entries; /* key (borrowed from @keys) -> ShvarEntry */
+};
+
+static void
+shvar_entry_free(gpointer data)
+{
+    ShvarEntry *entry = data;
+
+    g_free(entry->value);
+    g_free(entry);
+}
+
+static GreShvarFile *
+shvar_file_new(const char *source)
+{
+    GreShvarFile *file = g_new0(GreShvarFile, 1);
+
+    file->source  = g_strdup(source);
+    file->keys    = g_ptr_array_new_null_terminated(8, g_free, TRUE);
+    file->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, shvar_entry_free);
+    return file;
+}
+
+void
+gre_shvar_file_free(GreShvarFile *file)
+{
+    if (!file)
+        return;
+    /* The table borrows its keys from the array, so it must go first. */
+    g_hash_table_unref(file->entries);
+    g_ptr_array_unref(file->keys);
+    g_free(file->source);
+    g_free(file);
+}
+
+static void
+shvar_file_set(GreShvarFile *file, const char *key, char *value, guint line)
+{
+    ShvarEntry *entry = g_hash_table_lookup(file->entries, key);
+
+    if (entry) {
+        g_free(entry->value);
+    } else {
+        char *owned_key = g_strdup(key);
+
+        entry = g_new0(ShvarEntry, 1);
+        g_ptr_array_add(file->keys, owned_key);
+        g_hash_table_insert(file->entries, owned_key, entry);
+    }
+    entry->value = value;
+    entry->line  = line;
+}
+
+/*****************************************************************************/
+
+static gboolean
+is_name_start(char ch)
+{
+    return g_ascii_isalpha(ch) || ch == '_';
+}
+
+static gboolean
+is_name_char(char ch)
+{
+    return g_ascii_isalnum(ch) || ch == '_';
+}
+
+static gboolean
+is_octal(char ch)
+{
+    return ch >= '0' && ch <= '7';
+}
+
+/* Explains an unescaped '$' at @p. Every form of it would make bash substitute something, so
+ * the value bash sees would differ from the one written in the file. */
+static char *
+dollar_reason(const char *p, gboolean in_double_quotes)
+{
+    const char *literal = in_double_quotes ? "\\$" : "\\$ or '$'";
+
+    if (p[1] == '(')
+        return g_strdup("command substitution $(...) is not supported; write the value literally");
+    if (p[1] == '"' && !in_double_quotes)
+        return g_strdup("locale translation $\"...\" is not supported; use plain double quotes");
+    if (p[1] == '{' || is_name_char(p[1]) || (p[1] && strchr("$?!#@*-", p[1])))
+        return g_strdup_printf("variable expansion is not supported; write the value literally "
+                               "(a literal $ is written %s)",
+                               literal);
+    return g_strdup_printf("a bare $ is not supported; write a literal $ as %s", literal);
+}
+
+/* Appends the escape sequence after "\" inside $'...' (the backslash is at value[*i - 1]). */
+static gboolean
+parse_ansic_escape(const char *value, gsize *i, GString *out, char **reason)
+{
+    char ch = value[*i];
+
+    switch (ch) {
+    case 'a':
+        g_string_append_c(out, '\a');
+        break;
+    case 'b':
+        g_string_append_c(out, '\b');
+        break;
+    case 'e':
+    case 'E':
+        g_string_append_c(out, '\033');
+        break;
+    case 'f':
+        g_string_append_c(out, '\f');
+        break;
+    case 'n':
+        g_string_append_c(out, '\n');
+        break;
+    case 'r':
+        g_string_append_c(out, '\r');
+        break;
+    case 't':
+        g_string_append_c(out, '\t');
+        break;
+    case 'v':
+        g_string_append_c(out, '\v');
+        break;
+    case '?':
+    case '"':
+    case '\\':
+    case '\'':
+        g_string_append_c(out, ch);
+        break;
+    case 'c':
+        /* bash reads \cX as a control character while NetworkManager keeps it literally; rather
+         * than pick one reading, refuse the ambiguity. */
+        *reason = g_strdup("the \\c control escape in $'...' is not supported; use \\xHH instead");
+        return FALSE;
+    case 'x':
+    case 'u':
+    case 'U': {
+        guint   max_digits = ch == 'x' ? 2 : (ch == 'u' ? 4 : 8);
+        guint   n          = 0;
+        guint32 v          = 0;
+
+        while (n < max_digits && g_ascii_isxdigit(value[*i + 1 + n])) {
+            v = v * 16 + g_ascii_xdigit_value(value[*i + 1 + n]);
+            n++;
+        }
+        if (n == 0) {
+            /* Like bash: without digits the escape stands for itself. */
+            g_string_append_c(out, '\\');
+            g_string_append_c(out, ch);
+            break;
+        }
+        *i += n;
+        if (ch == 'x') {
+            g_string_append_c(out, (char)v);
+        } else if (!g_unichar_validate(v)) {
+            *reason = g_strdup_printf("\\%c%0*X in $'...' is not a valid Unicode character", ch,
+                                      (int)n, v);
+            return FALSE;
+        } else {
+            g_string_append_unichar(out, v);
+        }
+        break;
+    }
+    default:
+        if (is_octal(ch)) {
+            guint v = 0;
+            guint n = 0;
+
+            while (n < 3 && is_octal(value[*i + n])) {
+                v = v * 8 + (value[*i + n] - '0');
+                n++;
+            }
+            *i += n - 1;
+            /* Like bash, an octal value above \377 keeps only its low byte. */
+            g_string_append_c(out, (char)(v & 0xff));
+        } else {
+            /* Unknown escapes keep their backslash, in bash as here. */
+            g_string_append_c(out, '\\');
+            g_string_append_c(out, ch);
+        }
+        break;
+    }
+    (*i)++;
+    return TRUE;
+}
+
+/* Unquotes the text after "NAME=" (NUL-terminated, without the newline) the way bash would
+ * assign it, refusing every construct that would make bash expand or run something. */
+static gboolean
+parse_value(const char *value, GString *out, char **reason)
+{
+    gsize i = 0;
+
+    while (value[i]) {
+        char ch = value[i];
+
+        if (g_ascii_isspace(ch) || ch == ';') {
+            gboolean semicolon = ch == ';';
+            gsize    j         = i + 1;
+
+            while (g_ascii_isspace(value[j]) || (!semicolon && value[j] == ';')) {
+                if (value[j] == ';')
+                    semicolon = TRUE;
+                j++;
+            }
+            if (value[j] == '\0' || value[j] == '#')
+                return TRUE;
+            if (semicolon)
+                *reason = g_strdup("text after ';'; only one assignment per line is supported");
+            else if (i == 0)
+                *reason = g_strdup("a space after '=' ends the value; remove the space, or quote "
+                                   "the value if it starts with a space");
+            else
+                *reason = g_strdup(
+                    "a second word after the value; quote the value if it contains spaces");
+            return FALSE;
+        }
+
+        switch (ch) {
+        case '\\':
+            if (value[i + 1] == '\0') {
+                *reason = g_strdup("a backslash at the end of the line (line continuation) is not "
+                                   "supported; keep the value on one line");
+                return FALSE;
+            }
+            g_string_append_c(out, value[i + 1]);
+            i += 2;
+            continue;
+
+        case '\'': {
+            const char *end = strchr(&value[i + 1], '\'');
+
+            if (!end) {
+                *reason = g_strdup("unterminated single quote; the closing ' must be on the same "
+                                   "line (a value cannot span lines)");
+                return FALSE;
+            }
+            g_string_append_len(out, &value[i + 1], end - &value[i + 1]);
+            i = end - value + 1;
+            continue;
+        }
+
+        case '"':
+            for (i++; value[i] != '"'; i++) {
+                if (value[i] == '\0') {
+                    *reason = g_strdup("unterminated double quote; the closing \" must be on the "
+                                       "same line (a value cannot span lines)");
+                    return FALSE;
+                }
+                if (value[i] == '$') {
+                    *reason = dollar_reason(&value[i], TRUE);
+                    return FALSE;
+                }
+                if (value[i] == '`') {
+                    *reason = g_strdup("command substitution with backticks is not supported; "
+                                       "write the value literally (a literal ` is written \\`)");
+                    return FALSE;
+                }
+                if (value[i] == '\\') {
+                    if (value[i + 1] == '\0') {
+                        *reason = g_strdup("a backslash at the end of the line (line "
+                                           "continuation) is not supported; keep the value on "
+                                           "one line");
+                        return FALSE;
+                    }
+                    /* Inside double quotes only these four lose their backslash. */
+                    if (!strchr("$`\"\\", value[i + 1]))
+                        g_string_append_c(out, '\\');
+                    i++;
+                }
+                g_string_append_c(out, value[i]);
+            }
+            i++;
+            continue;
+
+        case '$':
+            if (value[i + 1] != '\'') {
+                *reason = dollar_reason(&value[i], FALSE);
+                return FALSE;
+            }
+            for (i += 2; value[i] != '\''; i++) {
+                if (value[i] == '\0') {
+                    *reason = g_strdup("unterminated $'...' quote; the closing ' must be on the "
+                                       "same line (a value cannot span lines)");
+                    return FALSE;
+                }
+                if (value[i] == '\\') {
+                    if (value[i + 1] == '\0') {
+                        *reason = g_strdup("unterminated $'...' quote; the closing ' must be on "
+                                           "the same line (a value cannot span lines)");
+                        return FALSE;
+                    }
+                    i++;
+                    if (!parse_ansic_escape(value, &i, out, reason))
+                        return FALSE;
+                    i--;
+                    continue;
+                }
+                g_string_append_c(out, value[i]);
+            }
+            i++;
+            continue;
+
+        case '`':
+            *reason = g_strdup("command substitution with backticks is not supported; write the "
+                               "value literally (a literal ` is written \\`)");
+            return FALSE;
+
+        case '|':
+        case '&':
+        case '(':
+        case ')':
+        case '<':
+        case '>':
+            *reason = g_strdup_printf(
+                "an unquoted '%c' is a shell operator; put the value in quotes ('...')", ch);
+            return FALSE;
+
+        case '~':
+            /* In an assignment bash replaces an unquoted ~ at the start or after ':' with a home
+             * directory, so the value it sees is not the one written here. */
+            if (i == 0 || value[i - 1] == ':') {
+                *reason = g_strdup("an unquoted ~ here is expanded by the shell to a home "
+                                   "directory; write it as '~' or \\~");
+                return FALSE;
+            }
+            break;
+
+        default:
+            break;
+        }
+
+        g_string_append_c(out, ch);
+        i++;
+    }
+    return TRUE;
+}
+
+static const char *
+builtin_reason(const char *word, gsize len)
+{
+    static const struct {
+        const char *word;
+        const char *reason;
+    } builtins[] = {
+        { "export", "'export' is not supported; write NAME=value" },
+        { "declare", "'declare' is not supported; write NAME=value" },
+        { "typeset", "'typeset' is not supported; write NAME=value" },
+        { "readonly", "'readonly' is not supported; write NAME=value" },
+        { "local", "'local' is not supported; write NAME=value" },
+        { "unset", "'unset' is not supported; delete the assignment instead" },
+        { "source", "including another file is not supported; copy its assignments here" },
+        { ".", "including another file is not supported; copy its assignments here" },
+    };
+
+    for (gsize k = 0; k < G_N_ELEMENTS(builtins); k++) {
+        if (strlen(builtins[k].word) == len && memcmp(builtins[k].word, word, len) == 0)
+            return builtins[k].reason;
+    }
+    return NULL;
+}
+
+/* Explains why a non-blank, non-comment line (starting at @p) is not a NAME=value assignment. */
+static char *
+not_assignment_reason(const char *p)
+{
+    gsize       word_len = strcspn(p, " \t\n\v\f\r;");
+    gsize       key_len  = strcspn(p, "=");
+    gsize       name_len = 0;
+    const char *reason;
+
+    if (g_str_has_prefix(p, "\xEF\xBB\xBF"))
+        return g_strdup(
+            "the line starts with a byte-order mark (U+FEFF); save the file as UTF-8 without BOM");
+
+    reason = builtin_reason(p, word_len);
+    if (reason)
+        return g_strdup(reason);
+
+    while (is_name_char(p[name_len]))
+        name_len++;
+    if (name_len > 0 && is_name_start(p[0])) {
+        if (p[name_len] == '+' && p[name_len + 1] == '=')
+            return g_strdup("appending with += is not supported; write NAME=value");
+        if (p[name_len] == '[')
+            return g_strdup("arrays are not supported; write NAME=value");
+        if (g_ascii_isspace(p[name_len]) && p[name_len + strspn(&p[name_len], " \t\v\f\r")] == '=')
+            return g_strdup("a space before '=' is not allowed; write NAME=value");
+    }
+    if (key_len > 0 && key_len < word_len)
+        return g_strdup_printf("'%.*s' is not a valid name; a name has letters, digits and "
+                               "underscores and does not start with a digit",
+                               (int)key_len, p);
+    return g_strdup("not a NAME=value assignment; only assignments, blank lines and #comments "
+                    "are allowed");
+}
+
+static gboolean
+parse_line(GreShvarFile *file, const char *line, gsize len, guint lineno, GError **error)
+{
+    g_autofree char *copy    = NULL;
+    g_autofree char *key     = NULL;
+    g_autofree char *reason  = NULL;
+    g_autoptr(GString) value = NULL;
+    const char *p;
+    gsize       name_len = 0;
+
+    copy = g_strndup(line, len);
+    p    = copy;
+    while (g_ascii_isspace(*p))
+        p++;
+
+    if (is_name_start(*p)) {
+        while (is_name_char(p[name_len]))
+            name_len++;
+        if (p[name_len] == '=')
+            key = g_strndup(p, name_len);
+    }
+
+    if (strlen(copy) != len) {
+        reason = g_strdup("contains a NUL byte; the file must be plain text");
+    } else if (key) {
+        value = g_string_new(NULL);
+        if (parse_value(&p[name_len + 1], value, &reason)) {
+            if (memchr(value->str, '\0', value->len))
+                reason = g_strdup("an escape produces a NUL byte, which a value cannot hold; "
+                                  "remove it");
+            else if (!g_utf8_validate(value->str, value->len, NULL))
+                reason = g_strdup("the value is not valid UTF-8; convert the file to UTF-8");
+        }
+    } else if (*p == '\0' || *p == '#') {
+        return TRUE;
+    } else {
+        reason = not_assignment_reason(p);
+    }
+
+    if (reason) {
+        if (key)
+            g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, "%s:%u: %s: %s", file->source, lineno,
+                        key, reason);
+        else
+            g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, "%s:%u: %s", file->source, lineno,
+                        reason);
+        return FALSE;
+    }
+
+    shvar_file_set(file, key, g_string_free(g_steal_pointer(&value), FALSE), lineno);
+    return TRUE;
+}
+
+GreShvarFile *
+gre_shvar_file_parse(const char *source, const char *text, gssize len, GError **error)
+{
+    g_autoptr(GreShvarFile) file = NULL;
+    const char *end;
+    const char *p;
+    guint       lineno = 0;
+
+    g_return_val_if_fail(text || len == 0, NULL);
+    g_return_val_if_fail(!error || !*error, NULL);
+
+    if (len < 0)
+        len = strlen(text);
+    file = shvar_file_new(source ? source : "(input)");
+
+    end = text ? text + len : NULL;
+    for (p = text; p && p < end;) {
+        const char *nl   = memchr(p, '\n', end - p);
+        const char *stop = nl ? nl : end;
+
+        if (!parse_line(file, p, stop - p, ++lineno, error))
+            return NULL;
+        p = nl ? nl + 1 : end;
+    }
+    return g_steal_pointer(&file);
+}
+
+/*****************************************************************************/
+
+/* Reads all of @fd; @path is only for messages. */
+static char *
+read_fd(int fd, const char *path, gsize *out_len, GError **error)
+{
+    g_autoptr(GByteArray) buf = g_byte_array_new();
+    guint8 chunk[16384];
+
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0) {
+            int errsv = errno;
+
+            if (errsv == EINTR)
+                continue;
+            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot read %s: %s", path,
+                        g_strerror(errsv));
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        if (buf->len + (gsize)n > SHVAR_MAX_SIZE) {
+            g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
+                        "%s is larger than 1 MiB; it is not a settings file, check the path", path);
+            return NULL;
+        }
+        g_byte_array_append(buf, chunk, n);
+    }
+    *out_len = buf->len;
+    g_byte_array_append(buf, (const guint8 *)"", 1);
+    return (char *)g_byte_array_free(g_steal_pointer(&buf), FALSE);
+}
+
+static GreShvarFile *
+parse_fd(int fd, const char *path, GError **error)
+{
+    g_autofree char *text = NULL;
+    gsize            len  = 0;
+
+    text = read_fd(fd, path, &len, error);
+    if (!text)
+        return NULL;
+    return gre_shvar_file_parse(path, text, len, error);
+}
+
+GreShvarFile *
+gre_shvar_file_load(const char *path, GError **error)
+{
+    GreShvarFile *file;
+    int           fd;
+
+    g_return_val_if_fail(path, NULL);
+    g_return_val_if_fail(!error || !*error, NULL);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int errsv = errno;
+
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot open %s: %s", path, g_strerror(errsv));
+        return NULL;
+    }
+    file = parse_fd(fd, path, error);
+    close(fd);
+    return file;
+}
+
+static const char *
+file_type_name(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    return "not a regular file";
+}
+
+/* "root (uid 0)" when the account is known, else "uid 0". */
+static char *
+describe_uid(uid_t uid, char **out_name)
+{
+    struct passwd  pw;
+    struct passwd *result = NULL;
+    char           buf[4096];
+
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &result) == 0 && result) {
+        *out_name = g_strdup(result->pw_name);
+        return g_strdup_printf("%s (uid %u)", result->pw_name, (guint)uid);
+    }
+    *out_name = g_strdup_printf("%u", (guint)uid);
+    return g_strdup_printf("uid %u", (guint)uid);
+}
+
+GreShvarFile *
+gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
+{
+    g_autoptr(GString) problems = NULL;
+    g_autoptr(GString) commands = NULL;
+    g_autofree char *quoted     = NULL;
+    GreShvarFile    *file;
+    struct stat      st;
+    int              fd;
+
+    g_return_val_if_fail(path, NULL);
+    g_return_val_if_fail(!error || !*error, NULL);
+
+    /* O_NONBLOCK so that a FIFO planted at @path cannot hang us before fstat() refuses it; it
+     * changes nothing for the regular files we accept. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        int errsv = errno;
+
+        if (errsv == ELOOP) {
+            g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
+                        "%s: is a symbolic link, which is not followed for a secrets file; "
+                        "replace it with the file itself",
+                        path);
+        } else {
+            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot open %s: %s", path,
+                        g_strerror(errsv));
+        }
+        return NULL;
+    }
+
+    /* Check the opened file itself, so a rename between a check and the read cannot matter. */
+    if (fstat(fd, &st) < 0) {
+        int errsv = errno;
+
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot read %s: %s", path, g_strerror(errsv));
+        close(fd);
+        return NULL;
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
+                    "%s: is %s; secrets must be stored in a regular file", path,
+                    file_type_name(st.st_mode));
+        close(fd);
+        return NULL;
+    }
+
+    problems = g_string_new(NULL);
+    commands = g_string_new(NULL);
+    quoted   = gre_shvar_escape(path);
+
+    if (st.st_uid != owner) {
+        g_autofree char *want      = NULL;
+        g_autofree char *want_name = NULL;
+
+        want = describe_uid(owner, &want_name);
+        g_string_append_printf(problems, "owned by uid %u, not %s", (guint)st.st_uid, want);
+        g_string_append_printf(commands, "chown %s %s", want_name, quoted);
+    }
+    if (st.st_mode & 077) {
+        g_string_append_printf(
+            problems, "%s%s by group or others (mode %04o)", problems->len ? " and " : "",
+            (st.st_mode & 044) ? "readable" : "accessible", (guint)(st.st_mode & 07777));
+        g_string_append_printf(commands, "%schmod 600 %s", commands->len ? " && " : "", quoted);
+    }
+    if (problems->len) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION, "%s: %s; run: %s", path, problems->str,
+                    commands->str);
+        close(fd);
+        return NULL;
+    }
+
+    file = parse_fd(fd, path, error);
+    close(fd);
+    return file;
+}
+
+/*****************************************************************************/
+
+const char *
+gre_shvar_file_get_source(const GreShvarFile *file)
+{
+    g_return_val_if_fail(file, NULL);
+    return file->source;
+}
+
+const char *
+gre_shvar_file_get(const GreShvarFile *file, const char *key)
+{
+    const ShvarEntry *entry;
+
+    g_return_val_if_fail(file, NULL);
+    g_return_val_if_fail(key, NULL);
+
+    entry = g_hash_table_lookup(file->entries, key);
+    return entry ? entry->value : NULL;
+}
+
+guint
+gre_shvar_file_get_line(const GreShvarFile *file, const char *key)
+{
+    const ShvarEntry *entry;
+
+    g_return_val_if_fail(file, 0);
+    g_return_val_if_fail(key, 0);
+
+    entry = g_hash_table_lookup(file->entries, key);
+    return entry ? entry->line : 0;
+}
+
+const char *const *
+gre_shvar_file_get_keys(const GreShvarFile *file)
+{
+    g_return_val_if_fail(file, NULL);
+    return (const char *const *)file->keys->pdata;
+}
+
+/*****************************************************************************/
+
+static gboolean
+is_plain_char(char ch)
+{
+    return g_ascii_isalnum(ch) || (ch && strchr("_./:@%+,=-", ch));
+}
+
+char *
+gre_shvar_escape(const char *value)
+{
+    GString    *out;
+    const char *p;
+    gboolean    plain   = TRUE;
+    gboolean    control = FALSE;
+    gboolean    utf8;
+
+    g_return_val_if_fail(value, NULL);
+
+    if (value[0] == '\0')
+        return g_strdup("\"\"");
+
+    for (p = value; *p; p++) {
+        if (!is_plain_char(*p))
+            plain = FALSE;
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            control = TRUE;
+    }
+    if (plain)
+        return g_strdup(value);
+
+    utf8 = g_utf8_validate(value, -1, NULL);
+    out  = g_string_sized_new(strlen(value) + 3);
+
+    if (!control && utf8) {
+        g_string_append_c(out, '"');
+        for (p = value; *p; p++) {
+            if (strchr("\"\\$`", *p))
+                g_string_append_c(out, '\\');
+            g_string_append_c(out, *p);
+        }
+        g_string_append_c(out, '"');
+        return g_string_free(out, FALSE);
+    }
+
+    /* A newline cannot appear in a value on one line, and raw control characters are invisible
+     * in an editor, so spell them out with ANSI-C quoting. Invalid UTF-8 is spelled out as
+     * octal too: it is kept intact for bash, although this reader will refuse it. */
+    g_string_append(out, "$'");
+    for (p = value; *p; p++) {
+        guchar ch = *p;
+
+        switch (ch) {
+        case '\a':
+            g_string_append(out, "\\a");
+            break;
+        case '\b':
+            g_string_append(out, "\\b");
+            break;
+        case '\033':
+            g_string_append(out, "\\e");
+            break;
+        case '\f':
+            g_string_append(out, "\\f");
+            break;
+        case '\n':
+            g_string_append(out, "\\n");
+            break;
+        case '\r':
+            g_string_append(out, "\\r");
+            break;
+        case '\t':
+            g_string_append(out, "\\t");
+            break;
+        case '\v':
+            g_string_append(out, "\\v");
+            break;
+        case '\\':
+        case '\'':
+            g_string_append_c(out, '\\');
+            g_string_append_c(out, ch);
+            break;
+        default:
+            /* Three octal digits always, so a following digit cannot join the escape. */
+            if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8))
+                g_string_append_printf(out, "\\%03o", ch);
+            else
+                g_string_append_c(out, ch);
+            break;
+        }
+    }
+    g_string_append_c(out, '\'');
+    return g_string_free(out, FALSE);
+}

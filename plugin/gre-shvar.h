@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+/*
+ * A reader for shell-variable files (ifcfg-NAME, keys-NAME, /etc/network style KEY=VALUE files).
+ * It accepts the subset of shell syntax that NetworkManager's ifcfg-rh reader accepts and never
+ * runs anything: any construct that would need a shell to evaluate is a GRE_ERROR_PARSE error
+ * with the message "SOURCE:LINE: KEY: reason".
+ */
+typedef struct _GreShvarFile GreShvarFile;
+
+GreShvarFile *gre_shvar_file_parse(const char *source, const char *text, gssize len,
+                                   GError **error);
+GreShvarFile *gre_shvar_file_load(const char *path, GError **error);
+/* Like _load, but refuses a file that is not a regular file owned by @owner with no group or
+ * other permission bits (GRE_ERROR_PERMISSION). */
+GreShvarFile *gre_shvar_file_load_private(const char *path, uid_t owner, GError **error);
+void          gre_shvar_file_free(GreShvarFile *file);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreShvarFile, gre_shvar_file_free)
+
+const char *gre_shvar_file_get_source(const GreShvarFile *file);
+/* The value in effect for @key (the last assignment wins), or NULL if the key is absent. */
+const char *gre_shvar_file_get(const GreShvarFile *file, const char *key);
+/* Line number (1-based) of the assignment in effect for @key, 0 if absent. */
+guint gre_shvar_file_get_line(const GreShvarFile *file, const char *key);
+/* Distinct keys in order of first appearance; owned by @file, NULL-terminated. */
+const char *const *gre_shvar_file_get_keys(const GreShvarFile *file);
+
+/* Quote @value so that this reader (and bash) read it back unchanged. */
+char *gre_shvar_escape(const char *value);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-suite.h"
+
+#include <string.h>
+
+/* IV, block and ICV sizes are those the kernel's ESP code uses for each algorithm. */
+static const GreSuiteInfo suites[GRE_SUITE_COUNT] = {
+    [GRE_SUITE_AES128_GCM16]      = { GRE_SUITE_AES128_GCM16, "aes128gcm16",
+                                      "AES-GCM, 128-bit key, 16-byte ICV", "rfc4106(gcm(aes))", NULL,
+                                      NULL, 16 + 4, 0, 16, 8, 1 },
+    [GRE_SUITE_AES256_GCM16]      = { GRE_SUITE_AES256_GCM16, "aes256gcm16",
+                                      "AES-GCM, 256-bit key, 16-byte ICV", "rfc4106(gcm(aes))", NULL,
+                                      NULL, 32 + 4, 0, 16, 8, 1 },
+    [GRE_SUITE_AES128_GCM12]      = { GRE_SUITE_AES128_GCM12, "aes128gcm12",
+                                      "AES-GCM, 128-bit key, 12-byte ICV", "rfc4106(gcm(aes))", NULL,
+                                      NULL, 16 + 4, 0, 12, 8, 1 },
+    [GRE_SUITE_AES256_GCM12]      = { GRE_SUITE_AES256_GCM12, "aes256gcm12",
+                                      "AES-GCM, 256-bit key, 12-byte ICV", "rfc4106(gcm(aes))", NULL,
+                                      NULL, 32 + 4, 0, 12, 8, 1 },
+    [GRE_SUITE_AES128_SHA256]     = { GRE_SUITE_AES128_SHA256, "aes128-sha256",
+                                      "AES-CBC 128-bit + HMAC-SHA-256 (128-bit ICV)", NULL, "cbc(aes)",
+                                      "hmac(sha256)", 16, 32, 16, 16, 16 },
+    [GRE_SUITE_AES256_SHA256]     = { GRE_SUITE_AES256_SHA256, "aes256-sha256",
+                                      "AES-CBC 256-bit + HMAC-SHA-256 (128-bit ICV)", NULL, "cbc(aes)",
+                                      "hmac(sha256)", 32, 32, 16, 16, 16 },
+    [GRE_SUITE_AES128_SHA1]       = { GRE_SUITE_AES128_SHA1, "aes128-sha1",
+                                      "AES-CBC 128-bit + HMAC-SHA-1 (96-bit ICV)", NULL, "cbc(aes)",
+                                      "hmac(sha1)", 16, 20, 12, 16, 16 },
+    [GRE_SUITE_AES256_SHA1]       = { GRE_SUITE_AES256_SHA1, "aes256-sha1",
+                                      "AES-CBC 256-bit + HMAC-SHA-1 (96-bit ICV)", NULL, "cbc(aes)",
+                                      "hmac(sha1)", 32, 20, 12, 16, 16 },
+    [GRE_SUITE_CHACHA20_POLY1305] = { GRE_SUITE_CHACHA20_POLY1305, "chacha20poly1305",
+                                      "ChaCha20-Poly1305, 16-byte ICV",
+                                      "rfc7539esp(chacha20,poly1305)", NULL, NULL, 32 + 4, 0, 16, 8,
+                                      1 },
+};
+
+const GreSuiteInfo *
+gre_suite_info(GreSuite id)
+{
+    g_return_val_if_fail(id < GRE_SUITE_COUNT, NULL);
+    return &suites[id];
+}
+
+const GreSuiteInfo *
+gre_suite_lookup(const char *name)
+{
+    for (guint i = 0; i < GRE_SUITE_COUNT; i++) {
+        if (g_ascii_strcasecmp(suites[i].name, name) == 0)
+            return &suites[i];
+    }
+    return NULL;
+}
+
+const char *
+gre_suite_names(void)
+{
+    static gsize once;
+    static char *names;
+
+    if (g_once_init_enter(&once)) {
+        GString *s = g_string_new(NULL);
+
+        for (guint i = 0; i < GRE_SUITE_COUNT; i++)
+            g_string_append_printf(s, "%s%s", i ? ", " : "", suites[i].name);
+        names = g_string_free(s, FALSE);
+        g_once_init_leave(&once, 1);
+    }
+    return names;
+}

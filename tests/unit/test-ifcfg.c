@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <glib/gstdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gre-error.h"
+#include "gre-ifcfg.h"
+#include "gre-settings-table.h"
+#include "test-util.h"
+
+/* Copies tests/data/SUB into a fresh directory; git does not keep the 0600 that keys files
+ * need, so they get it here (unless the case is about permissions). */
+char *
+test_copy_data_dir(const char *sub)
+{
+    g_autofree char *src = test_data_path(sub);
+    g_autofree char *dst = g_dir_make_tmp("gre-test-XXXXXX", NULL);
+    g_autoptr(GDir) dir  = g_dir_open(src, 0, NULL);
+    const char *name;
+
+    g_assert_nonnull(dir);
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *from = g_build_filename(src, name, NULL);
+        g_autofree char *to   = g_build_filename(dst, name, NULL);
+        g_autofree char *text = NULL;
+        gsize            len;
+
+        g_assert_true(g_file_get_contents(from, &text, &len, NULL));
+        g_assert_true(g_file_set_contents(to, text, len, NULL));
+        g_assert_cmpint(
+            g_chmod(to, g_str_has_prefix(name, "keys-") && !strstr(name, "perm") ? 0600 : 0644), ==,
+            0);
+    }
+    return g_steal_pointer(&dst);
+}
+
+static void
+remove_dir(const char *path)
+{
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *p = g_build_filename(path, name, NULL);
+        g_unlink(p);
+    }
+    g_rmdir(path);
+}
+
+static void
+test_examples(void)
+{
+    g_autofree char *dir = test_copy_data_dir("examples");
+    g_autoptr(GDir) d    = g_dir_open(dir, 0, NULL);
+    const char *name;
+    guint       n = 0;
+
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *path         = g_build_filename(dir, name, NULL);
+        g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error       = NULL;
+        g_autoptr(GreIfcfg) cfg       = NULL;
+
+        if (!g_str_has_prefix(name, "ifcfg-"))
+            continue;
+        cfg = gre_ifcfg_load(path, warnings, &error);
+        if (!cfg)
+            g_error("%s: %s", name, error->message);
+        for (guint i = 0; i < warnings->len; i++)
+            g_error("%s: unexpected warning: %s", name, (char *)warnings->pdata[i]);
+        n++;
+    }
+    g_assert_cmpuint(n, >=, 5);
+    remove_dir(dir);
+}
+
+/* A file written for ifup-tunnel reads unchanged, with its meaning. */
+static void
+test_legacy(void)
+{
+    g_autofree char *dir    = test_copy_data_dir("examples");
+    g_autofree char *path   = g_build_filename(dir, "ifcfg-legacy", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GreIfcfg) cfg = gre_ifcfg_load(path, NULL, &error);
+    g_autofree char *dump   = NULL;
+
+    g_assert_no_error(error);
+    dump = test_settings_dump(cfg->settings);
+    g_assert_cmpstr(dump, ==,
+                    "DEVICE=legacy\nMY_OUTER_IPADDR=192.0.2.100\nPEER_OUTER_IPADDR=192.0.2.200\n"
+                    "MY_INNER_IPADDR=198.51.100.200/32\nPEER_INNER_IPADDR=198.51.100.201\n"
+                    "KEY=7\nTTL=255\nMTU=1400\n");
+    remove_dir(dir);
+}
+
+/* Each file in tests/data/bad is refused with the message in its first line, which names the
+ * file, the line and the key. */
+static void
+test_bad_corpus(void)
+{
+    g_autofree char *dir = test_copy_data_dir("bad");
+    g_autoptr(GDir) d    = g_dir_open(dir, 0, NULL);
+    const char *name;
+    guint       n = 0;
+
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *path   = g_build_filename(dir, name, NULL);
+        g_autofree char *text   = NULL;
+        g_autofree char *expect = NULL;
+        g_autofree char *keys   = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GreIfcfg) cfg = NULL;
+        g_auto(GStrv) parts     = NULL;
+        char *nl;
+
+        if (!g_str_has_prefix(name, "ifcfg-"))
+            continue;
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_true(g_str_has_prefix(text, "# expect: "));
+        nl     = strchr(text, '\n');
+        expect = g_strndup(text + 10, nl - text - 10);
+        keys   = g_strdup_printf("%s/keys-%s", dir, name + 6);
+        /* {f} is the ifcfg file, {k} its keys file. */
+        parts = g_strsplit(expect, "{f}", -1);
+        g_free(expect);
+        expect = g_strjoinv(path, parts);
+        g_strfreev(parts);
+        parts = g_strsplit(expect, "{k}", -1);
+        g_free(expect);
+        expect = g_strjoinv(keys, parts);
+
+        cfg = gre_ifcfg_load(path, NULL, &error);
+        if (cfg)
+            g_error("%s: accepted, expected: %s", name, expect);
+        g_assert_true(error->domain == GRE_ERROR);
+        if (!strstr(error->message, expect))
+            g_error("%s:\n  got:      %s\n  expected: %s", name, error->message, expect);
+        if (!g_str_has_prefix(error->message, dir))
+            g_error("%s: message does not start with the file: %s", name, error->message);
+        n++;
+    }
+    g_assert_cmpuint(n, >=, 50);
+    remove_dir(dir);
+}
+
+/* What we write reads back to the same settings, secrets only in keys-NAME with mode 0600. */
+static void
+test_write_read(void)
+{
+    g_autofree char *src     = test_copy_data_dir("examples");
+    g_autofree char *dst     = g_dir_make_tmp("gre-test-XXXXXX", NULL);
+    const char      *names[] = { "office", "branch", "pppoe", "v6", "legacy" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *in     = g_strdup_printf("%s/ifcfg-%s", src, names[i]);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GreIfcfg) a   = gre_ifcfg_load(in, NULL, &error);
+        g_autoptr(GreIfcfg) b   = NULL;
+        g_autofree char *out    = NULL;
+        g_autofree char *keys   = NULL;
+        g_autofree char *da = NULL, *db = NULL, *text = NULL;
+        struct stat      st;
+
+        g_assert_no_error(error);
+        g_assert_true(gre_ifcfg_write(a->settings, dst, FALSE, &error));
+        g_assert_no_error(error);
+        /* Never overwritten by accident. */
+        g_assert_false(gre_ifcfg_write(a->settings, dst, FALSE, &error));
+        g_assert_error(error, GRE_ERROR, GRE_ERROR_IO);
+        g_clear_error(&error);
+        out = g_strdup_printf("%s/ifcfg-%s", dst, a->settings->name);
+        b   = gre_ifcfg_load(out, NULL, &error);
+        g_assert_no_error(error);
+        da = test_settings_dump(a->settings);
+        db = test_settings_dump(b->settings);
+        g_assert_cmpstr(da, ==, db);
+        g_assert_true(g_file_get_contents(out, &text, NULL, NULL));
+        g_assert_null(strstr(text, "KEY_ESP"));
+        keys = g_strdup_printf("%s/keys-%s", dst, a->settings->name);
+        if (a->settings->ipsec) {
+            g_assert_cmpint(stat(keys, &st), ==, 0);
+            g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+        } else
+            g_assert_false(g_file_test(keys, G_FILE_TEST_EXISTS));
+    }
+    remove_dir(src);
+    remove_dir(dst);
+}
+
+/* Values that need quoting survive the trip through our writer and reader. */
+static void
+test_quoting(void)
+{
+    g_autoptr(GreSettings) s =
+        test_settings("DEVICE=q\nPEER_OUTER_IPADDR=192.0.2.2\nMY_INNER_IPADDR=198.51.100.1/30\n"
+                      "ROUTES=203.0.113.0/24 metric 7 2001:db8::/32");
+    g_autofree char *text = gre_ifcfg_format(s);
+
+    g_assert_nonnull(strstr(text, "ROUTES=\"203.0.113.0/24 metric 7 2001:db8::/32\"\n"));
+    g_assert_nonnull(strstr(text, "TYPE=gre\nDEVICETYPE=gre\n"));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/ifcfg/examples", test_examples);
+    g_test_add_func("/ifcfg/legacy", test_legacy);
+    g_test_add_func("/ifcfg/bad-corpus", test_bad_corpus);
+    g_test_add_func("/ifcfg/write-read", test_write_read);
+    g_test_add_func("/ifcfg/quoting", test_quoting);
+    return g_test_run();
+}

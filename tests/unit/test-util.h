@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "gre-settings-table.h"
+
+/* Settings from "KEY=value" lines in ifcfg naming, through the same table the parsers use. */
+GreSettings *test_settings_from_text(const char *text, GError **error);
+/* Asserts success. */
+GreSettings *test_settings(const char *text);
+/* A readable dump of every key that is not at its default, "KEY=value\n" each. */
+char *test_settings_dump(const GreSettings *s);
+/* Path of a file below the source tree's tests/data. */
+char *test_data_path(const char *rel);
