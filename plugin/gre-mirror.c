@@ -132,6 +132,14 @@ compare_inner(Check *c, const GreSettings *a, const GreSettings *b, GreKeyId loc
     }
 }
 
+static char *
+grekey_text(const GreSettings *s, gboolean input)
+{
+    if (input ? !s->has_ikey : !s->has_okey)
+        return NULL;
+    return g_strdup_printf("%u", input ? s->ikey : s->okey);
+}
+
 gboolean
 gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const char *b_name,
           GPtrArray *mismatches, GPtrArray *warnings)
@@ -150,8 +158,16 @@ gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const 
             is_inner_key(key->id) || key->id == GRE_KEY_MTU)
             continue;
         other = key->mirror == GRE_MIRROR_SWAP ? gre_key_info(key->partner) : key;
-        av    = gre_key_get(key, a);
-        bv    = gre_key_get(other, b);
+        if (key->type == GRE_KT_GREKEY) {
+            /* KEY is shorthand for IKEY and OKEY: compare what each direction really uses. */
+            if (key->id == GRE_KEY_KEY)
+                continue;
+            av = grekey_text(a, key->id == GRE_KEY_IKEY);
+            bv = grekey_text(b, other->id == GRE_KEY_IKEY);
+        } else {
+            av = gre_key_get(key, a);
+            bv = gre_key_get(other, b);
+        }
         /* LOCAL_NETWORKS only documents what the peer routes; compare it when it is given. */
         if ((key->id == GRE_KEY_ROUTES && !bv) || (key->id == GRE_KEY_LOCAL_NETWORKS && !av))
             continue;

@@ -9,45 +9,6 @@
 #include "gre-settings-table.h"
 #include "test-util.h"
 
-/* Copies tests/data/SUB into a fresh directory; git does not keep the 0600 that keys files
- * need, so they get it here (unless the case is about permissions). */
-char *
-test_copy_data_dir(const char *sub)
-{
-    g_autofree char *src = test_data_path(sub);
-    g_autofree char *dst = g_dir_make_tmp("gre-test-XXXXXX", NULL);
-    g_autoptr(GDir) dir  = g_dir_open(src, 0, NULL);
-    const char *name;
-
-    g_assert_nonnull(dir);
-    while ((name = g_dir_read_name(dir))) {
-        g_autofree char *from = g_build_filename(src, name, NULL);
-        g_autofree char *to   = g_build_filename(dst, name, NULL);
-        g_autofree char *text = NULL;
-        gsize            len;
-
-        g_assert_true(g_file_get_contents(from, &text, &len, NULL));
-        g_assert_true(g_file_set_contents(to, text, len, NULL));
-        g_assert_cmpint(
-            g_chmod(to, g_str_has_prefix(name, "keys-") && !strstr(name, "perm") ? 0600 : 0644), ==,
-            0);
-    }
-    return g_steal_pointer(&dst);
-}
-
-static void
-remove_dir(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *p = g_build_filename(path, name, NULL);
-        g_unlink(p);
-    }
-    g_rmdir(path);
-}
-
 static void
 test_examples(void)
 {
@@ -72,7 +33,7 @@ test_examples(void)
         n++;
     }
     g_assert_cmpuint(n, >=, 5);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* A file written for ifup-tunnel reads unchanged, with its meaning. */
@@ -91,7 +52,7 @@ test_legacy(void)
                     "DEVICE=legacy\nMY_OUTER_IPADDR=192.0.2.100\nPEER_OUTER_IPADDR=192.0.2.200\n"
                     "MY_INNER_IPADDR=198.51.100.200/32\nPEER_INNER_IPADDR=198.51.100.201\n"
                     "KEY=7\nTTL=255\nMTU=1400\n");
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* Each file in tests/data/bad is refused with the message in its first line, which names the
@@ -141,7 +102,7 @@ test_bad_corpus(void)
         n++;
     }
     g_assert_cmpuint(n, >=, 50);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* What we write reads back to the same settings, secrets only in keys-NAME with mode 0600. */
@@ -184,8 +145,8 @@ test_write_read(void)
         } else
             g_assert_false(g_file_test(keys, G_FILE_TEST_EXISTS));
     }
-    remove_dir(src);
-    remove_dir(dst);
+    test_remove_dir(src);
+    test_remove_dir(dst);
 }
 
 /* Values that need quoting survive the trip through our writer and reader. */

@@ -13,3 +13,6 @@ GreSettings *test_settings(const char *text);
 char *test_settings_dump(const GreSettings *s);
 /* Path of a file below the source tree's tests/data. */
 char *test_data_path(const char *rel);
+/* A fresh temporary copy of tests/data/SUB, keys files at mode 0600 (git keeps no modes). */
+char *test_copy_data_dir(const char *sub);
+void  test_remove_dir(const char *path);
