@@ -134,6 +134,7 @@ test_mismatches(void)
         g_autoptr(GError) error  = NULL;
         g_autoptr(GreSettings) m = gre_mirror(a, &error);
         g_autofree char *b_text  = NULL;
+        g_autofree char *dump    = NULL;
         g_autoptr(GreSettings) b = NULL;
         g_autoptr(GPtrArray) mm  = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) ww  = g_ptr_array_new_with_free_func(g_free);
@@ -141,7 +142,8 @@ test_mismatches(void)
         gboolean         ok;
 
         g_assert_no_error(error);
-        b_text = g_strconcat(test_settings_dump(m), mismatches[i].change, "\n", NULL);
+        dump   = test_settings_dump(m);
+        b_text = g_strconcat(dump, mismatches[i].change, "\n", NULL);
         b      = test_settings(b_text);
         ok     = gre_check(a, "A", b, "B", mm, ww);
         if (ok != mismatches[i].warning_only)

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "gre-plan.h"
+
+/*
+ * Apply: the only code that changes the kernel. `up` creates a plan's objects in order and is
+ * transactional: when a step fails, everything this call created is removed again in reverse
+ * order and the kernel is left as it was found. Every object is created exclusively
+ * (NLM_F_EXCL), so nothing that existed before is ever taken over. What `up` creates is written
+ * to an ownership record first (gre-state.h), which is what `down` and `status` work from.
+ */
+
+typedef struct {
+    gboolean unchanged; /* up: the tunnel was already up exactly as planned; nothing touched */
+    gboolean recreated; /* up: an earlier instance (changed, incomplete, or left by a crash)
+                           was removed first */
+    guint      created; /* objects created by this call */
+    guint      removed; /* objects removed by this call */
+    GPtrArray *notes;   /* of char *: what changed, what was left alone and why; NULL if none */
+} GreApplyReport;
+
+void gre_apply_report_clear(GreApplyReport *report);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GreApplyReport, gre_apply_report_clear)
+
+/* Errors are GRE_ERROR_KERNEL, quoting the failed step as its `ip` command and the kernel's own
+ * text, e.g. creating "ip link add gre1 ...": File exists; or GRE_ERROR_IO for the record.
+ * Test hook: with GRE_TUNNEL_FAULT_STEP=N in the environment, step N (0-based) fails before it
+ * is attempted. */
+gboolean gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error);
+
+/* Removes what the record of @name lists, each object only while it still matches the record;
+ * look-alikes that are not ours are left alone (and listed in the report's notes). Objects that
+ * are already gone are fine. Without a record there is nothing to do, which is not an error. */
+gboolean gre_apply_down(const char *name, GError **error);
+gboolean gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **error);
+
+/* Appends to @out, for @name or for every tunnel with a record, what the kernel reports about
+ * each recorded object: link state and parameters, addresses, routes, ESP counters. */
+gboolean gre_apply_status(const char *name_or_null, GString *out, GError **error);

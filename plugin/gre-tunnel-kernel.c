@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gre-tunnel up, down and status: the subcommands that talk to the kernel through apply. */
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gre-apply.h"
+#include "gre-error.h"
+#include "gre-tunnel-cli.h"
+
+static int
+report_error(GError *error)
+{
+    g_autoptr(GError) owned = error;
+
+    g_printerr("gre-tunnel: %s\n", owned->message);
+    if (owned->domain == G_OPTION_ERROR)
+        return 2;
+    return owned->domain == GRE_ERROR && owned->code == GRE_ERROR_KERNEL ? 3 : 1;
+}
+
+static void
+print_notes(const GreApplyReport *report)
+{
+    for (guint i = 0; report->notes && i < report->notes->len; i++)
+        g_print("  %s\n", (char *)report->notes->pdata[i]);
+}
+
+static GOptionContext *
+context(const char *params, const char *summary)
+{
+    GOptionContext *ctx = g_option_context_new(params);
+
+    g_option_context_set_summary(ctx, summary);
+    return ctx;
+}
+
+int
+gre_cli_up(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = context(
+        "CONFIG", "Bring up the tunnel CONFIG (an ifcfg file, or NAME) describes: GRE device, "
+                  "exact MTU, addresses, routes and GRE-only IPsec, all or nothing. Running it "
+                  "again changes nothing; after a settings change it recreates the tunnel.");
+    g_autoptr(GError) error       = NULL;
+    g_autoptr(GreIfcfg) cfg       = NULL;
+    g_autoptr(GrePlan) plan       = NULL;
+    g_auto(GreApplyReport) report = { 0 };
+    GrePlanEnv env;
+
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return report_error(g_steal_pointer(&error));
+    if (argc != 2)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        "up takes one CONFIG; see --help"));
+    if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
+        return report_error(g_steal_pointer(&error));
+    gre_cli_env(cfg->settings, &env);
+    if (!(plan = gre_plan_build(cfg->settings, &env, &error)))
+        return report_error(g_steal_pointer(&error));
+    if (!gre_apply_up(plan, &report, &error))
+        return report_error(g_steal_pointer(&error));
+    if (report.unchanged)
+        g_print("%s: already up as configured; nothing changed\n", plan->name);
+    else
+        g_print("%s: up%s: %u objects created, MTU %u%s\n", plan->name,
+                report.recreated ? " (recreated: the settings had changed or an earlier attempt "
+                                   "was incomplete)"
+                                 : "",
+                report.created, plan->mtu, cfg->settings->ipsec ? ", GRE-only IPsec" : "");
+    print_notes(&report);
+    return 0;
+}
+
+/* NAME, or CONFIG from which DEVICE is read; a config that no longer validates can still be
+ * taken down. */
+static char *
+name_of(const char *arg, GError **error)
+{
+    g_autofree char *path        = gre_cli_config_path(arg);
+    g_autoptr(GreShvarFile) file = NULL;
+    const char *device;
+
+    if (!strchr(arg, '/') && access(path, F_OK) != 0)
+        return g_strdup(arg);
+    if (!(file = gre_shvar_file_load(path, error)))
+        return NULL;
+    device = gre_shvar_file_get(file, "DEVICE");
+    if (!device || !*device) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, "%s: DEVICE: missing", path);
+        return NULL;
+    }
+    return g_strdup(device);
+}
+
+int
+gre_cli_down(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx =
+        context("CONFIG|NAME", "Take a tunnel down: remove exactly what gre-tunnel up created (as "
+                               "recorded under /run/gre-tunnel) and nothing else.");
+    g_autoptr(GError) error       = NULL;
+    g_autofree char *name         = NULL;
+    g_auto(GreApplyReport) report = { 0 };
+
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return report_error(g_steal_pointer(&error));
+    if (argc != 2)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        "down takes one CONFIG or NAME; see --help"));
+    if (!(name = name_of(argv[1], &error)))
+        return report_error(g_steal_pointer(&error));
+    if (!gre_apply_down_full(name, &report, &error))
+        return report_error(g_steal_pointer(&error));
+    if (report.removed)
+        g_print("%s: down: %u objects removed\n", name, report.removed);
+    else
+        g_print("%s: nothing to remove\n", name);
+    print_notes(&report);
+    return 0;
+}
+
+int
+gre_cli_status(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = context(
+        "[NAME]", "Show tunnels brought up by gre-tunnel as the kernel reports them: link, MTU, "
+                  "TTL mode, addresses, routes and IPsec counters.");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GString) out  = g_string_new(NULL);
+
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return report_error(g_steal_pointer(&error));
+    if (argc > 2)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        "status takes at most one NAME; see --help"));
+    if (!gre_apply_status(argc == 2 ? argv[1] : NULL, out, &error))
+        return report_error(g_steal_pointer(&error));
+    g_print("%s", out->str);
+    return 0;
+}

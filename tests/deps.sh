@@ -1,0 +1,28 @@
+#!/bin/bash
+# Installs what building and testing NetworkManager-gre needs on Debian 12 (as root).
+# Idempotent: packages already present are not touched, and apt-get update runs only when
+# something is missing.
+set -euo pipefail
+
+packages=(
+    meson ninja-build pkg-config gcc clang-format
+    libglib2.0-dev libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev
+    iproute2 iputils-ping tcpdump kmod
+    # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
+    qemu-system-x86 busybox-static cpio xz-utils zstd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing packages: ${missing[*]}; run as root (or install them)" >&2
+        exit 1
+    fi
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
