@@ -111,7 +111,10 @@ static int
 cmd_plan(int argc, char **argv)
 {
     gboolean     show_secrets = FALSE, down = FALSE;
+    int          underlay  = 0;
     GOptionEntry entries[] = {
+        { "underlay-mtu", 'u', 0, G_OPTION_ARG_INT, &underlay,
+          "Plan for this path MTU instead of that of the route to the remote", "N" },
         { "show-secrets", 0, 0, G_OPTION_ARG_NONE, &show_secrets,
           "Print IPsec keys instead of masking them", NULL },
         { "down", 0, 0, G_OPTION_ARG_NONE, &down, "Print the removal instead of the creation",
@@ -135,7 +138,12 @@ cmd_plan(int argc, char **argv)
         return fail(g_steal_pointer(&error));
     if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
         return fail(g_steal_pointer(&error));
+    if (underlay && (underlay < 68 || underlay > 65535))
+        return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                "--underlay-mtu %d: use a value from 68 to 65535", underlay));
     gre_cli_env(cfg->settings, &env);
+    if (underlay)
+        env.route_mtu = underlay;
     if (!(plan = gre_plan_build(cfg->settings, &env, &error)))
         return fail(g_steal_pointer(&error));
 

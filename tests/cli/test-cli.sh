@@ -1,0 +1,103 @@
+#!/bin/bash
+# The gre-tunnel CLI as a user meets it: exit codes, --help on every command, bad input refused
+# with the file, line and key named, and mirror/check round trips on the examples.
+# Usage: test-cli.sh PATH-TO-gre-tunnel
+set -uo pipefail
+G=$1
+SRC=${GRE_SRCDIR:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+expect() { # expect DESCRIPTION WANT_RC WANT_OUTPUT_SUBSTRING -- CMD...
+    local desc=$1 want_rc=$2 want_out=$3 out rc
+    shift 4
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" = "$want_rc" ] && [[ "$out" == *"$want_out"* ]]; then
+        ok "$desc"
+    else
+        not_ok "$desc (rc=$rc, want $want_rc; output: ${out:0:300})"
+    fi
+}
+
+cp "$SRC"/tests/data/examples/* "$T"/
+chmod 600 "$T"/keys-*
+
+expect "no arguments is a usage error" 2 "Usage: gre-tunnel COMMAND" -- "$G"
+expect "--help" 0 "Commands:" -- "$G" --help
+expect "unknown command" 2 'unknown command "frobnicate"' -- "$G" frobnicate
+for cmd in up down status plan check mirror mtu; do
+    expect "$cmd --help" 0 "gre-tunnel $cmd" -- "$G" "$cmd" --help
+done
+expect "plan without CONFIG" 2 "wrong number of arguments" -- "$G" plan
+expect "plan with an unknown option" 2 "Unknown option" -- "$G" plan --frob "$T/ifcfg-office"
+expect "plan of a missing file" 1 "$T/ifcfg-nope" -- "$G" plan "$T/ifcfg-nope"
+expect "plan masks keys" 0 "<secret:36-bytes>" -- "$G" plan -u 1500 "$T/ifcfg-branch"
+expect "plan for a given path MTU" 0 "MTU 1418 (underlay 1492)" -- "$G" plan -u 1492 "$T/ifcfg-pppoe"
+expect "plan: explicit MTU too big for the path" 1 "MTU 1400 does not fit: the underlay MTU is 1380" -- "$G" plan -u 1380 "$T/ifcfg-legacy"
+key=$(sed -n 's/^KEY_ESP_OUT=0x//p' "$T/keys-branch")
+if "$G" plan -u 1500 "$T/ifcfg-branch" | grep -q "$key"; then not_ok "masked plan leaks a key"; else ok "masked plan leaks no key"; fi
+expect "plan --show-secrets shows them" 0 "$key" -- "$G" plan -u 1500 --show-secrets "$T/ifcfg-branch"
+expect "plan --down" 0 "ip link delete office" -- "$G" plan --down "$T/ifcfg-office"
+expect "mtu of a config" 0 "1418" -- "$G" mtu "$T/ifcfg-pppoe"
+expect "mtu --explain" 0 "ESP trailer" -- "$G" mtu --explain "$T/ifcfg-pppoe"
+expect "mtu from flags" 0 "1434" -- "$G" mtu --ipsec aes128gcm16 --underlay-mtu 1492
+expect "mtu with a key" 0 "1464" -- "$G" mtu --key -u 1492
+expect "mtu for ip6gre" 0 "1448" -- "$G" mtu --ipv6
+expect "mtu unknown suite" 2 "unknown suite" -- "$G" mtu --ipsec des
+expect "mtu underlay out of range" 2 "from 68 to 65535" -- "$G" mtu -u 20
+expect "mtu flags with CONFIG" 2 "without CONFIG" -- "$G" mtu --key "$T/ifcfg-office"
+expect "check of mismatched ends" 1 "mismatch: MY_OUTER_IPADDR" -- "$G" check "$T/ifcfg-branch" "$T/ifcfg-office"
+
+# Every example: its mirror checks out, and the mirror of the mirror is the example again.
+for f in "$T"/ifcfg-*; do
+    name=${f##*/ifcfg-}
+    mkdir -p "$T/m-$name" "$T/mm-$name"
+    dev=$(sed -n 's/^DEVICE=//p' "$f")
+    # Plans are made for a 1500-byte path whatever this host's own route to the remote has.
+    if "$G" mirror -o "$T/m-$name" "$f" >/dev/null && "$G" check "$f" "$T/m-$name/ifcfg-$dev" >/dev/null \
+        && "$G" mirror -o "$T/mm-$name" "$T/m-$name/ifcfg-$dev" >/dev/null \
+        && "$G" plan -u 1500 --show-secrets "$f" >"$T/p1" \
+        && "$G" plan -u 1500 --show-secrets "$T/mm-$name/ifcfg-$dev" >"$T/p2" \
+        && diff "$T/p1" "$T/p2" >/dev/null; then
+        ok "mirror round trip of $name"
+    else
+        not_ok "mirror round trip of $name"
+    fi
+    if [ -f "$T/m-$name/keys-$dev" ]; then
+        mode=$(stat -c %a "$T/m-$name/keys-$dev")
+        [ "$mode" = 600 ] && ok "mirror keys file of $name is 0600" || not_ok "keys mode $mode"
+    fi
+done
+expect "mirror does not overwrite" 1 "already exists" -- "$G" mirror -o "$T/m-branch" "$T/ifcfg-branch"
+expect "mirror --force overwrites" 0 "wrote" -- "$G" mirror --force -o "$T/m-branch" "$T/ifcfg-branch"
+expect "mirror prints without -o, no secrets" 0 "# keys-branch holds the IPsec keys" -- "$G" mirror "$T/ifcfg-branch"
+
+# A keys file others can read is refused, and nothing else happens.
+chmod 644 "$T/keys-branch"
+expect "keys file mode 0644 refused" 1 "readable by group or others (mode 0644); run: chmod 600" -- "$G" plan "$T/ifcfg-branch"
+chmod 600 "$T/keys-branch"
+
+# The bad corpus through the CLI: exit 1, and the message starts with the file it names.
+mkdir "$T/bad"
+cp "$SRC"/tests/data/bad/* "$T/bad/"
+for f in "$T"/bad/keys-*; do case $f in *perm*) ;; *) chmod 600 "$f" ;; esac; done
+bad_total=0 bad_ok=0
+for f in "$T"/bad/ifcfg-*; do
+    bad_total=$((bad_total + 1))
+    out=$("$G" plan "$f" 2>&1)
+    rc=$?
+    if [ "$rc" = 1 ] && [[ "$out" == "gre-tunnel: $T/bad/"* ]]; then
+        bad_ok=$((bad_ok + 1))
+    else
+        echo "# $f: rc=$rc: $out"
+    fi
+done
+[ "$bad_ok" = "$bad_total" ] && [ "$bad_total" -ge 50 ] && ok "$bad_total bad files refused with exit 1" \
+    || not_ok "bad files: $bad_ok of $bad_total refused properly"
+
+echo "1..$n"
+[ "$failed" = 0 ]
