@@ -19,6 +19,7 @@
 #include <netlink/route/link/ipgre.h>
 #include <netlink/route/link/ip6gre.h>
 #include <netlink/route/route.h>
+#include <netlink/xfrm/lifetime.h>
 #include <netlink/xfrm/sa.h>
 #include <netlink/xfrm/sp.h>
 #include <netlink/xfrm/selector.h>
@@ -39,6 +40,7 @@ typedef struct rtnl_route       RtnlRoute;
 typedef struct xfrmnl_sa        XfrmSa;
 typedef struct xfrmnl_sp        XfrmSp;
 typedef struct xfrmnl_sel       XfrmSel;
+typedef struct xfrmnl_ltime_cfg XfrmLifetime;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NlAddr, nl_addr_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NlCache, nl_cache_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RtnlLink, rtnl_link_put)
@@ -46,6 +48,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RtnlRoute, rtnl_route_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSa, xfrmnl_sa_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSp, xfrmnl_sp_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSel, xfrmnl_sel_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmLifetime, xfrmnl_ltime_cfg_put)
 
 typedef struct {
     GreNl          *rt;   /* NETLINK_ROUTE */
@@ -60,8 +63,7 @@ kernel_clear(Kernel *k)
     g_clear_pointer(&k->xfrm, gre_nl_close);
 }
 
-static void
-note(Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void note(Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 note(Kernel *k, const char *fmt, ...)
@@ -81,7 +83,7 @@ void
 gre_apply_report_clear(GreApplyReport *report)
 {
     g_clear_pointer(&report->notes, g_ptr_array_unref);
-    *report = (GreApplyReport) { 0 };
+    *report = (GreApplyReport){ 0 };
 }
 
 static gboolean
@@ -114,7 +116,7 @@ to_nl(const GreAddr *a, int plen)
     NlAddr *n = nl_addr_build(a->family, &a->u, a->family == AF_INET ? 4 : 16);
 
     if (n)
-        nl_addr_set_prefixlen(n, plen >= 0 ? plen : (int) gre_addr_max_plen(a->family));
+        nl_addr_set_prefixlen(n, plen >= 0 ? plen : (int)gre_addr_max_plen(a->family));
     return n;
 }
 
@@ -168,9 +170,12 @@ describe(const GrePlanStep *step)
         g_autofree char *src = gre_addr_to_string(&step->policy.src);
         g_autofree char *dst = gre_addr_to_string(&step->policy.dst);
 
+        g_autofree char *key = step->policy.has_grekey
+                                   ? g_strdup_printf(" key %u", step->policy.grekey)
+                                   : g_strdup("");
+
         return g_strdup_printf("xfrm policy %s %s > %s proto gre%s",
-                               step->policy.dir == GRE_DIR_OUT ? "out" : "in", src, dst,
-                               step->policy.has_grekey ? " key" : "");
+                               step->policy.dir == GRE_DIR_OUT ? "out" : "in", src, dst, key);
     }
     case GRE_STEP_ROUTE: {
         g_autofree char *dst = gre_prefix_to_string(&step->route.dst);
@@ -193,13 +198,27 @@ describe(const GrePlanStep *step)
 
 /* ---- building kernel objects ---- */
 
+/* Byte and packet limits of 0 mean "expire at once" to the kernel, and libnl sends 0 unless a
+ * lifetime is given: the first packet would kill the SA. No limits, as `ip xfrm` does. */
+static XfrmLifetime *
+lifetime_unlimited(void)
+{
+    XfrmLifetime *lft = xfrmnl_ltime_cfg_alloc();
+
+    xfrmnl_ltime_cfg_set_soft_bytelimit(lft, XFRM_INF);
+    xfrmnl_ltime_cfg_set_hard_bytelimit(lft, XFRM_INF);
+    xfrmnl_ltime_cfg_set_soft_packetlimit(lft, XFRM_INF);
+    xfrmnl_ltime_cfg_set_hard_packetlimit(lft, XFRM_INF);
+    return lft;
+}
+
 static XfrmSel *
 policy_selector(const GrePlanPolicy *p)
 {
-    XfrmSel          *sel  = xfrmnl_sel_alloc();
-    g_autoptr(NlAddr) src  = to_nl(&p->src, -1);
-    g_autoptr(NlAddr) dst  = to_nl(&p->dst, -1);
-    guint             plen = gre_addr_max_plen(p->src.family);
+    XfrmSel *sel          = xfrmnl_sel_alloc();
+    g_autoptr(NlAddr) src = to_nl(&p->src, -1);
+    g_autoptr(NlAddr) dst = to_nl(&p->dst, -1);
+    guint plen            = gre_addr_max_plen(p->src.family);
 
     xfrmnl_sel_set_saddr(sel, src);
     xfrmnl_sel_set_daddr(sel, dst);
@@ -221,18 +240,20 @@ policy_selector(const GrePlanPolicy *p)
 static XfrmSp *
 policy_object(const GrePlanPolicy *p, gboolean with_template)
 {
-    XfrmSp            *sp  = xfrmnl_sp_alloc();
+    XfrmSp *sp             = xfrmnl_sp_alloc();
     g_autoptr(XfrmSel) sel = policy_selector(p);
 
     xfrmnl_sp_set_sel(sp, sel);
     xfrmnl_sp_set_dir(sp, p->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN);
     if (with_template) {
-        struct xfrmnl_user_tmpl *t   = xfrmnl_user_tmpl_alloc();
-        g_autoptr(NlAddr)        src = to_nl(&p->src, -1);
-        g_autoptr(NlAddr)        dst = to_nl(&p->dst, -1);
+        struct xfrmnl_user_tmpl *t  = xfrmnl_user_tmpl_alloc();
+        g_autoptr(NlAddr) src       = to_nl(&p->src, -1);
+        g_autoptr(NlAddr) dst       = to_nl(&p->dst, -1);
+        g_autoptr(XfrmLifetime) lft = lifetime_unlimited();
 
         xfrmnl_sp_set_action(sp, XFRM_POLICY_ALLOW);
         xfrmnl_sp_set_priority(sp, p->priority);
+        xfrmnl_sp_set_lifetime_cfg(sp, lft);
         xfrmnl_user_tmpl_set_saddr(t, src);
         xfrmnl_user_tmpl_set_daddr(t, dst);
         xfrmnl_user_tmpl_set_family(t, p->src.family);
@@ -253,7 +274,7 @@ policy_object(const GrePlanPolicy *p, gboolean with_template)
 static XfrmSa *
 state_id_object(const GrePlanState *st)
 {
-    XfrmSa           *sa  = xfrmnl_sa_alloc();
+    XfrmSa *sa            = xfrmnl_sa_alloc();
     g_autoptr(NlAddr) dst = to_nl(&st->dst, -1);
 
     xfrmnl_sa_set_daddr(sa, dst);
@@ -265,9 +286,9 @@ state_id_object(const GrePlanState *st)
 static RtnlRoute *
 route_object(const GrePlanRoute *r, int ifindex)
 {
-    RtnlRoute            *route = rtnl_route_alloc();
-    struct rtnl_nexthop  *nh    = rtnl_route_nh_alloc();
-    g_autoptr(NlAddr)     dst   = to_nl(&r->dst.addr, r->dst.plen);
+    RtnlRoute           *route = rtnl_route_alloc();
+    struct rtnl_nexthop *nh    = rtnl_route_nh_alloc();
+    g_autoptr(NlAddr) dst      = to_nl(&r->dst.addr, r->dst.plen);
 
     rtnl_route_set_family(route, r->dst.addr.family);
     rtnl_route_set_dst(route, dst);
@@ -321,7 +342,7 @@ link_object(const GrePlanLink *l, int underlay)
             rtnl_link_ipgre_set_okey(link, htonl(l->okey));
         rtnl_link_ipgre_set_ttl(link, l->ttl);
         /* Bit 0 of the TOS means "inherit", as `ip link ... tos inherit` sends it. */
-        rtnl_link_ipgre_set_tos(link, l->tos == GRE_TOS_INHERIT ? 1 : (guint8) l->tos);
+        rtnl_link_ipgre_set_tos(link, l->tos == GRE_TOS_INHERIT ? 1 : (guint8)l->tos);
         rtnl_link_ipgre_set_pmtudisc(link, l->pmtudisc ? 1 : 0);
     } else {
         struct in6_addr local  = l->local.u.v6;
@@ -342,11 +363,11 @@ link_object(const GrePlanLink *l, int underlay)
         if (l->encaplimit == GRE_ENCAPLIMIT_NONE)
             flags |= IP6_TNL_F_IGN_ENCAP_LIMIT;
         else
-            rtnl_link_ip6gre_set_encaplimit(link, (guint8) l->encaplimit);
+            rtnl_link_ip6gre_set_encaplimit(link, (guint8)l->encaplimit);
         if (l->tos == GRE_TOS_INHERIT)
             flags |= IP6_TNL_F_USE_ORIG_TCLASS;
         else
-            rtnl_link_ip6gre_set_flowinfo(link, htonl((guint32) l->tos << 20));
+            rtnl_link_ip6gre_set_flowinfo(link, htonl((guint32)l->tos << 20));
         rtnl_link_ip6gre_set_flags(link, flags);
     }
     return link;
@@ -365,9 +386,9 @@ addr_msg(int cmd, int flags, const GrePlanAddr *a, int ifindex)
     ifa.ifa_prefixlen = a->plen;
     ifa.ifa_scope     = RT_SCOPE_UNIVERSE;
     ifa.ifa_index     = ifindex;
-    if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0
-        || nla_put(msg, IFA_LOCAL, len, &a->local.u) < 0
-        || nla_put(msg, IFA_ADDRESS, len, &peer->u) < 0) {
+    if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0 ||
+        nla_put(msg, IFA_LOCAL, len, &a->local.u) < 0 ||
+        nla_put(msg, IFA_ADDRESS, len, &peer->u) < 0) {
         nlmsg_free(msg);
         return NULL;
     }
@@ -413,22 +434,24 @@ create_step(Kernel *k, const GrePlanStep *step, GreNl **used, char **why)
     *used = k->rt;
     switch (step->kind) {
     case GRE_STEP_XFRM_STATE: {
-        const GrePlanState *st  = &step->state;
-        g_autoptr(XfrmSa)   sa  = state_id_object(st);
-        g_autoptr(NlAddr)   src = to_nl(&st->src, -1);
-        gsize               elen, alen;
-        const char         *ekey = g_bytes_get_data(st->enc_key, &elen);
+        const GrePlanState *st      = &step->state;
+        g_autoptr(XfrmSa) sa        = state_id_object(st);
+        g_autoptr(NlAddr) src       = to_nl(&st->src, -1);
+        g_autoptr(XfrmLifetime) lft = lifetime_unlimited();
+        gsize       elen, alen;
+        const char *ekey = g_bytes_get_data(st->enc_key, &elen);
 
         *used = k->xfrm;
         xfrmnl_sa_set_saddr(sa, src);
         xfrmnl_sa_set_family(sa, st->src.family);
         xfrmnl_sa_set_mode(sa, XFRM_MODE_TRANSPORT);
         xfrmnl_sa_set_reqid(sa, st->reqid);
+        xfrmnl_sa_set_lifetime_cfg(sa, lft);
         /* Replay window 0, as `ip xfrm state add` makes it: with manual keys a peer that
          * restarts begins again at sequence number 1, which a replay window would drop. */
         if (st->suite->aead) {
-            err = xfrmnl_sa_set_aead_params(sa, st->suite->aead, elen * 8,
-                                            st->suite->icv_len * 8, ekey);
+            err = xfrmnl_sa_set_aead_params(sa, st->suite->aead, elen * 8, st->suite->icv_len * 8,
+                                            ekey);
         } else {
             const char *akey = g_bytes_get_data(st->auth_key, &alen);
 
@@ -593,8 +616,7 @@ probe_clear(Probe *p)
     g_clear_pointer(&p->drift, g_free);
 }
 
-static ObjState
-foreign(Probe *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static ObjState foreign(Probe *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static ObjState
 foreign(Probe *p, const char *fmt, ...)
@@ -610,7 +632,7 @@ foreign(Probe *p, const char *fmt, ...)
 static ObjState
 failed(Probe *p, GreNl *nl, int err)
 {
-    p->why = gre_nl_error_text(nl, err);
+    p->why          = gre_nl_error_text(nl, err);
     return p->state = OBJ_ERROR;
 }
 
@@ -629,9 +651,9 @@ probe_state(Kernel *k, const GrePlanState *st, Probe *p)
 {
     g_autoptr(NlAddr) dst = to_nl(&st->dst, -1);
     g_autoptr(XfrmSa) sa  = NULL;
-    char              alg[128];
-    const char       *want = st->suite ? (st->suite->aead ? st->suite->aead : st->suite->enc) : "";
-    int               err;
+    char        alg[128];
+    const char *want = st->suite ? (st->suite->aead ? st->suite->aead : st->suite->enc) : "";
+    int         err;
 
     err = xfrmnl_sa_get_kernel(gre_nl_begin(k->xfrm), dst, st->spi, IPPROTO_ESP, 0, 0, &sa);
     if (err < 0 && gone(k->xfrm))
@@ -642,9 +664,8 @@ probe_state(Kernel *k, const GrePlanState *st, Probe *p)
         return foreign(p, "its source address differs");
     if (xfrmnl_sa_get_mode(sa) != XFRM_MODE_TRANSPORT)
         return foreign(p, "it is not in transport mode");
-    if ((guint32) xfrmnl_sa_get_reqid(sa) != st->reqid)
-        return foreign(p, "its reqid is %u, not %u", (guint) xfrmnl_sa_get_reqid(sa),
-                       st->reqid);
+    if ((guint32)xfrmnl_sa_get_reqid(sa) != st->reqid)
+        return foreign(p, "its reqid is %u, not %u", (guint)xfrmnl_sa_get_reqid(sa), st->reqid);
     if (!g_str_equal(sa_alg(sa, alg), want))
         return foreign(p, "it uses %s, not %s", alg, want);
     return p->state = OBJ_PRESENT;
@@ -655,51 +676,51 @@ selector_is(XfrmSel *sel, const GrePlanPolicy *want)
 {
     /* Exact, unlike xfrmnl_sel_cmp(), which compares addresses only up to the shorter prefix
      * and takes protocol 0 as a wildcard. */
-    int      plen  = gre_addr_max_plen(want->src.family);
-    guint    sport = want->has_grekey ? want->grekey >> 16 : 0;
-    guint    dport = want->has_grekey ? want->grekey & 0xffff : 0;
-    guint    mask  = want->has_grekey ? 0xffff : 0;
+    int   plen  = gre_addr_max_plen(want->src.family);
+    guint sport = want->has_grekey ? want->grekey >> 16 : 0;
+    guint dport = want->has_grekey ? want->grekey & 0xffff : 0;
+    guint mask  = want->has_grekey ? 0xffff : 0;
 
-    return sel && xfrmnl_sel_get_family(sel) == want->src.family
-           && xfrmnl_sel_get_prefixlen_s(sel) == plen && xfrmnl_sel_get_prefixlen_d(sel) == plen
-           && nl_addr_is(xfrmnl_sel_get_saddr(sel), &want->src)
-           && nl_addr_is(xfrmnl_sel_get_daddr(sel), &want->dst)
-           && xfrmnl_sel_get_proto(sel) == IPPROTO_GRE && (guint) xfrmnl_sel_get_sport(sel) == sport
-           && (guint) xfrmnl_sel_get_sportmask(sel) == mask
-           && (guint) xfrmnl_sel_get_dport(sel) == dport
-           && (guint) xfrmnl_sel_get_dportmask(sel) == mask && xfrmnl_sel_get_ifindex(sel) == 0
-           && xfrmnl_sel_get_userid(sel) == 0;
+    return sel && xfrmnl_sel_get_family(sel) == want->src.family &&
+           xfrmnl_sel_get_prefixlen_s(sel) == plen && xfrmnl_sel_get_prefixlen_d(sel) == plen &&
+           nl_addr_is(xfrmnl_sel_get_saddr(sel), &want->src) &&
+           nl_addr_is(xfrmnl_sel_get_daddr(sel), &want->dst) &&
+           xfrmnl_sel_get_proto(sel) == IPPROTO_GRE && (guint)xfrmnl_sel_get_sport(sel) == sport &&
+           (guint)xfrmnl_sel_get_sportmask(sel) == mask &&
+           (guint)xfrmnl_sel_get_dport(sel) == dport &&
+           (guint)xfrmnl_sel_get_dportmask(sel) == mask && xfrmnl_sel_get_ifindex(sel) == 0 &&
+           xfrmnl_sel_get_userid(sel) == 0;
 }
 
 static ObjState
 probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
 {
     g_autoptr(NlCache) cache = NULL;
-    guint              dir   = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
-    int                err;
+    guint dir                = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
+    int   err;
 
     err = xfrmnl_sp_alloc_cache(gre_nl_begin(k->xfrm), &cache);
     if (err < 0)
         return failed(p, k->xfrm, err);
     for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        XfrmSp                  *sp = (XfrmSp *) o;
+        XfrmSp                  *sp = (XfrmSp *)o;
         struct xfrmnl_user_tmpl *t;
         unsigned int             mark_v = 0, mark_m = 0;
 
-        if ((guint) xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
+        if ((guint)xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
             continue;
         if (xfrmnl_sp_get_mark(sp, &mark_v, &mark_m) == 0 && (mark_v || mark_m))
             continue; /* a different policy: marks are part of a policy's identity */
-        if ((guint32) xfrmnl_sp_get_priority(sp) != pol->priority)
+        if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
             return foreign(p, "its priority is %d", xfrmnl_sp_get_priority(sp));
         if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_ALLOW || xfrmnl_sp_get_nusertemplates(sp) != 1)
             return foreign(p, "its action or templates differ");
         t = xfrmnl_sp_usertemplate_n(sp, 0);
-        if (xfrmnl_user_tmpl_get_proto(t) != IPPROTO_ESP
-            || xfrmnl_user_tmpl_get_mode(t) != XFRM_MODE_TRANSPORT
-            || (guint32) xfrmnl_user_tmpl_get_reqid(t) != pol->reqid
-            || !nl_addr_is(xfrmnl_user_tmpl_get_saddr(t), &pol->src)
-            || !nl_addr_is(xfrmnl_user_tmpl_get_daddr(t), &pol->dst))
+        if (xfrmnl_user_tmpl_get_proto(t) != IPPROTO_ESP ||
+            xfrmnl_user_tmpl_get_mode(t) != XFRM_MODE_TRANSPORT ||
+            (guint32)xfrmnl_user_tmpl_get_reqid(t) != pol->reqid ||
+            !nl_addr_is(xfrmnl_user_tmpl_get_saddr(t), &pol->src) ||
+            !nl_addr_is(xfrmnl_user_tmpl_get_daddr(t), &pol->dst))
             return foreign(p, "its template is not ESP transport reqid %u", pol->reqid);
         return p->state = OBJ_PRESENT;
     }
@@ -709,9 +730,9 @@ probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
 static ObjState
 probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
 {
-    g_autoptr(NlCache) cache   = NULL;
-    int                ifindex = gre_nl_ifindex(k->rt, r->dev);
-    int                err;
+    g_autoptr(NlCache) cache = NULL;
+    int ifindex              = gre_nl_ifindex(k->rt, r->dev);
+    int err;
 
     if (!ifindex)
         return p->state = OBJ_ABSENT;
@@ -719,16 +740,15 @@ probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
     if (err < 0)
         return failed(p, k->rt, err);
     for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        RtnlRoute           *route = (RtnlRoute *) o;
+        RtnlRoute           *route = (RtnlRoute *)o;
         NlAddr              *dst   = rtnl_route_get_dst(route);
         GreAddr              d     = from_nl(dst);
         struct rtnl_nexthop *nh;
 
         /* The kernel's identity of a route: table, destination, (tos,) metric. */
-        if (rtnl_route_get_table(route) != RT_TABLE_MAIN
-            || nl_addr_get_prefixlen(dst) != r->dst.plen
-            || rtnl_route_get_priority(route) != route_metric(r)
-            || rtnl_route_get_tos(route) != 0)
+        if (rtnl_route_get_table(route) != RT_TABLE_MAIN ||
+            nl_addr_get_prefixlen(dst) != r->dst.plen ||
+            rtnl_route_get_priority(route) != route_metric(r) || rtnl_route_get_tos(route) != 0)
             continue;
         if (d.family == AF_UNSPEC || (r->dst.plen && !gre_addr_equal(&d, &r->dst.addr)))
             continue;
@@ -738,9 +758,8 @@ probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
         if (rtnl_route_get_protocol(route) != RTPROT_STATIC)
             return foreign(p, "it was not added by gre-tunnel (protocol %u)",
                            rtnl_route_get_protocol(route));
-        if (r->gateway.family != AF_UNSPEC
-                ? !nl_addr_is(rtnl_route_nh_get_gateway(nh), &r->gateway)
-                : rtnl_route_nh_get_gateway(nh) != NULL)
+        if (r->gateway.family != AF_UNSPEC ? !nl_addr_is(rtnl_route_nh_get_gateway(nh), &r->gateway)
+                                           : rtnl_route_nh_get_gateway(nh) != NULL)
             return foreign(p, "its gateway differs");
         return p->state = OBJ_PRESENT;
     }
@@ -751,19 +770,22 @@ static ObjState
 probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
 {
     g_autoptr(RtnlLink) link = NULL;
-    const char         *kind;
-    GreAddr             local = { 0 }, remote = { 0 };
-    guint16             ifl = 0, ofl = 0;
-    guint32             ikey = 0, okey = 0;
-    guint8              ttl = 0;
-    int                 err;
+    const char *kind;
+    GreAddr     local = { 0 }, remote = { 0 };
+    guint16     ifl = 0, ofl = 0;
+    guint32     ikey = 0, okey = 0;
+    guint8      ttl = 0;
+    int         err;
 
     err = rtnl_link_get_kernel(gre_nl_begin(k->rt), 0, l->name, &link);
+    /* rtnl_link_get_kernel() installs its own error handler: only libnl's code is left. */
+    if (err == -NLE_NODEV || (err < 0 && gone(k->rt)))
+        return p->state = OBJ_ABSENT;
     if (err < 0)
-        return gone(k->rt) ? (p->state = OBJ_ABSENT) : failed(p, k->rt, err);
+        return failed(p, k->rt, err);
     kind = rtnl_link_get_type(link);
     if (g_strcmp0(kind, l->ip6 ? "ip6gre" : "gre") != 0)
-        return foreign(p, "%s is a %s device, not %s", l->name, kind ? kind : "plain",
+        return foreign(p, "%s is of kind %s, not %s", l->name, kind ? kind : "none",
                        l->ip6 ? "ip6gre" : "gre");
     if (!l->ip6) {
         local.family = remote.family = AF_INET;
@@ -788,8 +810,8 @@ probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
     }
     if (!gre_addr_equal(&local, &l->local) || !gre_addr_equal(&remote, &l->remote))
         return foreign(p, "%s connects other endpoints", l->name);
-    if (!!(ifl & GRE_KEY) != l->has_ikey || !!(ofl & GRE_KEY) != l->has_okey
-        || (l->has_ikey && ikey != l->ikey) || (l->has_okey && okey != l->okey))
+    if (!!(ifl & GRE_KEY) != l->has_ikey || !!(ofl & GRE_KEY) != l->has_okey ||
+        (l->has_ikey && ikey != l->ikey) || (l->has_okey && okey != l->okey))
         return foreign(p, "%s has other GRE keys", l->name);
 
     if (rtnl_link_get_mtu(link) != l->mtu || ttl != l->ttl)
@@ -803,9 +825,9 @@ probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
 static ObjState
 probe_addr(Kernel *k, const GrePlanAddr *a, Probe *p)
 {
-    g_autoptr(NlCache) cache   = NULL;
-    int                ifindex = gre_nl_ifindex(k->rt, a->dev);
-    int                err;
+    g_autoptr(NlCache) cache = NULL;
+    int ifindex              = gre_nl_ifindex(k->rt, a->dev);
+    int err;
 
     if (!ifindex)
         return p->state = OBJ_ABSENT;
@@ -813,11 +835,12 @@ probe_addr(Kernel *k, const GrePlanAddr *a, Probe *p)
     if (err < 0)
         return failed(p, k->rt, err);
     for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        struct rtnl_addr *addr = (struct rtnl_addr *) o;
+        struct rtnl_addr *addr = (struct rtnl_addr *)o;
 
-        if (rtnl_addr_get_ifindex(addr) == ifindex && rtnl_addr_get_family(addr) == a->local.family
-            && rtnl_addr_get_prefixlen(addr) == a->plen
-            && nl_addr_is(rtnl_addr_get_local(addr), &a->local))
+        if (rtnl_addr_get_ifindex(addr) == ifindex &&
+            rtnl_addr_get_family(addr) == a->local.family &&
+            rtnl_addr_get_prefixlen(addr) == a->plen &&
+            nl_addr_is(rtnl_addr_get_local(addr), &a->local))
             return p->state = OBJ_PRESENT;
     }
     return p->state = OBJ_ABSENT;
@@ -826,7 +849,7 @@ probe_addr(Kernel *k, const GrePlanAddr *a, Probe *p)
 static ObjState
 probe_step(Kernel *k, const GrePlanStep *step, Probe *p)
 {
-    *p = (Probe) { 0 };
+    *p = (Probe){ 0 };
     switch (step->kind) {
     case GRE_STEP_XFRM_STATE:
         return probe_state(k, &step->state, p);
@@ -840,7 +863,7 @@ probe_step(Kernel *k, const GrePlanStep *step, Probe *p)
         return probe_addr(k, &step->addr, p);
     case GRE_STEP_LINK_UP: {
         g_autoptr(RtnlLink) link = NULL;
-        int                 err  = rtnl_link_get_kernel(gre_nl_begin(k->rt), 0, step->up_dev, &link);
+        int err = rtnl_link_get_kernel(gre_nl_begin(k->rt), 0, step->up_dev, &link);
 
         if (err < 0)
             return p->state = OBJ_ABSENT;
@@ -880,7 +903,7 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
     for (guint i = rec->steps->len; i-- > 0;) {
         const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);
         g_autofree char   *what = NULL;
-        Probe              p;
+        Probe              p    = { 0 };
         GreNl             *nl;
         int                err;
 
@@ -929,8 +952,8 @@ all_present(Kernel *k, const GreStateRecord *rec, char **why)
     for (guint i = 0; i < rec->steps->len; i++) {
         const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);
         g_autofree char   *what = describe(step);
-        Probe              p;
-        ObjState           st = probe_step(k, step, &p);
+        Probe              p    = { 0 };
+        ObjState           st   = probe_step(k, step, &p);
 
         if (st != OBJ_PRESENT || p.drift) {
             *why = g_strdup_printf("%s %s", what,
@@ -954,7 +977,7 @@ fault_step(void)
     guint64     n;
 
     if (v && g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT, &n, NULL))
-        return (int) n;
+        return (int)n;
     return -1;
 }
 
@@ -962,14 +985,12 @@ static void
 note_changes(Kernel *k, const GreStateRecord *old, const GreStateRecord *new)
 {
     for (guint i = 0; i < old->lines->len; i++) {
-        if (!g_ptr_array_find_with_equal_func(new->lines, old->lines->pdata[i], g_str_equal,
-                                              NULL))
-            note(k, "was: %s", (const char *) old->lines->pdata[i]);
+        if (!g_ptr_array_find_with_equal_func(new->lines, old->lines->pdata[i], g_str_equal, NULL))
+            note(k, "was: %s", (const char *)old->lines->pdata[i]);
     }
     for (guint i = 0; i < new->lines->len; i++) {
-        if (!g_ptr_array_find_with_equal_func(old->lines, new->lines->pdata[i], g_str_equal,
-                                              NULL))
-            note(k, "now: %s", (const char *) new->lines->pdata[i]);
+        if (!g_ptr_array_find_with_equal_func(old->lines, new->lines->pdata[i], g_str_equal, NULL))
+            note(k, "now: %s", (const char *)new->lines->pdata[i]);
     }
     if (!g_str_equal(old->secrets, new->secrets))
         note(k, "the IPsec keys changed");
@@ -990,13 +1011,13 @@ same_record(const GreStateRecord *a, const GreStateRecord *b)
 static gboolean
 up_locked(Kernel *k, const GrePlan *plan, GError **error)
 {
-    g_autoptr(GreStateRecord) want = gre_state_record_from_plan(plan);
-    g_autoptr(GreStateRecord) old  = NULL;
+    g_autoptr(GreStateRecord) want   = gre_state_record_from_plan(plan);
+    g_autoptr(GreStateRecord) old    = NULL;
     g_autoptr(GString) undo_failures = NULL;
-    g_autoptr(GError) err           = NULL;
-    g_autofree char  *failure       = NULL;
-    int               fault         = fault_step();
-    guint             done;
+    g_autoptr(GError) err            = NULL;
+    g_autofree char *failure         = NULL;
+    int              fault           = fault_step();
+    guint            done;
 
     old = gre_state_read(plan->name, &err);
     if (err) {
@@ -1012,8 +1033,9 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
                 note(k, "%s is already up as planned; nothing was changed", plan->name);
                 return TRUE;
             }
-            note(k, "%s was incomplete (%s): an interrupted `up`, or changed by hand; "
-                    "recreating it",
+            note(k,
+                 "%s was incomplete (%s): an interrupted `up`, or changed by hand; "
+                 "recreating it",
                  plan->name, why);
         } else {
             note(k, "the settings of %s changed; recreating it", plan->name);
@@ -1041,7 +1063,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         GreNl             *nl;
         int                rc;
 
-        if ((int) done == fault) {
+        if ((int)done == fault) {
             failure = g_strdup_printf("fault injected at step %u", done);
             break;
         }
@@ -1070,8 +1092,8 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
             g_autofree char *what = describe(step);
             g_autofree char *why  = gre_nl_error_text(nl, rc);
 
-            g_string_append_printf(undo_failures, "%s%s: %s", undo_failures->len ? "; " : "",
-                                   what, why);
+            g_string_append_printf(undo_failures, "%s%s: %s", undo_failures->len ? "; " : "", what,
+                                   why);
         } else
             k->report->created--;
     }
@@ -1141,7 +1163,7 @@ gre_apply_down(const char *name, GError **error)
     if (!gre_apply_down_full(name, &report, error))
         return FALSE;
     for (guint i = 0; report.notes && i < report.notes->len; i++)
-        g_message("%s", (const char *) report.notes->pdata[i]);
+        g_message("%s", (const char *)report.notes->pdata[i]);
     return TRUE;
 }
 
@@ -1151,11 +1173,11 @@ static void
 status_link(Kernel *k, const GrePlanLink *l, GString *out)
 {
     g_autoptr(RtnlLink) link = NULL;
-    g_autofree char    *local = NULL, *remote = NULL;
-    Probe               p;
-    guint16             ifl = 0, ofl = 0;
-    guint32             ikey = 0, okey = 0;
-    guint8              ttl = 0;
+    g_autofree char *local = NULL, *remote = NULL;
+    Probe            p   = { 0 };
+    guint16          ifl = 0, ofl = 0;
+    guint32          ikey = 0, okey = 0;
+    guint8           ttl = 0;
 
     if (probe_link(k, l, &p, &link) != OBJ_PRESENT) {
         g_string_append_printf(out, "  link %s: %s\n", l->name,
@@ -1209,13 +1231,13 @@ status_link(Kernel *k, const GrePlanLink *l, GString *out)
 static void
 status_addresses(Kernel *k, const char *dev, GString *out)
 {
-    g_autoptr(NlCache) cache   = NULL;
-    int                ifindex = gre_nl_ifindex(k->rt, dev);
+    g_autoptr(NlCache) cache = NULL;
+    int ifindex              = gre_nl_ifindex(k->rt, dev);
 
     if (!ifindex || rtnl_addr_alloc_cache(gre_nl_begin(k->rt), &cache) < 0)
         return;
     for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        struct rtnl_addr *a = (struct rtnl_addr *) o;
+        struct rtnl_addr *a = (struct rtnl_addr *)o;
         GreAddr           local, peer;
         g_autofree char  *ls = NULL, *ps = NULL;
 
@@ -1236,23 +1258,27 @@ status_addresses(Kernel *k, const char *dev, GString *out)
 static void
 status_state(Kernel *k, const GrePlanState *st, GString *out)
 {
-    g_autoptr(NlAddr) dst  = to_nl(&st->dst, -1);
-    g_autoptr(XfrmSa) sa   = NULL;
-    g_autofree char  *what = NULL;
-    GrePlanStep       step = { .kind = GRE_STEP_XFRM_STATE, .state = *st };
+    g_autoptr(NlAddr) dst    = to_nl(&st->dst, -1);
+    g_autoptr(XfrmSa) sa     = NULL;
+    g_autofree char   *what  = NULL;
+    GrePlanStep        step  = { .kind = GRE_STEP_XFRM_STATE, .state = *st };
     unsigned long long bytes = 0, packets = 0, add_time = 0, use_time = 0;
     unsigned long long window = 0, replay = 0, integrity = 0;
     char               alg[128];
+    int                err;
 
     what = describe(&step);
-    if (xfrmnl_sa_get_kernel(gre_nl_begin(k->xfrm), dst, st->spi, IPPROTO_ESP, 0, 0, &sa) < 0) {
-        g_string_append_printf(out, "  %s: missing\n", what);
+    err  = xfrmnl_sa_get_kernel(gre_nl_begin(k->xfrm), dst, st->spi, IPPROTO_ESP, 0, 0, &sa);
+    if (err < 0) {
+        g_autofree char *why =
+            gone(k->xfrm) ? g_strdup("missing") : gre_nl_error_text(k->xfrm, err);
+
+        g_string_append_printf(out, "  %s: %s\n", what, why);
         return;
     }
     xfrmnl_sa_get_curlifetime(sa, &bytes, &packets, &add_time, &use_time);
     xfrmnl_sa_get_stats(sa, &window, &replay, &integrity);
-    g_string_append_printf(out,
-                           "  %s (%s): %llu bytes, %llu packets, %llu integrity failures\n",
+    g_string_append_printf(out, "  %s (%s): %llu bytes, %llu packets, %llu integrity failures\n",
                            what, sa_alg(sa, alg), bytes, packets, integrity);
 }
 
@@ -1260,16 +1286,21 @@ static void
 status_one(Kernel *k, const GreStateRecord *rec, GString *out)
 {
     g_string_append_printf(out, "%s:\n", rec->name);
+    /* The link first: it is what a reader looks for. */
+    for (guint i = 0; i < rec->steps->len; i++) {
+        const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);
+
+        if (step->kind == GRE_STEP_LINK) {
+            status_link(k, &step->link, out);
+            status_addresses(k, step->link.name, out);
+        }
+    }
     for (guint i = 0; i < rec->steps->len; i++) {
         const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);
         g_autofree char   *what = NULL;
-        Probe              p;
+        Probe              p    = { 0 };
 
         switch (step->kind) {
-        case GRE_STEP_LINK:
-            status_link(k, &step->link, out);
-            status_addresses(k, step->link.name, out);
-            break;
         case GRE_STEP_XFRM_STATE:
             status_state(k, &step->state, out);
             break;
@@ -1283,6 +1314,7 @@ status_one(Kernel *k, const GreStateRecord *rec, GString *out)
                                                            : p.why);
             probe_clear(&p);
             break;
+        case GRE_STEP_LINK:
         case GRE_STEP_ADDR:
         case GRE_STEP_LINK_UP:
             break; /* shown with the link, as the kernel has them */

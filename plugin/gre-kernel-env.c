@@ -17,7 +17,7 @@
 
 struct _GreNl {
     struct nl_sock *sk;
-    int             kerrno;     /* errno of the last NLMSG_ERROR, 0 if none */
+    int             kerrno;      /* errno of the last NLMSG_ERROR, 0 if none */
     char            extack[256]; /* the kernel's message for it, "" if none */
 };
 
@@ -25,20 +25,20 @@ static int
 on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
     GreNl           *nl  = arg;
-    struct nlmsghdr *hdr = (struct nlmsghdr *) ((char *) e - NLMSG_HDRLEN);
+    struct nlmsghdr *hdr = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
 
-    (void) nla;
+    (void)nla;
     nl->kerrno    = -e->error;
     nl->extack[0] = '\0';
 
     /* With NETLINK_CAP_ACK the request is not echoed, so the TLVs follow the nlmsgerr. */
     if ((hdr->nlmsg_flags & NLM_F_ACK_TLVS) && (hdr->nlmsg_flags & NLM_F_CAPPED)) {
-        struct nlattr *a   = (struct nlattr *) ((char *) e + sizeof *e);
-        int            rem = (int) hdr->nlmsg_len - NLMSG_HDRLEN - (int) sizeof *e;
+        struct nlattr *a   = (struct nlattr *)((char *)e + sizeof *e);
+        int            rem = (int)hdr->nlmsg_len - NLMSG_HDRLEN - (int)sizeof *e;
 
         for (; nla_ok(a, rem); a = nla_next(a, &rem)) {
             if (nla_type(a) == NLMSGERR_ATTR_MSG)
-                g_strlcpy(nl->extack, nla_data(a), MIN((gsize) nla_len(a) + 1, sizeof nl->extack));
+                g_strlcpy(nl->extack, nla_data(a), MIN((gsize)nla_len(a) + 1, sizeof nl->extack));
         }
     }
     return NL_STOP;
@@ -112,8 +112,8 @@ typedef struct {
 static int
 on_ack(struct nl_msg *msg, void *arg)
 {
-    (void) msg;
-    ((Transaction *) arg)->done = TRUE;
+    (void)msg;
+    ((Transaction *)arg)->done = TRUE;
     return NL_STOP;
 }
 
@@ -188,7 +188,7 @@ on_route(struct nl_msg *msg, void *arg)
 static gboolean
 addr_from_nl(struct nl_addr *a, GreAddr *out)
 {
-    *out = (GreAddr) { 0 };
+    *out = (GreAddr){ 0 };
     if (!a || nl_addr_iszero(a))
         return FALSE;
     if (nl_addr_get_family(a) == AF_INET && nl_addr_get_len(a) == 4)
@@ -204,8 +204,8 @@ addr_from_nl(struct nl_addr *a, GreAddr *out)
 static gboolean
 is_gre_kind(const char *kind)
 {
-    static const char *const kinds[] = { "gre", "gretap", "ip6gre", "ip6gretap", "erspan",
-                                         "ip6erspan" };
+    static const char *const kinds[] = { "gre",       "gretap", "ip6gre",
+                                         "ip6gretap", "erspan", "ip6erspan" };
 
     for (guint i = 0; kind && i < G_N_ELEMENTS(kinds); i++) {
         if (g_str_equal(kind, kinds[i]))
@@ -218,20 +218,20 @@ gboolean
 gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GrePlanEnv *env,
                        GError **error)
 {
-    g_autoptr(GreNl)     nl      = NULL;
-    g_autofree char     *rstr    = gre_addr_to_string(remote);
-    struct rtnl_route   *route   = NULL;
-    struct rtnl_link    *dev     = NULL;
+    g_autoptr(GreNl) nl        = NULL;
+    g_autofree char     *rstr  = gre_addr_to_string(remote);
+    struct rtnl_route   *route = NULL;
+    struct rtnl_link    *dev   = NULL;
     struct rtnl_nexthop *nh;
     struct nl_msg       *msg;
-    struct rtmsg         rtm     = { 0 };
-    int                  oif     = 0;
-    guint32              rt_mtu  = 0;
-    gboolean             ok      = FALSE;
+    struct rtmsg         rtm    = { 0 };
+    int                  oif    = 0;
+    guint32              rt_mtu = 0;
+    gboolean             ok     = FALSE;
     int                  err;
 
     g_return_val_if_fail(remote->family == AF_INET || remote->family == AF_INET6, FALSE);
-    *env = (GrePlanEnv) { 0 };
+    *env = (GrePlanEnv){ 0 };
 
     nl = gre_nl_open(NETLINK_ROUTE, error);
     if (!nl)
@@ -240,8 +240,8 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
     if (underlay_or_null && underlay_or_null[0]) {
         oif = gre_nl_ifindex(nl, underlay_or_null);
         if (!oif) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
-                        "the underlay device %s does not exist", underlay_or_null);
+            g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "the underlay device %s does not exist",
+                        underlay_or_null);
             return FALSE;
         }
     }
@@ -249,9 +249,9 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
     rtm.rtm_family  = remote->family;
     rtm.rtm_dst_len = gre_addr_max_plen(remote->family);
     msg             = nlmsg_alloc_simple(RTM_GETROUTE, 0);
-    if (!msg || nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0
-        || nla_put(msg, RTA_DST, remote->family == AF_INET ? 4 : 16, &remote->u) < 0
-        || (oif && nla_put_u32(msg, RTA_OIF, oif) < 0)) {
+    if (!msg || nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 ||
+        nla_put(msg, RTA_DST, remote->family == AF_INET ? 4 : 16, &remote->u) < 0 ||
+        (oif && nla_put_u32(msg, RTA_OIF, oif) < 0)) {
         nlmsg_free(msg);
         g_set_error_literal(error, GRE_ERROR, GRE_ERROR_KERNEL, "out of memory");
         return FALSE;

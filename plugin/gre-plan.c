@@ -180,13 +180,14 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
     step.link.mtu        = plan->mtu;
     add_step(plan, &step);
 
-    /* Addresses before routes: the kernel needs a local address to send routed packets from. */
-    add_addr(plan, s, &s->inner4, &s->inner4_peer);
-    add_addr(plan, s, &s->inner6, &s->inner6_peer);
-
-    step = (GrePlanStep){ .kind = GRE_STEP_LINK_UP };
+    /* Up before addresses: an IPv6 address with a peer added to a down link never gets its
+     * peer route. Addresses before routes: routes need a local address to send from. */
+    step = (GrePlanStep) { .kind = GRE_STEP_LINK_UP };
     g_strlcpy(step.up_dev, s->name, sizeof step.up_dev);
     add_step(plan, &step);
+
+    add_addr(plan, s, &s->inner4, &s->inner4_peer);
+    add_addr(plan, s, &s->inner6, &s->inner6_peer);
 
     for (guint i = 0; i < s->routes->len; i++) {
         const GreRoute *r = &g_array_index(s->routes, GreRoute, i);
@@ -206,9 +207,14 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
 static void
 append_key(GString *out, GBytes *key, gboolean show_secrets)
 {
-    gsize         n;
-    const guint8 *d = g_bytes_get_data(key, &n);
+    gsize         n = 0;
+    const guint8 *d = key ? g_bytes_get_data(key, &n) : NULL;
 
+    if (!d) {
+        /* Steps read back from an ownership record carry no key material. */
+        g_string_append(out, "<secret>");
+        return;
+    }
     if (!show_secrets) {
         g_string_append_printf(out, "<secret:%zu-bytes>", n);
         return;
@@ -281,6 +287,8 @@ render_route(GString *out, const GrePlanRoute *r, gboolean add)
         g_autofree char *src = gre_addr_to_string(&r->src);
         g_string_append_printf(out, " src %s", src);
     }
+    if (add)
+        g_string_append(out, " proto static");
     if (r->metric)
         g_string_append_printf(out, " metric %u", r->metric);
 }

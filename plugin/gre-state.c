@@ -87,8 +87,9 @@ gre_state_step_line(const GrePlanStep *step)
         g_autofree char    *via = addr_or_dash(&r->gateway);
         g_autofree char    *src = addr_or_dash(&r->src);
 
-        g_string_append_printf(s, "route dst=%s dev=%s via=%s src=%s metric=%u table=main "
-                                  "proto=static pin=%s",
+        g_string_append_printf(s,
+                               "route dst=%s dev=%s via=%s src=%s metric=%u table=main "
+                               "proto=static pin=%s",
                                dst, r->dev, via, src, r->metric, yesno(r->pin));
         break;
     }
@@ -144,7 +145,7 @@ char *
 gre_state_secrets_hash(const GrePlan *plan)
 {
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    gboolean             any = FALSE;
+    gboolean any             = FALSE;
 
     for (guint i = 0; i < plan->steps->len; i++) {
         const GrePlanStep *step = &g_array_index(plan->steps, GrePlanStep, i);
@@ -157,14 +158,14 @@ gre_state_secrets_hash(const GrePlan *plan)
         keys[0] = step->state.enc_key;
         keys[1] = step->state.auth_key;
         be      = GUINT32_TO_BE(step->state.spi);
-        g_checksum_update(sum, (const guchar *) &be, sizeof be);
+        g_checksum_update(sum, (const guchar *)&be, sizeof be);
         for (guint k = 0; k < G_N_ELEMENTS(keys); k++) {
             gsize         len  = 0;
             const guint8 *data = keys[k] ? g_bytes_get_data(keys[k], &len) : NULL;
 
             /* Length-prefixed, so that moving bytes from one key to the next changes the hash. */
-            be = GUINT32_TO_BE(keys[k] ? (guint32) len : G_MAXUINT32);
-            g_checksum_update(sum, (const guchar *) &be, sizeof be);
+            be = GUINT32_TO_BE(keys[k] ? (guint32)len : G_MAXUINT32);
+            g_checksum_update(sum, (const guchar *)&be, sizeof be);
             if (len)
                 g_checksum_update(sum, data, len);
         }
@@ -218,8 +219,7 @@ static void
 bad(Fields *f, const char *key)
 {
     if (!f->failed)
-        g_set_error(f->error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\": %s= is not valid", f->line,
-                    key);
+        g_set_error(f->error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\": %s= is not valid", f->line, key);
     f->failed = TRUE;
 }
 
@@ -228,7 +228,7 @@ get_addr(Fields *f, const char *key, gboolean optional, GreAddr *out)
 {
     const char *v = field(f, key);
 
-    *out = (GreAddr) { 0 };
+    *out = (GreAddr){ 0 };
     if (!v || (optional && g_str_equal(v, "-")))
         return;
     if (!gre_addr_parse(v, AF_UNSPEC, out))
@@ -249,9 +249,9 @@ get_prefix(Fields *f, const char *key, GrePrefix *out)
 static gint64
 get_num(Fields *f, const char *key, guint64 max, const char *none, gint64 none_value)
 {
-    const char *v    = field(f, key);
-    gboolean    hex  = v && g_str_has_prefix(v, "0x");
-    guint64     n    = 0;
+    const char *v   = field(f, key);
+    gboolean    hex = v && g_str_has_prefix(v, "0x");
+    guint64     n   = 0;
 
     if (!v)
         return 0;
@@ -259,7 +259,7 @@ get_num(Fields *f, const char *key, guint64 max, const char *none, gint64 none_v
         return none_value;
     if (!g_ascii_string_to_unsigned(hex ? v + 2 : v, hex ? 16 : 10, 0, max, &n, NULL))
         bad(f, key);
-    return (gint64) n;
+    return (gint64)n;
 }
 
 static gboolean
@@ -297,24 +297,24 @@ get_ifname(Fields *f, const char *key, gboolean optional, char out[GRE_IFNAMSIZ]
 static gboolean
 step_from_line(const char *line, GrePlanStep *step, GError **error)
 {
-    g_auto(GStrv)          words = g_strsplit(line, " ", -1);
-    g_autoptr(GHashTable)  kv    = g_hash_table_new(g_str_hash, g_str_equal);
-    Fields                 f     = { kv, line, error, FALSE };
-    const char            *kind  = words[0];
+    g_auto(GStrv) words      = g_strsplit(line, " ", -1);
+    g_autoptr(GHashTable) kv = g_hash_table_new(g_str_hash, g_str_equal);
+    Fields      f            = { kv, line, error, FALSE };
+    const char *kind         = words[0];
 
     for (guint i = 1; words[i]; i++) {
         char *eq = strchr(words[i], '=');
 
         if (!eq) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\": \"%s\" is not key=value",
-                        line, words[i]);
+            g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\": \"%s\" is not key=value", line,
+                        words[i]);
             return FALSE;
         }
         *eq = '\0';
         g_hash_table_insert(kv, words[i], eq + 1);
     }
 
-    *step = (GrePlanStep) { 0 };
+    *step = (GrePlanStep){ 0 };
     if (g_strcmp0(kind, "xfrm-state") == 0) {
         const char *suite;
 
@@ -337,7 +337,7 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
         step->policy.dst = dst.addr;
         if (dir && !g_str_equal(dir, "in") && !g_str_equal(dir, "out"))
             bad(&f, "dir");
-        step->policy.dir    = dir && g_str_equal(dir, "out") ? GRE_DIR_OUT : GRE_DIR_IN;
+        step->policy.dir        = dir && g_str_equal(dir, "out") ? GRE_DIR_OUT : GRE_DIR_IN;
         step->policy.has_grekey = has_value(&f, "key");
         step->policy.grekey     = get_num(&f, "key", G_MAXUINT32, "-", 0);
         step->policy.priority   = get_num(&f, "priority", G_MAXUINT32, NULL, 0);
@@ -404,8 +404,8 @@ static gboolean
 name_ok(const char *name)
 {
     /* The kernel's own rule for interface names; it also keeps the path inside the directory. */
-    if (!name || !name[0] || strlen(name) >= GRE_IFNAMSIZ || g_str_equal(name, ".")
-        || g_str_equal(name, ".."))
+    if (!name || !name[0] || strlen(name) >= GRE_IFNAMSIZ || g_str_equal(name, ".") ||
+        g_str_equal(name, ".."))
         return FALSE;
     for (const char *p = name; *p; p++) {
         if (*p == '/' || *p == ':' || g_ascii_isspace(*p))
@@ -437,8 +437,8 @@ ensure_dir(GError **error)
     if (g_mkdir_with_parents(dir, 0700) < 0) {
         int errsv = errno;
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot create the state directory %s: %s",
-                    dir, g_strerror(errsv));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot create the state directory %s: %s", dir,
+                    g_strerror(errsv));
         return FALSE;
     }
     return TRUE;
@@ -471,10 +471,10 @@ gre_state_write(const GreStateRecord *rec, GError **error)
                            "version=" RECORD_VERSION "\nname=%s\nsecrets=%s\n",
                            rec->name, rec->name, rec->secrets);
     for (guint i = 0; i < rec->lines->len; i++)
-        g_string_append_printf(s, "step=%s\n", (const char *) rec->lines->pdata[i]);
+        g_string_append_printf(s, "step=%s\n", (const char *)rec->lines->pdata[i]);
 
     /* Temporary file, fsync, rename: a reader sees the old record or the new one, never half. */
-    if (!g_file_set_contents_full(path, s->str, (gssize) s->len,
+    if (!g_file_set_contents_full(path, s->str, (gssize)s->len,
                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                   0600, &err)) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot write the ownership record: %s",
@@ -487,12 +487,12 @@ gre_state_write(const GreStateRecord *rec, GError **error)
 GreStateRecord *
 gre_state_read(const char *name, GError **error)
 {
-    g_autofree char *path     = state_path(name, ".state", error);
-    g_autofree char *contents = NULL;
-    g_auto(GStrv)    lines    = NULL;
-    g_autoptr(GError) err     = NULL;
+    g_autofree char *path         = state_path(name, ".state", error);
+    g_autofree char *contents     = NULL;
+    g_auto(GStrv) lines           = NULL;
+    g_autoptr(GError) err         = NULL;
     g_autoptr(GreStateRecord) rec = NULL;
-    gboolean         version_ok   = FALSE;
+    gboolean version_ok           = FALSE;
 
     if (!path)
         return NULL;
@@ -513,12 +513,10 @@ gre_state_read(const char *name, GError **error)
             continue;
         if (g_str_has_prefix(l, "version="))
             version_ok = g_str_equal(l + 8, RECORD_VERSION);
-        else if (g_str_has_prefix(l, "secrets="))
-        {
+        else if (g_str_has_prefix(l, "secrets=")) {
             g_free(rec->secrets);
             rec->secrets = g_strdup(l + 8);
-        }
-        else if (g_str_has_prefix(l, "step=")) {
+        } else if (g_str_has_prefix(l, "step=")) {
             GrePlanStep step;
 
             if (!step_from_line(l + 5, &step, &err)) {
@@ -560,13 +558,13 @@ gre_state_delete(const char *name, GError **error)
 static int
 cmp_str(gconstpointer a, gconstpointer b)
 {
-    return g_strcmp0(*(char *const *) a, *(char *const *) b);
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
 }
 
 GPtrArray *
 gre_state_list(GError **error)
 {
-    g_autofree char *dirname = gre_state_dir();
+    g_autofree char *dirname   = gre_state_dir();
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err      = NULL;
     g_autoptr(GDir) dir        = g_dir_open(dirname, 0, &err);
@@ -604,8 +602,7 @@ gre_state_lock(const char *name, GError **error)
     if (fd < 0 || flock(fd, LOCK_EX) < 0) {
         int errsv = errno;
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot lock %s: %s", path,
-                    g_strerror(errsv));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot lock %s: %s", path, g_strerror(errsv));
         if (fd >= 0)
             close(fd);
         return -1;
