@@ -1,0 +1,96 @@
+#!/bin/bash
+# The main job, end to end: two hosts (network namespaces over a veth "wire"), one ifcfg file
+# written by hand, its mirror written by gre-tunnel, both ends brought up with GRE-only IPsec.
+# Shows the ping, the ESP on the wire (and the clear ping of the outer address), the MTU and
+# status, then takes both ends down. Runs as root where the kernel has GRE and ESP.
+set -euo pipefail
+G=${GRE_TUNNEL:-${GRE_BUILDDIR:?}/plugin/gre-tunnel}
+T=$(mktemp -d)
+A=gre-demo-a B=gre-demo-b
+
+cleanup() {
+    ip netns del $A 2>/dev/null || true
+    ip netns del $B 2>/dev/null || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+in_a() { GRE_TUNNEL_STATE_DIR=$T/state-a ip netns exec $A "$@"; }
+in_b() { GRE_TUNNEL_STATE_DIR=$T/state-b ip netns exec $B "$@"; }
+
+say "two hosts joined by a wire: $A 192.0.2.1 <-> 192.0.2.2 $B (MTU 1500)"
+ip netns add $A
+ip netns add $B
+ip link add wire netns $A type veth peer name wire netns $B
+ip -n $A addr add 192.0.2.1/24 dev wire
+ip -n $B addr add 192.0.2.2/24 dev wire
+for ns in $A $B; do ip -n $ns link set lo up; ip -n $ns link set wire up; done
+# A network behind B that A reaches through the tunnel.
+ip -n $B link add lan type dummy
+ip -n $B addr add 203.0.113.1/24 dev lan
+ip -n $B link set lan up
+
+say "A's settings (ifcfg-gre1), keys in keys-gre1 (mode 0600)"
+mkdir -p "$T/a" "$T/b"
+cat >"$T/a/ifcfg-gre1" <<CFG
+DEVICE=gre1
+TYPE=gre
+DEVICETYPE=gre
+MY_OUTER_IPADDR=192.0.2.1
+PEER_OUTER_IPADDR=192.0.2.2
+MY_INNER_IPADDR=198.51.100.1/30
+PEER_INNER_IPADDR=198.51.100.2
+ROUTES="203.0.113.0/24"
+KEY=42
+IPSEC=manual
+IPSEC_SUITE=aes256gcm16
+SPI_ESP_IN=0x4201
+SPI_ESP_OUT=0x4202
+CFG
+(
+    umask 077
+    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\n' "$(od -An -tx1 -N36 /dev/urandom | tr -d ' \n')" \
+        "$(od -An -tx1 -N36 /dev/urandom | tr -d ' \n')" >"$T/a/keys-gre1"
+)
+cat "$T/a/ifcfg-gre1"
+
+say "gre-tunnel mirror: B's files, then gre-tunnel check A B"
+"$G" mirror -o "$T/b" "$T/a/ifcfg-gre1"
+"$G" check "$T/a/ifcfg-gre1" "$T/b/ifcfg-gre1"
+
+say "gre-tunnel plan (A): the kernel objects, as ip commands (keys masked)"
+in_a "$G" plan "$T/a/ifcfg-gre1"
+
+say "gre-tunnel up, on both ends"
+in_a "$G" up "$T/a/ifcfg-gre1"
+in_b "$G" up "$T/b/ifcfg-gre1"
+ip -n $A -d link show gre1 | sed -n '1,3p'
+
+say "ping through the tunnel while capturing the wire"
+ip netns exec $B tcpdump -Z root -nn -l -i wire -c 6 'ip proto 50 or ip proto 47 or icmp' \
+    2>/dev/null >"$T/wire.txt" &
+cap=$!
+sleep 1
+in_a ping -c 3 -i 0.2 -W 2 198.51.100.2
+in_a ping -c 2 -i 0.2 -W 2 203.0.113.1
+in_a ping -c 1 -W 2 192.0.2.2 >/dev/null
+sleep 0.5
+kill $cap 2>/dev/null || true
+wait $cap 2>/dev/null || true
+echo "-- on the wire (tunnel traffic is ESP; the ping of the outer address 192.0.2.2 is clear):"
+cat "$T/wire.txt"
+
+say "the exact MTU: $(in_a "$G" mtu "$T/a/ifcfg-gre1") (gre-tunnel mtu --explain)"
+in_a "$G" mtu --explain "$T/a/ifcfg-gre1"
+mtu=$(ip -n $A -o link show gre1 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+echo "-- a DF ping of exactly $mtu bytes passes:"
+in_a ping -c 1 -W 2 -M do -s $((mtu - 28)) 198.51.100.2 | grep -E 'bytes from|transmitted'
+
+say "gre-tunnel status (A)"
+in_a "$G" status
+
+say "gre-tunnel down, on both ends: nothing left"
+in_a "$G" down gre1
+in_b "$G" down gre1
+echo "-- A: links: $(ip -n $A -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')"
+echo "-- A: xfrm states: $(ip -n $A xfrm state | grep -c '^src' || true), policies: $(ip -n $A xfrm policy | grep -c '^src' || true)"
