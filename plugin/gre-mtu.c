@@ -22,10 +22,13 @@ gre_mtu_outer_header_len(const GreSettings *s)
     return 20;
 }
 
+/* What sits before the ESP header in transport mode. ip6gre's encapsulation limit option (a
+ * destination options header) is among it: the kernel's xfrm_state_mtu() counts only the 40-byte
+ * IPv6 header, which with a 16-byte cipher block overestimates the MTU by up to 8 bytes. */
 static guint
 esp_net_adj(const GreSettings *s)
 {
-    return gre_settings_outer_family(s) == AF_INET6 ? 40 : 20;
+    return gre_mtu_outer_header_len(s);
 }
 
 guint
@@ -91,8 +94,11 @@ gre_mtu_compute(const GreSettings *s, guint underlay_mtu, GPtrArray *explain)
             suite->iv_len);
         say(explain, "%6u  - %-4u integrity check value", mtu - hdr - suite->icv_len,
             suite->icv_len);
-        say(explain, "%6u  - %-4u outer %s header (ESP pads what follows it)",
-            mtu - hdr - suite->icv_len - net_adj, net_adj, ip6 ? "IPv6" : "IPv4");
+        say(explain, "%6u  - %-4u outer %s (ESP pads what follows it)",
+            mtu - hdr - suite->icv_len - net_adj, net_adj,
+            !ip6           ? "IPv4 header"
+            : net_adj > 40 ? "IPv6 header and encapsulation limit option"
+                           : "IPv6 header");
         say(explain, "%6u           rounded down to the %u-byte cipher block",
             (mtu - hdr - suite->icv_len - net_adj) & ~(block - 1), block);
         say(explain, "%6u  + %-4u outer header back", esp + 2, net_adj);

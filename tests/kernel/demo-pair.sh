@@ -67,10 +67,14 @@ in_b "$G" up "$T/b/ifcfg-gre1"
 ip -n $A -d link show gre1 | sed -n '1,3p'
 
 say "ping through the tunnel while capturing the wire"
-ip netns exec $B tcpdump -Z root -nn -l -i wire -c 6 'ip proto 50 or ip proto 47 or icmp' \
-    2>/dev/null >"$T/wire.txt" &
+ip netns exec $B tcpdump -Z root -nn -l -i wire 'ip proto 50 or ip proto 47 or icmp' \
+    2>"$T/wire.err" >"$T/wire.txt" &
 cap=$!
-sleep 1
+# Wait until tcpdump really listens (a VM under TCG can take a few seconds).
+for _ in $(seq 100); do
+    grep -q 'listening on' "$T/wire.err" 2>/dev/null && break
+    sleep 0.1
+done
 in_a ping -c 3 -i 0.2 -W 2 198.51.100.2
 in_a ping -c 2 -i 0.2 -W 2 203.0.113.1
 in_a ping -c 1 -W 2 192.0.2.2 >/dev/null

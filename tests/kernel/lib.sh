@@ -103,9 +103,10 @@ dump() {
     } 2>&1 | grep -v 'valid_lft'
 }
 
-# capture NS IFACE FILTER COUNT FILE: tcpdump in the background; stop it with capture_stop.
+# capture NS IFACE FILTER COUNT FILE [TCPDUMP_OPTION...]: tcpdump in the background; stop it
+# with capture_stop. Extra options (e.g. -v for outer TTL and DF) go before the filter.
 capture() {
-    ip netns exec "$1" tcpdump -Z root -nn -l -i "$2" -c "$4" "$3" >"$5" 2>"$5.err" &
+    ip netns exec "$1" tcpdump -Z root -nn -l -i "$2" -c "$4" "${@:6}" "$3" >"$5" 2>"$5.err" &
     _cap=$!
     # Wait until tcpdump really listens; a slow VM may need more than a second.
     for _ in $(seq 100); do
@@ -119,4 +120,84 @@ capture_stop() {
     kill "$_cap" 2>/dev/null
     wait "$_cap" 2>/dev/null
     return 0
+}
+
+# ---- assertions on text and small readers (added with test-pair/ipsec/ip6gre/interop) ----
+
+# expect DESC ERE TEXT: ok when a line of TEXT matches the extended regular expression ERE.
+# (Matched in bash, without a grep per assertion: exec is slow in the VM.)
+_matching() { # ERE TEXT: print the lines of TEXT that match ERE; fail when none does
+    local line found=1
+    while IFS= read -r line; do
+        if [[ $line =~ $1 ]]; then
+            printf '%s\n' "$line"
+            found=0
+        fi
+    done <<<"$2"
+    return $found
+}
+expect() {
+    if _matching "$2" "$3" >/dev/null; then
+        ok "$1"
+    else
+        not_ok "$1"
+        note "no line matches /$2/ in:"
+        printf '%s\n' "$3" | head -20 | sed 's/^/#   /'
+    fi
+}
+# expect_not DESC ERE TEXT: ok when no line of TEXT matches ERE.
+expect_not() {
+    local hits
+    if hits=$(_matching "$2" "$3"); then
+        not_ok "$1"
+        note "unexpected match for /$2/:"
+        printf '%s\n' "$hits" | head -10 | sed 's/^/#   /'
+    else
+        ok "$1"
+    fi
+}
+# expect_eq DESC EXPECTED ACTUAL: ok when the two strings are equal.
+expect_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; note "expected '$2', got '$3'"; fi
+}
+
+# nsping NS ARGS...: ping from NS (3 probes, 0.2 s apart); succeeds when a reply came back.
+nsping() {
+    local ns=$1
+    shift
+    ip netns exec "$ns" ping -q -n -c 3 -i 0.2 -W 2 "$@"
+}
+# nsping_fails NS ARGS...: ping from NS (2 probes, 1 s wait); succeeds when NO reply came back.
+nsping_fails() {
+    local ns=$1
+    shift
+    ! ip netns exec "$ns" ping -q -n -c 2 -i 0.2 -W 1 "$@"
+}
+
+# link_mtu NS DEV: the MTU the kernel has for DEV.
+link_mtu() { ip -n "$1" -o link show "$2" 2>/dev/null | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'; }
+
+# xfrm_stat NS FIELD: one counter of NS's /proc/net/xfrm_stat (e.g. XfrmInTmplMismatch).
+xfrm_stat() { ip netns exec "$1" awk -v f="$2" '$1 == f { print $2 }' /proc/net/xfrm_stat; }
+
+# sa_count NS SPI bytes|packets: the lifetime counter of the SA with SPI (any form: 0x1001,
+# 4097), from `ip -s xfrm state`; empty when there is no such SA.
+sa_count() {
+    local want
+    want=$(printf '0x%08x' "$2")
+    ip -n "$1" -s xfrm state | awk -v spi="$want" -v what="$3" '
+        /^src / { cur = 0 }
+        $1 == "proto" && $2 == "esp" && $3 == "spi" { cur = (substr($4, 1, 10) == spi) }
+        cur && /lifetime current:/ { getline; split($0, f, /[(),[:space:]]+/)
+            print (what == "packets" ? f[4] : f[2]); exit }'
+}
+
+# packets FILE: a tcpdump -v capture with each packet on one line (continuation lines joined).
+packets() { awk '/^[0-9]/ { if (p != "") print p; p = $0; next } { p = p " " $0 } END { if (p != "") print p }' "$1"; }
+
+# oneline: stdin with its indented continuation lines joined to the line they continue, runs of
+# blanks squeezed to one space (one record per line: `ip xfrm state | oneline`).
+oneline() {
+    awk '{ gsub(/[ \t]+/, " "); sub(/ $/, "") } /^ / { p = p $0; next } { if (NR > 1) print p; p = $0 }
+        END { if (NR) print p }'
 }
