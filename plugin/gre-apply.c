@@ -692,39 +692,101 @@ selector_is(XfrmSel *sel, const GrePlanPolicy *want)
            xfrmnl_sel_get_userid(sel) == 0;
 }
 
+/* The policy with @pol's selector and direction (and no mark), asked of the kernel by selector:
+ * XFRM_MSG_GETPOLICY with index 0 is answered from the kernel's policy hash tables, so a probe
+ * costs the same however many policies there are (a dump of all of them per probe made `down`
+ * of n tunnels quadratic). GETPOLICY takes the same xfrm_userpolicy_id and attributes as
+ * DELPOLICY (the kernel serves both in xfrm_get_policy()), so the request is libnl's removal
+ * request retyped: it names the policy exactly as remove_step() does. */
+typedef struct {
+    XfrmSp  *sp;
+    gboolean acked;
+} PolicyReply;
+
+static int
+on_policy(struct nl_msg *msg, void *arg)
+{
+    PolicyReply *r = arg;
+
+    if (!r->sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY &&
+        xfrmnl_sp_parse(nlmsg_hdr(msg), &r->sp) < 0)
+        r->sp = NULL;
+    return NL_OK;
+}
+
+static int
+on_policy_ack(struct nl_msg *msg, void *arg)
+{
+    (void)msg;
+    ((PolicyReply *)arg)->acked = TRUE;
+    return NL_STOP;
+}
+
+static int
+policy_get(Kernel *k, const GrePlanPolicy *pol, XfrmSp **out)
+{
+    g_autoptr(XfrmSp) want = policy_object(pol, FALSE);
+    struct nl_sock *sk     = gre_nl_begin(k->xfrm);
+    struct nl_msg  *msg    = NULL;
+    struct nl_cb   *base, *cb;
+    PolicyReply     r = { NULL, FALSE };
+    int             err;
+
+    if ((err = xfrmnl_sp_build_delete_request(want, 0, &msg)) < 0)
+        return err;
+    nlmsg_hdr(msg)->nlmsg_type = XFRM_MSG_GETPOLICY;
+    err = nl_send_auto(sk, msg);
+    nlmsg_free(msg);
+    if (err < 0)
+        return err;
+    base = nl_socket_get_cb(sk);
+    cb   = nl_cb_clone(base);
+    nl_cb_put(base);
+    if (!cb)
+        return -NLE_NOMEM;
+    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_policy, &r);
+    nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_policy_ack, &r);
+    err = 0;
+    while (!r.acked && err >= 0)
+        err = nl_recvmsgs(sk, cb);
+    nl_cb_put(cb);
+    if (err >= 0 && !r.sp)
+        err = -NLE_PARSE_ERR;
+    if (err < 0) {
+        if (r.sp)
+            xfrmnl_sp_put(r.sp);
+        return err;
+    }
+    *out = r.sp;
+    return 0;
+}
+
 static ObjState
 probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
 {
-    g_autoptr(NlCache) cache = NULL;
-    guint dir                = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
-    int   err;
+    g_autoptr(XfrmSp) sp = NULL;
+    struct xfrmnl_user_tmpl *t;
+    guint dir = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
+    int   err = policy_get(k, pol, &sp);
 
-    err = xfrmnl_sp_alloc_cache(gre_nl_begin(k->xfrm), &cache);
+    if (err < 0 && gone(k->xfrm))
+        return p->state = OBJ_ABSENT;
     if (err < 0)
         return failed(p, k->xfrm, err);
-    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        XfrmSp                  *sp = (XfrmSp *)o;
-        struct xfrmnl_user_tmpl *t;
-        unsigned int             mark_v = 0, mark_m = 0;
-
-        if ((guint)xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
-            continue;
-        if (xfrmnl_sp_get_mark(sp, &mark_v, &mark_m) == 0 && (mark_v || mark_m))
-            continue; /* a different policy: marks are part of a policy's identity */
-        if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
-            return foreign(p, "its priority is %d", xfrmnl_sp_get_priority(sp));
-        if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_ALLOW || xfrmnl_sp_get_nusertemplates(sp) != 1)
-            return foreign(p, "its action or templates differ");
-        t = xfrmnl_sp_usertemplate_n(sp, 0);
-        if (xfrmnl_user_tmpl_get_proto(t) != IPPROTO_ESP ||
-            xfrmnl_user_tmpl_get_mode(t) != XFRM_MODE_TRANSPORT ||
-            (guint32)xfrmnl_user_tmpl_get_reqid(t) != pol->reqid ||
-            !nl_addr_is(xfrmnl_user_tmpl_get_saddr(t), &pol->src) ||
-            !nl_addr_is(xfrmnl_user_tmpl_get_daddr(t), &pol->dst))
-            return foreign(p, "its template is not ESP transport reqid %u", pol->reqid);
-        return p->state = OBJ_PRESENT;
-    }
-    return p->state = OBJ_ABSENT;
+    if ((guint)xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
+        return foreign(p, "the kernel answered with another selector");
+    if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
+        return foreign(p, "its priority is %d", xfrmnl_sp_get_priority(sp));
+    if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_ALLOW || xfrmnl_sp_get_nusertemplates(sp) != 1)
+        return foreign(p, "its action or templates differ");
+    t = xfrmnl_sp_usertemplate_n(sp, 0);
+    if (xfrmnl_user_tmpl_get_proto(t) != IPPROTO_ESP ||
+        xfrmnl_user_tmpl_get_mode(t) != XFRM_MODE_TRANSPORT ||
+        (guint32)xfrmnl_user_tmpl_get_reqid(t) != pol->reqid ||
+        !nl_addr_is(xfrmnl_user_tmpl_get_saddr(t), &pol->src) ||
+        !nl_addr_is(xfrmnl_user_tmpl_get_daddr(t), &pol->dst))
+        return foreign(p, "its template is not ESP transport reqid %u", pol->reqid);
+    return p->state = OBJ_PRESENT;
 }
 
 static ObjState
