@@ -266,7 +266,14 @@ cell() {
     local plus_a=$PASSED
     rep=$REPORTED
     [ $plus_a = 0 ] || why+=" A: $((dev_a + 1)) bytes passed too;"
-    [ "$rep" = "$dev_a" ] || why+=" A: kernel reported mtu $rep for $((dev_a + 1)) bytes;"
+    # The kernel's own ESP figure ignores ip6gre's encapsulation limit option, which sits before
+    # ESP: with a CBC suite it believes a few more bytes fit and drops MTU+1 silently (no "mtu ="
+    # to report). Silence is accepted there only; any number it reports must be the MTU.
+    if [ "$rep" = - ] && [ "$fam" = 6 ] && [ "$encap" = default ] && [[ $suite == *-sha* ]]; then
+        note "$label: MTU+1 dropped without a report (the kernel's ESP MTU ignores the encap option)"
+    else
+        [ "$rep" = "$dev_a" ] || why+=" A: kernel reported mtu $rep for $((dev_a + 1)) bytes;"
+    fi
     tick ping
 
     if [ $first = 1 ] && [ $plus_a = 0 ]; then
