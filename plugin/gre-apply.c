@@ -386,6 +386,10 @@ addr_msg(int cmd, int flags, const GrePlanAddr *a, int ifindex)
     ifa.ifa_prefixlen = a->plen;
     ifa.ifa_scope     = RT_SCOPE_UNIVERSE;
     ifa.ifa_index     = ifindex;
+    /* A point-to-point tunnel has nobody to detect a duplicate with, and a tentative address
+     * cannot be the source of the routes added right after it ("Invalid source address"). */
+    if (a->local.family == AF_INET6 && cmd == RTM_NEWADDR)
+        ifa.ifa_flags = IFA_F_NODAD;
     if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0 ||
         nla_put(msg, IFA_LOCAL, len, &a->local.u) < 0 ||
         nla_put(msg, IFA_ADDRESS, len, &peer->u) < 0) {
@@ -735,7 +739,7 @@ policy_get(Kernel *k, const GrePlanPolicy *pol, XfrmSp **out)
     if ((err = xfrmnl_sp_build_delete_request(want, 0, &msg)) < 0)
         return err;
     nlmsg_hdr(msg)->nlmsg_type = XFRM_MSG_GETPOLICY;
-    err = nl_send_auto(sk, msg);
+    err                        = nl_send_auto(sk, msg);
     nlmsg_free(msg);
     if (err < 0)
         return err;
@@ -766,8 +770,8 @@ probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
 {
     g_autoptr(XfrmSp) sp = NULL;
     struct xfrmnl_user_tmpl *t;
-    guint dir = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
-    int   err = policy_get(k, pol, &sp);
+    guint                    dir = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
+    int                      err = policy_get(k, pol, &sp);
 
     if (err < 0 && gone(k->xfrm))
         return p->state = OBJ_ABSENT;

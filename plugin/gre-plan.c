@@ -182,7 +182,7 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
 
     /* Up before addresses: an IPv6 address with a peer added to a down link never gets its
      * peer route. Addresses before routes: routes need a local address to send from. */
-    step = (GrePlanStep) { .kind = GRE_STEP_LINK_UP };
+    step = (GrePlanStep){ .kind = GRE_STEP_LINK_UP };
     g_strlcpy(step.up_dev, s->name, sizeof step.up_dev);
     add_step(plan, &step);
 
@@ -342,14 +342,15 @@ static void
 render_addr(GString *out, const GrePlanAddr *a, gboolean add)
 {
     g_autofree char *local = gre_addr_to_string(&a->local);
+    const char      *nodad = add && a->local.family == AF_INET6 ? " nodad" : "";
 
     if (a->peer.family != AF_UNSPEC) {
         g_autofree char *peer = gre_addr_to_string(&a->peer);
-        g_string_append_printf(out, "ip addr %s %s peer %s/%u dev %s", add ? "add" : "delete",
-                               local, peer, a->plen, a->dev);
+        g_string_append_printf(out, "ip addr %s %s peer %s/%u dev %s%s", add ? "add" : "delete",
+                               local, peer, a->plen, a->dev, nodad);
     } else
-        g_string_append_printf(out, "ip addr %s %s/%u dev %s", add ? "add" : "delete", local,
-                               a->plen, a->dev);
+        g_string_append_printf(out, "ip addr %s %s/%u dev %s%s", add ? "add" : "delete", local,
+                               a->plen, a->dev, nodad);
 }
 
 static char *

@@ -90,9 +90,15 @@ gt() {
     GRE_TUNNEL_STATE_DIR=$T/state-$ns ip netns exec "$ns" "$G" "$@"
 }
 
-# dump NS: everything apply could touch, for before/after comparisons.
+# dump NS: everything apply could touch, for before/after comparisons. It first waits (up to
+# 10 s) until no address is tentative: a link-local address still in duplicate address
+# detection would otherwise make a "before" dump differ from every later one.
 dump() {
-    local ns=$1
+    local ns=$1 _
+    for _ in $(seq 100); do
+        [ -z "$(ip -n "$ns" addr show tentative 2>/dev/null)" ] && break
+        sleep 0.1
+    done
     {
         ip -n "$ns" -d link show | sed -E 's/ (qlen|qdisc|state|mode|group) [^ ]+//g'
         ip -n "$ns" addr show

@@ -47,7 +47,7 @@ for name in gre1 tun6; do
     # The plan really has every kind of step, as the kernel shows after a complete up.
     mon_settle
     mark=$(mon_mark)
-    up_retrying $A "$cfg" "$T/out"
+    up_to $A "$cfg" "$T/out"
     rc=$?
     [ $rc = 0 ] && ok "$name: a complete up succeeds (control)" ||
         { not_ok "$name: a complete up succeeds (control): rc=$rc"; sed 's/^/#   /' "$T/out"; }
@@ -93,7 +93,7 @@ for name in gre1 tun6; do
     mon_settle
     for ((i = 0; i < n; i++)); do
         mark=$(mon_mark)
-        GRE_TUNNEL_FAULT_STEP=$i up_retrying $A "$cfg" "$T/out"
+        GRE_TUNNEL_FAULT_STEP=$i up_to $A "$cfg" "$T/out"
         rc=$?
         expect_rolled_back "$name: fault at step $i ($(sed -n "$((i + 1))p" "$T/steps.$name" | cut -c1-60)...)" \
             $rc "$T/out" "$T/before.$name" $name "step $i"
@@ -109,7 +109,7 @@ for name in gre1 tun6; do
         fi
     done
     # The hook is positional: past the last step, up completes.
-    GRE_TUNNEL_FAULT_STEP=$n up_retrying $A "$cfg" "$T/out"
+    GRE_TUNNEL_FAULT_STEP=$n up_to $A "$cfg" "$T/out"
     rc=$?
     dump $A | norm >"$T/after"
     norm <"$T/full.$name" >"$T/full.norm"
@@ -136,7 +136,7 @@ conflict() {
     dump $A >"$T/before.c"
     check "$name conflict ($desc): the foreign object is in the dump" \
         bash -c "! diff -q '$T/before.$name' '$T/before.c'"
-    up_retrying $A "$T/cfg/ifcfg-$name" "$T/out"
+    up_to $A "$T/cfg/ifcfg-$name" "$T/out"
     rc=$?
     expect_rolled_back "$name conflict ($desc): step $step fails, rolled back" $rc "$T/out" \
         "$T/before.c" $name "creating \"$line\": File exists"
@@ -175,5 +175,4 @@ conflict tun6 10 "IPv4 route with our prefix and metric (the last step)" \
     "ip -n $A route add 203.0.113.128/25 dev wire metric 5" \
     "ip -n $A route del 203.0.113.128/25 dev wire metric 5"
 
-note "the tentative-address race made up fail $RACE_HITS times in this run (retried)"
 finish
