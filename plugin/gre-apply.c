@@ -702,66 +702,37 @@ selector_is(XfrmSel *sel, const GrePlanPolicy *want)
  * of n tunnels quadratic). GETPOLICY takes the same xfrm_userpolicy_id and attributes as
  * DELPOLICY (the kernel serves both in xfrm_get_policy()), so the request is libnl's removal
  * request retyped: it names the policy exactly as remove_step() does. */
-typedef struct {
-    XfrmSp  *sp;
-    gboolean acked;
-} PolicyReply;
-
 static int
 on_policy(struct nl_msg *msg, void *arg)
 {
-    PolicyReply *r = arg;
+    XfrmSp **sp = arg;
 
-    if (!r->sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY &&
-        xfrmnl_sp_parse(nlmsg_hdr(msg), &r->sp) < 0)
-        r->sp = NULL;
+    if (!*sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY &&
+        xfrmnl_sp_parse(nlmsg_hdr(msg), sp) < 0)
+        *sp = NULL;
     return NL_OK;
-}
-
-static int
-on_policy_ack(struct nl_msg *msg, void *arg)
-{
-    (void)msg;
-    ((PolicyReply *)arg)->acked = TRUE;
-    return NL_STOP;
 }
 
 static int
 policy_get(Kernel *k, const GrePlanPolicy *pol, XfrmSp **out)
 {
     g_autoptr(XfrmSp) want = policy_object(pol, FALSE);
-    struct nl_sock *sk     = gre_nl_begin(k->xfrm);
-    struct nl_msg  *msg    = NULL;
-    struct nl_cb   *base, *cb;
-    PolicyReply     r = { NULL, FALSE };
-    int             err;
+    struct nl_msg *msg     = NULL;
+    XfrmSp        *sp      = NULL;
+    int            err;
 
     if ((err = xfrmnl_sp_build_delete_request(want, 0, &msg)) < 0)
         return err;
     nlmsg_hdr(msg)->nlmsg_type = XFRM_MSG_GETPOLICY;
-    err                        = nl_send_auto(sk, msg);
-    nlmsg_free(msg);
-    if (err < 0)
-        return err;
-    base = nl_socket_get_cb(sk);
-    cb   = nl_cb_clone(base);
-    nl_cb_put(base);
-    if (!cb)
-        return -NLE_NOMEM;
-    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_policy, &r);
-    nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_policy_ack, &r);
-    err = 0;
-    while (!r.acked && err >= 0)
-        err = nl_recvmsgs(sk, cb);
-    nl_cb_put(cb);
-    if (err >= 0 && !r.sp)
+    err                        = gre_nl_transact(k->xfrm, msg, on_policy, &sp);
+    if (err >= 0 && !sp)
         err = -NLE_PARSE_ERR;
     if (err < 0) {
-        if (r.sp)
-            xfrmnl_sp_put(r.sp);
+        if (sp)
+            xfrmnl_sp_put(sp);
         return err;
     }
-    *out = r.sp;
+    *out = sp;
     return 0;
 }
 

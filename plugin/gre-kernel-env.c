@@ -125,9 +125,8 @@ on_valid(struct nl_msg *msg, void *arg)
     return t->valid ? t->valid(msg, t->arg) : NL_OK;
 }
 
-/* Sends @msg (consumed), passes each reply to @valid, and returns once the kernel acked. */
-static int
-transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg)
+int
+gre_nl_transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg)
 {
     struct nl_sock *sk = gre_nl_begin(nl);
     struct nl_cb   *base;
@@ -157,7 +156,7 @@ transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), v
 int
 gre_nl_request(GreNl *nl, struct nl_msg *msg)
 {
-    return transact(nl, msg, NULL, NULL);
+    return gre_nl_transact(nl, msg, NULL, NULL);
 }
 
 int
@@ -256,7 +255,7 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
         g_set_error_literal(error, GRE_ERROR, GRE_ERROR_KERNEL, "out of memory");
         return FALSE;
     }
-    err = transact(nl, msg, on_route, &route);
+    err = gre_nl_transact(nl, msg, on_route, &route);
     if (err < 0 || !route) {
         g_autofree char *why = err < 0 ? gre_nl_error_text(nl, err) : g_strdup("no answer");
 
