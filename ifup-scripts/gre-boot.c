@@ -156,7 +156,7 @@ bring_up(const GrePlan *plan, const GreSettings *s)
         say(LOG_INFO, _("%s: already up as configured; nothing changed"), plan->name);
     else
         say(LOG_INFO,
-            g_dngettext(GETTEXT_PACKAGE, _("%s: up%s: %u object created, MTU %u%s"),
+            g_dngettext(GETTEXT_PACKAGE, "%s: up%s: %u object created, MTU %u%s",
                         "%s: up%s: %u objects created, MTU %u%s", report.created),
             plan->name,
             report.recreated ? _(" (recreated: the settings had changed or an earlier attempt "
@@ -179,7 +179,7 @@ take_down(const char *name, gboolean from_ifup_tunnel_file)
         return fail(g_steal_pointer(&error));
     if (report.removed)
         say(LOG_INFO,
-            g_dngettext(GETTEXT_PACKAGE, _("%s: down: %u object removed"),
+            g_dngettext(GETTEXT_PACKAGE, "%s: down: %u object removed",
                         "%s: down: %u objects removed", report.removed),
             name, report.removed);
     else if (!had_record && if_nametoindex(name))
