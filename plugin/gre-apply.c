@@ -991,6 +991,7 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
             if (err < 0) {
                 g_autofree char *why = gre_nl_error_text(nl, err);
 
+                /* TRANSLATORS: the first %s is "; " or nothing, then the object and the reason */
                 g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
                                        what, why);
             } else if (k->report)

@@ -261,6 +261,7 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
     if (err < 0 || !route) {
         g_autofree char *why = err < 0 ? gre_nl_error_text(nl, err) : g_strdup(_("no answer"));
 
+        /* TRANSLATORS: remote address, " via " and the underlay device (or nothing), the reason */
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, _("no route to %s%s%s: %s"), rstr,
                     oif ? " via " : "", oif ? underlay_or_null : "", why);
         goto out;

@@ -175,12 +175,14 @@ gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const 
         if (g_strcmp0(av, bv) == 0)
             continue;
         if (key->secret)
+            /* TRANSLATORS: after "KEY: ": file A, file B, the key of B that should be equal */
             report(c.mismatches, key->ifcfg, _("%s's differs from %s's %s (values not shown)"),
                    a_name, b_name, other->ifcfg);
         else if (other == key)
             report(key->mirror == GRE_MIRROR_SAME_WARN ? c.warnings : c.mismatches, key->ifcfg,
                    _("%s has %s, %s has %s"), a_name, shown(av), b_name, shown(bv));
         else
+            /* TRANSLATORS: after "KEY: ": file A, its value, file B, the key of B, its value */
             report(c.mismatches, key->ifcfg, _("%s has %s, but %s's %s is %s"), a_name, shown(av),
                    b_name, other->ifcfg, shown(bv));
     }

@@ -132,11 +132,13 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
         return NULL;
     }
     if (s->mtu && s->mtu > max && !plan->underlay_mtu_assumed) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    _("MTU %u does not fit: the underlay MTU is %u%s%s, so the largest packet that "
-                      "fits is %u; set MTU=auto or at most %u"),
-                    s->mtu, plan->underlay_mtu, env->route_dev[0] ? _(" on ") : "", env->route_dev,
-                    max, max);
+        g_set_error(
+            error, GRE_ERROR, GRE_ERROR_INVALID,
+            /* TRANSLATORS: the second and third %s are " on " and a device name, or nothing */
+            _("MTU %u does not fit: the underlay MTU is %u%s%s, so the largest packet that "
+              "fits is %u; set MTU=auto or at most %u"),
+            s->mtu, plan->underlay_mtu, env->route_dev[0] ? _(" on ") : "", env->route_dev, max,
+            max);
         return NULL;
     }
     plan->mtu = s->mtu ? s->mtu : max;

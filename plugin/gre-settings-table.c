@@ -385,6 +385,7 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
     case GRE_KT_ADDR6: {
         int fam = key->type == GRE_KT_ADDR4 ? AF_INET : AF_INET6;
         if (!gre_addr_parse(text, fam, FIELD(s, row, GreAddr)))
+            /* TRANSLATORS: the second %s is IPv4 or IPv6 */
             return fail(error, _("\"%s\" is not an %s address"), text,
                         fam == AF_INET ? "IPv4" : "IPv6");
         return TRUE;

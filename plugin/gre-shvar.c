@@ -665,7 +665,9 @@ gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
     }
     if (st.st_mode & 077) {
         g_string_append_printf(
-            problems, _("%s%s by group or others (mode %04o)"), problems->len ? _(" and ") : "",
+            problems,
+            /* TRANSLATORS: " and " or nothing, "readable" or "accessible", the file mode */
+            _("%s%s by group or others (mode %04o)"), problems->len ? _(" and ") : "",
             (st.st_mode & 044) ? _("readable") : _("accessible"), (guint)(st.st_mode & 07777));
         g_string_append_printf(commands, "%schmod 600 %s", commands->len ? " && " : "", quoted);
     }

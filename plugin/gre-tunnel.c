@@ -150,6 +150,7 @@ cmd_plan(int argc, char **argv)
         return fail(g_steal_pointer(&error));
 
     remote = gre_addr_to_string(&cfg->settings->remote);
+    /* TRANSLATORS: name, gre or ip6gre, remote address, MTU, underlay MTU and two remarks */
     g_print(_("# %s: %s to %s, MTU %u (underlay %u%s)%s\n"), plan->name,
             cfg->settings->remote.family == AF_INET6 ? "ip6gre" : "gre", remote, plan->mtu,
             plan->underlay_mtu,

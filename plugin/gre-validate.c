@@ -113,6 +113,8 @@ check_outer(Ctx *c)
 
         if (s->local.family != s->remote.family)
             problem(c, GRE_KEY_LOCAL,
+                    /* TRANSLATORS: local address, IPv4 or IPv6, remote key name, remote address,
+                       IPv4 or IPv6 */
                     _("%s is %s but %s %s is %s; both outer addresses must be of one family"),
                     local, s->local.family == AF_INET ? "IPv4" : "IPv6", kname(c, GRE_KEY_REMOTE),
                     remote, s->remote.family == AF_INET ? "IPv4" : "IPv6");
@@ -149,6 +151,7 @@ check_inner_pair(Ctx *c, GreKeyId local_id, GreKeyId peer_id, const GrePrefix *l
                 kname(c, local_id));
     else if (local->plen < gre_addr_max_plen(peer->family) && !gre_prefix_contains(local, peer)) {
         g_autofree char *l = gre_prefix_to_string(local);
+        /* TRANSLATORS: peer address, local key name, local address/prefix */
         problem(c, peer_id, _("%s is not on the subnet of %s %s; put both ends on one subnet"), p,
                 kname(c, local_id), l);
     }
