@@ -26,6 +26,7 @@
 #include <netlink/xfrm/template.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-kernel-env.h"
 #include "gre-state.h"
 
@@ -424,7 +425,7 @@ device_index(Kernel *k, const char *dev, char **why)
     int ifindex = gre_nl_ifindex(k->rt, dev);
 
     if (!ifindex)
-        *why = g_strdup_printf("device %s does not exist", dev);
+        *why = g_strdup_printf(_("device %s does not exist"), dev);
     return ifindex;
 }
 
@@ -665,13 +666,13 @@ probe_state(Kernel *k, const GrePlanState *st, Probe *p)
     if (err < 0)
         return failed(p, k->xfrm, err);
     if (!nl_addr_is(xfrmnl_sa_get_saddr(sa), &st->src))
-        return foreign(p, "its source address differs");
+        return foreign(p, _("its source address differs"));
     if (xfrmnl_sa_get_mode(sa) != XFRM_MODE_TRANSPORT)
-        return foreign(p, "it is not in transport mode");
+        return foreign(p, _("it is not in transport mode"));
     if ((guint32)xfrmnl_sa_get_reqid(sa) != st->reqid)
-        return foreign(p, "its reqid is %u, not %u", (guint)xfrmnl_sa_get_reqid(sa), st->reqid);
+        return foreign(p, _("its reqid is %u, not %u"), (guint)xfrmnl_sa_get_reqid(sa), st->reqid);
     if (!g_str_equal(sa_alg(sa, alg), want))
-        return foreign(p, "it uses %s, not %s", alg, want);
+        return foreign(p, _("it uses %s, not %s"), alg, want);
     return p->state = OBJ_PRESENT;
 }
 
@@ -749,18 +750,18 @@ probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
     if (err < 0)
         return failed(p, k->xfrm, err);
     if ((guint)xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
-        return foreign(p, "the kernel answered with another selector");
+        return foreign(p, _("the kernel answered with another selector"));
     if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
-        return foreign(p, "its priority is %d", xfrmnl_sp_get_priority(sp));
+        return foreign(p, _("its priority is %d"), xfrmnl_sp_get_priority(sp));
     if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_ALLOW || xfrmnl_sp_get_nusertemplates(sp) != 1)
-        return foreign(p, "its action or templates differ");
+        return foreign(p, _("its action or templates differ"));
     t = xfrmnl_sp_usertemplate_n(sp, 0);
     if (xfrmnl_user_tmpl_get_proto(t) != IPPROTO_ESP ||
         xfrmnl_user_tmpl_get_mode(t) != XFRM_MODE_TRANSPORT ||
         (guint32)xfrmnl_user_tmpl_get_reqid(t) != pol->reqid ||
         !nl_addr_is(xfrmnl_user_tmpl_get_saddr(t), &pol->src) ||
         !nl_addr_is(xfrmnl_user_tmpl_get_daddr(t), &pol->dst))
-        return foreign(p, "its template is not ESP transport reqid %u", pol->reqid);
+        return foreign(p, _("its template is not ESP transport reqid %u"), pol->reqid);
     return p->state = OBJ_PRESENT;
 }
 
@@ -793,11 +794,11 @@ probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
         if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex)
             continue; /* IPv6 keeps routes that differ in the device apart */
         if (rtnl_route_get_protocol(route) != RTPROT_STATIC)
-            return foreign(p, "it was not added by gre-tunnel (protocol %u)",
+            return foreign(p, _("it was not added by gre-tunnel (protocol %u)"),
                            rtnl_route_get_protocol(route));
         if (r->gateway.family != AF_UNSPEC ? !nl_addr_is(rtnl_route_nh_get_gateway(nh), &r->gateway)
                                            : rtnl_route_nh_get_gateway(nh) != NULL)
-            return foreign(p, "its gateway differs");
+            return foreign(p, _("its gateway differs"));
         return p->state = OBJ_PRESENT;
     }
     return p->state = OBJ_ABSENT;
@@ -822,7 +823,7 @@ probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
         return failed(p, k->rt, err);
     kind = rtnl_link_get_type(link);
     if (g_strcmp0(kind, l->ip6 ? "ip6gre" : "gre") != 0)
-        return foreign(p, "%s is of kind %s, not %s", l->name, kind ? kind : "none",
+        return foreign(p, _("%s is of kind %s, not %s"), l->name, kind ? kind : "none",
                        l->ip6 ? "ip6gre" : "gre");
     if (!l->ip6) {
         local.family = remote.family = AF_INET;
@@ -846,13 +847,13 @@ probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
         rtnl_link_ip6gre_get_ttl(link, &ttl);
     }
     if (!gre_addr_equal(&local, &l->local) || !gre_addr_equal(&remote, &l->remote))
-        return foreign(p, "%s connects other endpoints", l->name);
+        return foreign(p, _("%s connects other endpoints"), l->name);
     if (!!(ifl & GRE_KEY) != l->has_ikey || !!(ofl & GRE_KEY) != l->has_okey ||
         (l->has_ikey && ikey != l->ikey) || (l->has_okey && okey != l->okey))
-        return foreign(p, "%s has other GRE keys", l->name);
+        return foreign(p, _("%s has other GRE keys"), l->name);
 
     if (rtnl_link_get_mtu(link) != l->mtu || ttl != l->ttl)
-        p->drift = g_strdup_printf("%s has mtu %u ttl %u, planned mtu %u ttl %u", l->name,
+        p->drift = g_strdup_printf(_("%s has mtu %u ttl %u, planned mtu %u ttl %u"), l->name,
                                    rtnl_link_get_mtu(link), ttl, l->mtu, l->ttl);
     if (out)
         *out = g_steal_pointer(&link);
@@ -951,7 +952,7 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
         case OBJ_ABSENT:
             break;
         case OBJ_FOREIGN:
-            note(k, "left alone: %s: %s, so it is not the one gre-tunnel created", what, p.why);
+            note(k, _("left alone: %s: %s, so it is not the one gre-tunnel created"), what, p.why);
             break;
         case OBJ_ERROR:
             g_string_append_printf(failures, "%s%s: %s", failures->len ? "; " : "", what, p.why);
@@ -961,7 +962,8 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
             if (err < 0) {
                 g_autofree char *why = gre_nl_error_text(nl, err);
 
-                g_string_append_printf(failures, "%sremoving %s: %s", failures->len ? "; " : "",
+                /* TRANSLATORS: the first %s is "; " or nothing, then the object and the reason */
+                g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
                                        what, why);
             } else if (k->report)
                 k->report->removed++;
@@ -971,7 +973,7 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
     }
     if (failures->len) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
-                    "%s: %s (the record is kept, so that `down` can try again)", rec->name,
+                    _("%s: %s (the record is kept, so that `down` can try again)"), rec->name,
                     failures->str);
         return FALSE;
     }
@@ -983,7 +985,7 @@ static gboolean
 all_present(Kernel *k, const GreStateRecord *rec, char **why)
 {
     if (!kernel_open(k, has_xfrm(rec->steps), NULL)) {
-        *why = g_strdup("the kernel cannot be asked");
+        *why = g_strdup(_("the kernel cannot be asked"));
         return FALSE;
     }
     for (guint i = 0; i < rec->steps->len; i++) {
@@ -994,7 +996,7 @@ all_present(Kernel *k, const GreStateRecord *rec, char **why)
 
         if (st != OBJ_PRESENT || p.drift) {
             *why = g_strdup_printf("%s %s", what,
-                                   st == OBJ_ABSENT    ? "is missing"
+                                   st == OBJ_ABSENT    ? _("is missing")
                                    : st == OBJ_PRESENT ? p.drift
                                                        : p.why);
             probe_clear(&p);
@@ -1023,14 +1025,14 @@ note_changes(Kernel *k, const GreStateRecord *old, const GreStateRecord *new)
 {
     for (guint i = 0; i < old->lines->len; i++) {
         if (!g_ptr_array_find_with_equal_func(new->lines, old->lines->pdata[i], g_str_equal, NULL))
-            note(k, "was: %s", (const char *)old->lines->pdata[i]);
+            note(k, _("was: %s"), (const char *)old->lines->pdata[i]);
     }
     for (guint i = 0; i < new->lines->len; i++) {
         if (!g_ptr_array_find_with_equal_func(old->lines, new->lines->pdata[i], g_str_equal, NULL))
-            note(k, "now: %s", (const char *)new->lines->pdata[i]);
+            note(k, _("now: %s"), (const char *)new->lines->pdata[i]);
     }
     if (!g_str_equal(old->secrets, new->secrets))
-        note(k, "the IPsec keys changed");
+        note(k, _("the IPsec keys changed"));
 }
 
 static gboolean
@@ -1067,19 +1069,19 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         if (same_record(old, want)) {
             if (all_present(k, old, &why)) {
                 k->report->unchanged = TRUE;
-                note(k, "%s is already up as planned; nothing was changed", plan->name);
+                note(k, _("%s is already up as planned; nothing was changed"), plan->name);
                 return TRUE;
             }
             note(k,
-                 "%s was incomplete (%s): an interrupted `up`, or changed by hand; "
-                 "recreating it",
+                 _("%s was incomplete (%s): an interrupted `up`, or changed by hand; "
+                   "recreating it"),
                  plan->name, why);
         } else {
-            note(k, "the settings of %s changed; recreating it", plan->name);
+            note(k, _("the settings of %s changed; recreating it"), plan->name);
             note_changes(k, old, want);
         }
         if (!remove_recorded(k, old, error)) {
-            g_prefix_error(error, "cannot remove the previous instance of ");
+            g_prefix_error(error, _("cannot remove the previous instance of "));
             return FALSE;
         }
         if (!gre_state_delete(plan->name, error))
@@ -1101,7 +1103,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         int                rc;
 
         if ((int)done == fault) {
-            failure = g_strdup_printf("fault injected at step %u", done);
+            failure = g_strdup_printf(_("fault injected at step %u"), done);
             break;
         }
         rc = create_step(k, step, &nl, &why);
@@ -1110,7 +1112,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
 
             if (!why)
                 why = gre_nl_error_text(nl, rc);
-            failure = g_strdup_printf("creating \"%s\": %s", cmd, why);
+            failure = g_strdup_printf(_("creating \"%s\": %s"), cmd, why);
             break;
         }
         k->report->created++;
@@ -1136,13 +1138,13 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
     }
     if (undo_failures->len) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
-                    "%s; undoing it also failed (%s): run `down %s` to remove what is left",
+                    _("%s; undoing it also failed (%s): run `down %s` to remove what is left"),
                     failure, undo_failures->str, plan->name);
         return FALSE;
     }
     gre_state_delete(plan->name, NULL);
     g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "%s%s", failure,
-                k->report->recreated ? " (the previous instance had been removed already)" : "");
+                k->report->recreated ? _(" (the previous instance had been removed already)") : "");
     return FALSE;
 }
 
@@ -1183,7 +1185,7 @@ gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **e
     if (err)
         g_propagate_error(error, g_steal_pointer(&err));
     else if (!rec) {
-        note(&k, "%s has no ownership record: nothing to remove", name);
+        note(&k, _("%s has no ownership record: nothing to remove"), name);
         ok = TRUE;
     } else
         ok = remove_recorded(&k, rec, error) && gre_state_delete(name, error);
@@ -1261,8 +1263,8 @@ status_link(Kernel *k, const GrePlanLink *l, GString *out)
                                rtnl_link_ipgre_get_pmtudisc(link) ? "on" : "off");
     g_string_append_c(out, '\n');
     if (!ttl)
-        g_string_append(out, "  warning: TTL inherit: the tunnel is translucent; traceroute "
-                             "across it and TTL-expired messages will misbehave (set TTL=64)\n");
+        g_string_append(out, _("  warning: TTL inherit: the tunnel is translucent; traceroute "
+                               "across it and TTL-expired messages will misbehave (set TTL=64)\n"));
 }
 
 static void
@@ -1380,7 +1382,7 @@ gre_apply_status(const char *name_or_null, GString *out, GError **error)
             if (error && *error)
                 ok = FALSE;
             else
-                g_string_append_printf(out, "%s: not up (no ownership record)\n", name);
+                g_string_append_printf(out, _("%s: not up (no ownership record)\n"), name);
             continue;
         }
         if (!kernel_open(&k, has_xfrm(rec->steps), error)) {

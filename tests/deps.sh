@@ -8,6 +8,8 @@ packages=(
     meson ninja-build pkg-config gcc clang-format
     libglib2.0-dev libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev
     iproute2 iputils-ping tcpdump kmod strace groff-base
+    # translations: msgfmt at build time, xgettext and msgmerge for po/
+    gettext
     # Debian ifupdown, for the boot-script tests (the VM runs the host's programs)
     ifupdown
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
