@@ -10,6 +10,8 @@ packages=(
     iproute2 iputils-ping tcpdump kmod strace groff-base
     # translations: msgfmt at build time, xgettext and msgmerge for po/
     gettext
+    # the AppStream metainfo test
+    appstream
     # Debian ifupdown, for the boot-script tests (the VM runs the host's programs)
     ifupdown
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
