@@ -61,10 +61,11 @@ grep '^Wrote:' "$work/bs.log"
 step "rpmbuild -bb --nodeps (build, install, %check)"
 rpmbuild "${rpmargs[@]}" -bb --nodeps "$top/SPECS/NetworkManager-gre.spec" >"$work/bb.log" 2>&1 ||
     { tail -n 60 "$work/bb.log"; exit 1; }
-grep -E '^(Wrote:|Ok:|Fail:|Skipped:)' "$work/bb.log" || true
+grep -E '^(Ok|Fail|Skipped|Timeout):' "$work/bb.log" | sed 's/^/check-rpm: %check, unit suite: /' || true
 
-for rpm in "$top"/RPMS/*/*.rpm; do
-    echo "== $(basename "$rpm"): $(rpm -qlp "$rpm" 2>/dev/null | grep -c /) files"
-    rpm -qlp "$rpm" 2>/dev/null | sed 's/^/   /'
+for rpm in "$top"/SRPMS/*.rpm "$top"/RPMS/*/*.rpm; do
+    files=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpm" 2>/dev/null | grep -v '^d' | grep -v ' /usr/lib/\.build-id/')
+    echo "== $(basename "$rpm"): $(printf '%s\n' "$files" | grep -c .) files"
+    printf '%s\n' "$files" | sed 's/^/   /'
 done
 step "done"
