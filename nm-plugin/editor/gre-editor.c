@@ -31,7 +31,7 @@ typedef struct {
  * settings table. */
 static const LayoutRow layout[] = {
     { ROW_PAGE, 0, "Tunnel" },
-    { ROW_HEADING, 0, "Tunnel" },
+    { ROW_HEADING, 0, "Endpoints" },
     { ROW_FIELD, GRE_KEY_DEVICE, "Device name" },
     { ROW_FIELD, GRE_KEY_REMOTE, "Remote address" },
     { ROW_FIELD, GRE_KEY_LOCAL, "Local address" },
@@ -424,6 +424,7 @@ build(GreNmEditor *self, NMSettingVpn *s_vpn)
     gre_label_set_wrap(self->problem);
     gtk_widget_set_margin_start(self->problem, 12);
     gtk_widget_set_margin_top(self->problem, 6);
+    gtk_widget_set_margin_bottom(self->problem, 6);
     gre_widget_set_error(self->problem, TRUE);
 
     self->widget = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
@@ -447,8 +448,14 @@ static gboolean
 update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
 {
     GreNmEditor *self             = GRE_NM_EDITOR(editor);
-    g_autoptr(NMSettingVpn) s_vpn = editor_to_vpn(self);
+    g_autoptr(NMSettingVpn) s_vpn = NULL;
 
+    if (!self->fields[0].widget) {
+        g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED,
+                            "the GRE editor page has been closed");
+        return FALSE;
+    }
+    s_vpn = editor_to_vpn(self);
     if (!check(self, s_vpn, error))
         return FALSE;
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
@@ -462,6 +469,18 @@ update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
     return TRUE;
 }
 
+/* Once the page goes away, its widgets must not call back: GTK3 destroys them one by one when
+ * the window closes, and a change notified midway would read widgets already gone. */
+static void
+disconnect_fields(GreNmEditor *self)
+{
+    for (guint i = 0; i < GRE_KEY_COUNT; i++) {
+        if (self->fields[i].widget)
+            g_signal_handlers_disconnect_by_data(self->fields[i].widget, self);
+        self->fields[i].widget = NULL;
+    }
+}
+
 static void
 gre_nm_editor_init(GreNmEditor *self)
 {
@@ -473,6 +492,10 @@ gre_nm_editor_dispose(GObject *object)
 {
     GreNmEditor *self = GRE_NM_EDITOR(object);
 
+    if (self->widget) {
+        g_signal_handlers_disconnect_by_data(self->widget, self);
+        disconnect_fields(self);
+    }
     g_clear_object(&self->widget);
     G_OBJECT_CLASS(gre_nm_editor_parent_class)->dispose(object);
 }
@@ -505,6 +528,7 @@ nm_vpn_editor_factory_gre(NMVpnEditorPlugin *editor_plugin, NMConnection *connec
     self  = g_object_new(GRE_TYPE_NM_EDITOR, NULL);
     build(self, s_vpn);
     g_object_ref_sink(self->widget);
+    g_signal_connect_swapped(self->widget, "destroy", G_CALLBACK(disconnect_fields), self);
 #if !GTK_CHECK_VERSION(4, 0, 0)
     gtk_widget_show_all(self->widget);
 #endif
