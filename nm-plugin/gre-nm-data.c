@@ -5,6 +5,7 @@
 
 #include "gre-error.h"
 #include "gre-settings-table.h"
+#include "gre-suite.h"
 #include "gre-validate.h"
 
 #define FLAGS_SUFFIX "-flags"
@@ -139,4 +140,36 @@ gre_nm_settings_to_vpn(const GreSettings *s, NMSettingVpn *s_vpn)
         else
             nm_setting_vpn_add_data_item(s_vpn, key->nm, v);
     }
+}
+
+const char **
+gre_nm_missing_secrets(NMSettingVpn *s_vpn)
+{
+    static const GreKeyId ids[] = { GRE_KEY_ENC_KEY_IN, GRE_KEY_ENC_KEY_OUT, GRE_KEY_AUTH_KEY_IN,
+                                    GRE_KEY_AUTH_KEY_OUT };
+    g_autoptr(GreSettings) s    = gre_settings_new();
+    GPtrArray          *missing = g_ptr_array_new();
+    const char         *ipsec   = nm_setting_vpn_get_data_item(s_vpn, "ipsec");
+    const char         *suite   = nm_setting_vpn_get_data_item(s_vpn, "ipsec-suite");
+    const GreSuiteInfo *info;
+
+    /* Values that do not parse are left to validation, which names them. */
+    if (ipsec)
+        gre_key_set(gre_key_info(GRE_KEY_IPSEC), s, ipsec, NULL);
+    if (suite)
+        gre_key_set(gre_key_info(GRE_KEY_SUITE), s, suite, NULL);
+    info = gre_suite_info(s->suite);
+    for (guint i = 0; s->ipsec == GRE_IPSEC_MANUAL && i < G_N_ELEMENTS(ids); i++) {
+        const GreKeyInfo    *key   = gre_key_info(ids[i]);
+        NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_NONE;
+        const char          *value = nm_setting_vpn_get_secret(s_vpn, key->nm);
+
+        if (info->aead && (ids[i] == GRE_KEY_AUTH_KEY_IN || ids[i] == GRE_KEY_AUTH_KEY_OUT))
+            continue;
+        nm_setting_get_secret_flags(NM_SETTING(s_vpn), key->nm, &flags, NULL);
+        if ((!value || !*value) && !(flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED))
+            g_ptr_array_add(missing, (gpointer)key->nm);
+    }
+    g_ptr_array_add(missing, NULL);
+    return (const char **)g_ptr_array_free(missing, FALSE);
 }

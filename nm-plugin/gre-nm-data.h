@@ -25,3 +25,9 @@ void gre_nm_settings_to_vpn(const GreSettings *s, NMSettingVpn *s_vpn);
 /* Whether @name is a key this plugin reads from vpn.data, or from vpn.secrets. */
 gboolean gre_nm_is_data_key(const char *name);
 gboolean gre_nm_is_secret_key(const char *name);
+
+/* The secrets (vpn.secrets names) that @s_vpn needs to connect but does not have: the ESP keys
+ * when IPsec is manual, and the HMAC keys too for CBC suites. Secrets flagged not-required are
+ * not asked for. Returns a NULL-terminated array of static strings, empty when nothing is
+ * missing; free it with g_free(). */
+const char **gre_nm_missing_secrets(NMSettingVpn *s_vpn);
