@@ -5,11 +5,12 @@
  * into, and asked to write the connection back. Built once for GTK3 and once for GTK4; runs
  * under Xvfb. Screenshots of each page go to the build directory's meson-logs.
  *
- * Usage: test-editor-gtkN --tap (--plugin PATH | --editor PATH)
+ * Usage: test-editor-gtkN --tap [--plugin PATH] --editor PATH
  */
 #include <dlfcn.h>
 #include <gtk/gtk.h>
 #include <NetworkManager.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "gre-mtu.h"
@@ -27,6 +28,7 @@
 #define KEY_OUT "0x101112131415161718191a1b1c1d1e1f20212223"
 
 static const char *plugin_path;
+static char       *plugin_dir; /* the copies, removed at the end */
 static const char *editor_path;
 static GtkWidget  *window;
 static guint       changed_count;
@@ -67,6 +69,39 @@ new_connection(gboolean with_keys)
     return c;
 }
 
+/* nm-connection-editor's way: the GTK-free plugin, which finds the editor library beside
+ * itself. The build keeps them in different directories, so both are copied into one. */
+static NMVpnEditorPlugin *
+load_plugin(void)
+{
+    static NMVpnEditorPlugin *plugin;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir    = NULL;
+    g_autofree char *copy   = NULL;
+
+    if (plugin)
+        return plugin;
+    dir = g_dir_make_tmp("gre-editor-XXXXXX", &error);
+    g_assert_no_error(error);
+    plugin_dir = g_strdup(dir);
+    for (guint i = 0; i < 2; i++) {
+        const char      *from   = i == 0 ? plugin_path : editor_path;
+        g_autofree char *base   = g_path_get_basename(from);
+        g_autofree char *to     = g_build_filename(dir, base, NULL);
+        g_autoptr(GFile) source = g_file_new_for_path(from);
+        g_autoptr(GFile) dest   = g_file_new_for_path(to);
+
+        g_assert_true(g_file_copy(source, dest, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error));
+        g_assert_no_error(error);
+        if (i == 0)
+            copy = g_steal_pointer(&to);
+    }
+    plugin = nm_vpn_editor_plugin_load_from_file(copy, GRE_NM_SERVICE_TYPE, -1, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_test_message("loaded %s", copy);
+    return plugin;
+}
+
 static NMVpnEditor *
 load_editor(NMConnection *connection)
 {
@@ -74,14 +109,7 @@ load_editor(NMConnection *connection)
     NMVpnEditor *editor;
 
     if (plugin_path) {
-        static NMVpnEditorPlugin *plugin;
-
-        if (!plugin) {
-            plugin = nm_vpn_editor_plugin_load_from_file(plugin_path, GRE_NM_SERVICE_TYPE, -1, NULL,
-                                                         NULL, &error);
-            g_assert_no_error(error);
-        }
-        editor = nm_vpn_editor_plugin_get_editor(plugin, connection, &error);
+        editor = nm_vpn_editor_plugin_get_editor(load_plugin(), connection, &error);
     } else {
         void       *lib = dlopen(editor_path, RTLD_NOW | RTLD_LOCAL);
         FactoryFunc factory;
@@ -93,6 +121,8 @@ load_editor(NMConnection *connection)
     }
     g_assert_no_error(error);
     g_assert_true(NM_IS_VPN_EDITOR(editor));
+    /* The page from this branch's editor library, not some other. */
+    g_assert_cmpstr(G_OBJECT_TYPE_NAME(editor), ==, "GreNmEditor");
     return editor;
 }
 
@@ -411,6 +441,8 @@ test_unheld_secrets(void)
 int
 main(int argc, char **argv)
 {
+    int status;
+
     g_test_init(&argc, &argv, NULL);
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--plugin") == 0)
@@ -418,7 +450,7 @@ main(int argc, char **argv)
         else if (strcmp(argv[i], "--editor") == 0)
             editor_path = argv[i + 1];
     }
-    g_assert_true(plugin_path || editor_path);
+    g_assert_nonnull(editor_path);
 #if GTK_CHECK_VERSION(4, 0, 0)
     gtk_init();
 #else
@@ -428,5 +460,16 @@ main(int argc, char **argv)
     g_test_add_func("/editor/" TOOLKIT "/edit", test_edit);
     g_test_add_func("/editor/" TOOLKIT "/invalid", test_invalid);
     g_test_add_func("/editor/" TOOLKIT "/unheld-secrets", test_unheld_secrets);
-    return g_test_run();
+    status = g_test_run();
+    if (plugin_dir) {
+        g_autoptr(GDir) dir = g_dir_open(plugin_dir, 0, NULL);
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+            g_autofree char *path = g_build_filename(plugin_dir, name, NULL);
+            g_unlink(path);
+        }
+        g_rmdir(plugin_dir);
+    }
+    return status;
 }
