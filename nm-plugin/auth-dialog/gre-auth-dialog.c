@@ -23,8 +23,10 @@
 static gboolean
 ask_user(GPtrArray *list, const char *connection_name)
 {
-    g_autofree char *text = g_strdup_printf(
-        "The GRE tunnel \"%s\" needs its IPsec keys (hex digits).", connection_name);
+    g_autofree char *text = g_markup_printf_escaped(
+        "<b>IPsec keys needed</b>\n\nThe GRE tunnel \"%s\" needs these keys (hex digits) to "
+        "connect.",
+        connection_name);
     GtkWidget *dialog =
         gtk_dialog_new_with_buttons("Authenticate GRE tunnel", NULL, 0, "_Cancel",
                                     GTK_RESPONSE_CANCEL, "C_onnect", GTK_RESPONSE_OK, NULL);
@@ -38,7 +40,9 @@ ask_user(GPtrArray *list, const char *connection_name)
     gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
     gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
     gtk_container_set_border_width(GTK_CONTAINER(grid), 12);
+    gtk_label_set_markup(GTK_LABEL(label), text);
     gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_widget_set_margin_bottom(label, 6);
     gtk_grid_attach(GTK_GRID(grid), label, 0, 0, 2, 1);
     for (guint i = 0; i < list->len && i < G_N_ELEMENTS(entries); i++) {
         GreAuthSecret *secret = list->pdata[i];
