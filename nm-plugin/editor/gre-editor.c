@@ -93,6 +93,9 @@ struct _GreNmEditor {
     GtkWidget *mtu_hint;
     GtkWidget *problem;
     Field      fields[GRE_KEY_COUNT];
+    /* Set while update_connection() refreshes the storage menus, which re-set their icons: the
+     * host answers "changed" by calling update_connection() again, so that must not be one. */
+    gboolean updating;
 };
 
 static void gre_nm_editor_interface_init(NMVpnEditorInterface *iface);
@@ -238,8 +241,11 @@ check(GreNmEditor *self, NMSettingVpn *s_vpn, GError **error)
 static void
 field_changed(GreNmEditor *self)
 {
-    g_autoptr(NMSettingVpn) s_vpn = editor_to_vpn(self);
+    g_autoptr(NMSettingVpn) s_vpn = NULL;
 
+    if (self->updating)
+        return;
+    s_vpn = editor_to_vpn(self);
     check(self, s_vpn, NULL);
     g_signal_emit_by_name(self, "changed");
 }
@@ -458,13 +464,16 @@ update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
     s_vpn = editor_to_vpn(self);
     if (!check(self, s_vpn, error))
         return FALSE;
+    self->updating = TRUE;
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
         const Field *f = &self->fields[i];
 
+        /* The menus now change the flags of the setting the connection holds. */
         if (f->kind == W_SECRET)
             nma_utils_update_password_storage(f->widget, nma_utils_menu_to_secret_flags(f->widget),
                                               NM_SETTING(s_vpn), f->key->nm);
     }
+    self->updating = FALSE;
     nm_connection_add_setting(connection, NM_SETTING(g_steal_pointer(&s_vpn)));
     return TRUE;
 }

@@ -280,10 +280,20 @@ screenshot(const char *what)
 
 /* ---- tests ---- */
 
+/* nm-connection-editor answers every "changed" by validating: update_connection() on a copy.
+ * That must neither recurse nor emit "changed" again. */
 static void
-on_changed(void)
+on_changed(NMVpnEditor *editor)
 {
+    static gboolean inside;
+    g_autoptr(NMConnection) scratch = nm_simple_connection_new();
+
+    g_assert_false(inside);
     changed_count++;
+    g_assert_cmpuint(changed_count, <, 1000);
+    inside = TRUE;
+    nm_vpn_editor_update_connection(editor, scratch, NULL);
+    inside = FALSE;
 }
 
 static const char *
