@@ -15,6 +15,8 @@ packages=(
     # the NetworkManager plugin: editor (GTK3 and GTK4), auth dialog, and the gui suite under Xvfb
     libnm-dev libnma-dev libnma-gtk4-dev libgtk-3-dev libgtk-4-dev xvfb xauth
     network-manager-gnome imagemagick xdotool
+    # nm-connection-editor against a mock NetworkManager on a private bus
+    python3-dbusmock dbus-daemon libglib2.0-bin
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
     qemu-system-x86 busybox-static cpio xz-utils zstd
 )
