@@ -93,6 +93,9 @@ struct _GreNmEditor {
     GtkWidget *mtu_hint;
     GtkWidget *problem;
     Field      fields[GRE_KEY_COUNT];
+    /* The setting as it came in: what the page does not show (user-name, persistent, timeout)
+     * is kept from here. */
+    NMSettingVpn *original;
     /* Set while update_connection() refreshes the storage menus, which re-set their icons: the
      * host answers "changed" by calling update_connection() again, so that must not be one. */
     gboolean updating;
@@ -158,11 +161,36 @@ field_to_vpn(const Field *f, NMSettingVpn *s_vpn)
         nm_setting_vpn_add_data_item(s_vpn, name, text);
 }
 
+static void
+remove_all(NMSettingVpn *s_vpn, gboolean secrets)
+{
+    g_autofree const char **keys = secrets ? nm_setting_vpn_get_secret_keys(s_vpn, NULL)
+                                           : nm_setting_vpn_get_data_keys(s_vpn, NULL);
+
+    /* Copies: removing frees the names the array points to. */
+    for (guint i = 0; keys && keys[i]; i++) {
+        g_autofree char *name = g_strdup(keys[i]);
+
+        if (secrets)
+            nm_setting_vpn_remove_secret(s_vpn, name);
+        else
+            nm_setting_vpn_remove_data_item(s_vpn, name);
+    }
+}
+
+/* vpn.data and vpn.secrets are the page's alone; the setting's other properties are kept. */
 static NMSettingVpn *
 editor_to_vpn(GreNmEditor *self)
 {
-    NMSettingVpn *s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
+    NMSettingVpn *s_vpn;
 
+    if (self->original) {
+        s_vpn = NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(self->original)));
+        remove_all(s_vpn, FALSE);
+        remove_all(s_vpn, TRUE);
+    } else {
+        s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
+    }
     g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_SERVICE_TYPE, NULL);
     for (guint i = 0; i < GRE_KEY_COUNT; i++)
         field_to_vpn(&self->fields[i], s_vpn);
@@ -506,6 +534,7 @@ gre_nm_editor_dispose(GObject *object)
         disconnect_fields(self);
     }
     g_clear_object(&self->widget);
+    g_clear_object(&self->original);
     G_OBJECT_CLASS(gre_nm_editor_parent_class)->dispose(object);
 }
 
@@ -535,6 +564,8 @@ nm_vpn_editor_factory_gre(NMVpnEditorPlugin *editor_plugin, NMConnection *connec
 
     s_vpn = nm_connection_get_setting_vpn(connection);
     self  = g_object_new(GRE_TYPE_NM_EDITOR, NULL);
+    if (s_vpn)
+        self->original = NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(s_vpn)));
     build(self, s_vpn);
     g_object_ref_sink(self->widget);
     g_signal_connect_swapped(self->widget, "destroy", G_CALLBACK(disconnect_fields), self);

@@ -46,7 +46,8 @@ new_connection(gboolean with_keys)
 
     g_object_set(s_con, NM_SETTING_CONNECTION_ID, "gre-test", NM_SETTING_CONNECTION_UUID, uuid,
                  NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
-    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_NM_SERVICE_TYPE, NULL);
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_NM_SERVICE_TYPE, NM_SETTING_VPN_PERSISTENT,
+                 TRUE, NM_SETTING_VPN_TIMEOUT, 42, NULL);
     nm_setting_vpn_add_data_item(vpn, "device", "gre-test1");
     nm_setting_vpn_add_data_item(vpn, "remote", "192.0.2.2");
     nm_setting_vpn_add_data_item(vpn, "local", "192.0.2.1");
@@ -309,7 +310,7 @@ static void
 test_edit(void)
 {
     g_autoptr(NMConnection) connection = new_connection(TRUE);
-    g_autoptr(NMConnection) out        = new_connection(TRUE);
+    g_autoptr(NMConnection) out        = nm_simple_connection_new();
     g_autoptr(NMVpnEditor) editor      = load_editor(connection);
     g_autoptr(GError) error            = NULL;
     g_autoptr(GreSettings) s           = NULL;
@@ -337,6 +338,9 @@ test_edit(void)
     g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "remote"), ==, "192.0.2.2");
     g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ipsec-suite"), ==, "aes128gcm16");
     g_assert_cmpstr(nm_setting_vpn_get_secret(vpn, "esp-key-in"), ==, KEY_IN);
+    /* What the page does not show is kept. */
+    g_assert_true(nm_setting_vpn_get_persistent(vpn));
+    g_assert_cmpuint(nm_setting_vpn_get_timeout(vpn), ==, 42);
 
     /* Typing: every keystroke is a change, and the values land in vpn.data. */
     changed_count = 0;
