@@ -178,10 +178,43 @@ remove_all(NMSettingVpn *s_vpn, gboolean secrets)
     }
 }
 
+/* The IPsec mode and suite as the combos show them, read as the service reads them. */
+static GreSettings *
+ipsec_choice(GreNmEditor *self)
+{
+    GreSettings   *s       = gre_settings_new();
+    const GreKeyId modes[] = { GRE_KEY_IPSEC, GRE_KEY_SUITE };
+
+    for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {
+        const char *text =
+            gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->fields[modes[i]].widget));
+
+        if (text)
+            gre_key_set(gre_key_info(modes[i]), s, text, NULL);
+    }
+    return s;
+}
+
+/* Whether the page shows @id as in use. Greyed-out fields are not written: the service would
+ * ignore them, or refuse them (HMAC keys with an AEAD suite) where the user cannot edit them.
+ * Their text stays in the widgets, so switching back brings it back. */
+static gboolean
+field_applies(const GreSettings *choice, GreKeyId id)
+{
+    if (id < GRE_KEY_SUITE || id > GRE_KEY_AUTH_KEY_OUT)
+        return TRUE;
+    if (choice->ipsec != GRE_IPSEC_MANUAL)
+        return FALSE;
+    if (id == GRE_KEY_AUTH_KEY_IN || id == GRE_KEY_AUTH_KEY_OUT)
+        return gre_suite_info(choice->suite)->aead == NULL;
+    return TRUE;
+}
+
 /* vpn.data and vpn.secrets are the page's alone; the setting's other properties are kept. */
 static NMSettingVpn *
 editor_to_vpn(GreNmEditor *self)
 {
+    g_autoptr(GreSettings) choice = ipsec_choice(self);
     NMSettingVpn *s_vpn;
 
     if (self->original) {
@@ -192,8 +225,10 @@ editor_to_vpn(GreNmEditor *self)
         s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
     }
     g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_SERVICE_TYPE, NULL);
-    for (guint i = 0; i < GRE_KEY_COUNT; i++)
-        field_to_vpn(&self->fields[i], s_vpn);
+    for (guint i = 0; i < GRE_KEY_COUNT; i++) {
+        if (field_applies(choice, i))
+            field_to_vpn(&self->fields[i], s_vpn);
+    }
     return s_vpn;
 }
 

@@ -186,6 +186,15 @@ set_text(GtkWidget *root, const char *name, const char *text)
 #endif
 }
 
+static void
+set_combo(GtkWidget *root, const char *name, const char *id)
+{
+    GtkWidget *combo = find(root, name, G_TYPE_NONE);
+
+    g_assert_true(GTK_IS_COMBO_BOX(combo));
+    g_assert_true(gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), id));
+}
+
 static gboolean
 has_error(GtkWidget *root, const char *name)
 {
@@ -375,6 +384,24 @@ test_edit(void)
     set_text(page, "mtu", "1500");
     g_assert_nonnull(strstr(label_text(page, "mtu-hint"), "is more than fits"));
     set_text(page, "mtu", "1400");
+
+    /* Greyed-out fields are not written: HMAC keys typed for a CBC suite are dropped when an
+     * AEAD suite is chosen again, and without IPsec no IPsec key is written at all. */
+    set_combo(page, "ipsec-suite", "aes128-sha256");
+    set_text(page, "auth-key-in", KEY_IN);
+    set_combo(page, "ipsec-suite", "aes128gcm16");
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "auth-key-in"));
+    set_combo(page, "ipsec", "none");
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "ipsec"));
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "spi-in"));
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "esp-key-in"));
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "mtu"), ==, "1400");
     close_window();
 }
 
