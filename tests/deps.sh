@@ -32,6 +32,14 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "deps: missing packages: ${missing[*]}; run as root (or install them)" >&2
         exit 1
     fi
+    # network-manager-gnome (for nm-connection-editor) pulls in the NetworkManager daemon. The
+    # tests never run it (they talk to a mock on a private bus); where it is new, mask it before
+    # installing so that it does not start and take over the host's networking.
+    if [[ " ${missing[*]} " == *" network-manager-gnome "* ]] && [ -d /run/systemd/system ] &&
+        ! dpkg-query -W -f='${Status}' network-manager 2>/dev/null | grep -q 'install ok installed'; then
+        echo "deps: masking NetworkManager.service (pulled in by network-manager-gnome)"
+        systemctl mask NetworkManager.service
+    fi
     echo "deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
