@@ -44,7 +44,7 @@ mkdir -p "$out"
 for deb in "$work"/*.deb; do
     cp "$deb" "$out/"
     echo "== $(basename "$deb"): $(dpkg-deb -c "$deb" | grep -vc '/$') files"
-    dpkg-deb -c "$deb" | awk '$NF !~ /\/$/ { print "   " $1, $NF }'
+    dpkg-deb -c "$deb" | awk '$6 !~ /\/$/ { $2 = $3 = $4 = $5 = ""; gsub(/ +/, " "); print "   " $0 }'
 done
 
 step "lintian"
