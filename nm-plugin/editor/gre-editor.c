@@ -78,10 +78,11 @@ typedef enum {
 } WidgetKind;
 
 typedef struct {
-    const GreKeyInfo *key;
-    WidgetKind        kind;
-    GtkWidget        *widget; /* named after the vpn.data key, for tests and accessibility */
-    GtkWidget        *label;  /* NULL for check buttons, which carry their own */
+    const GreKeyInfo    *key;
+    WidgetKind           kind;
+    GtkWidget           *widget; /* named after the vpn.data key, for tests and accessibility */
+    GtkWidget           *label;  /* NULL for check buttons, which carry their own */
+    NMSettingSecretFlags flags;  /* secrets: the storage menu's last choice */
 } Field;
 
 #define GRE_TYPE_NM_EDITOR (gre_nm_editor_get_type())
@@ -313,6 +314,27 @@ field_changed(GreNmEditor *self)
     g_signal_emit_by_name(self, "changed");
 }
 
+/* The storage menu shows its choice as the entry's icon, and libnma re-sets the icon often
+ * (each update_connection() does): only a different choice is a change. */
+static void
+storage_changed(GtkWidget *entry, GParamSpec *pspec, GreNmEditor *self)
+{
+    (void)pspec;
+    for (guint i = 0; i < GRE_KEY_COUNT; i++) {
+        Field               *f = &self->fields[i];
+        NMSettingSecretFlags flags;
+
+        if (f->widget != entry)
+            continue;
+        flags = nma_utils_menu_to_secret_flags(entry);
+        if (flags != f->flags) {
+            f->flags = flags;
+            field_changed(self);
+        }
+        return;
+    }
+}
+
 /* ---- building the page ---- */
 
 static GtkWidget *
@@ -387,9 +409,9 @@ field_from_vpn(GreNmEditor *self, Field *f, NMSettingVpn *s_vpn)
         nma_utils_setup_password_storage(f->widget, flags, s_vpn ? NM_SETTING(s_vpn) : NULL, name,
                                          TRUE, FALSE);
         g_signal_connect_swapped(f->widget, "changed", G_CALLBACK(field_changed), self);
-        /* The storage menu shows its choice as the entry's icon: a new icon, a new choice. */
-        g_signal_connect_swapped(f->widget, "notify::secondary-icon-name",
-                                 G_CALLBACK(field_changed), self);
+        f->flags = nma_utils_menu_to_secret_flags(f->widget);
+        g_signal_connect(f->widget, "notify::secondary-icon-name", G_CALLBACK(storage_changed),
+                         self);
         break;
     }
 }
