@@ -6,6 +6,7 @@
 
 #include "gre-editor-check.h"
 #include "gre-editor-gtk.h"
+#include "gre-editor-page.h"
 #include "gre-mtu.h"
 #include "gre-settings-table.h"
 #include "gre-suite.h"
@@ -15,84 +16,12 @@
 /* The MTU hint assumes Ethernet when the underlay MTU is left to auto. */
 #define GRE_HINT_UNDERLAY_MTU 1500
 
-typedef enum {
-    ROW_PAGE,
-    ROW_HEADING,
-    ROW_FIELD,
-} RowKind;
-
-typedef struct {
-    RowKind     kind;
-    GreKeyId    id;
-    const char *text; /* page title, heading or field label */
-} LayoutRow;
-
-/* Which keys go where. Everything else about a key (name, type, default, help) is in the
- * settings table. */
-static const LayoutRow layout[] = {
-    { ROW_PAGE, 0, "Tunnel" },
-    { ROW_HEADING, 0, "Endpoints" },
-    { ROW_FIELD, GRE_KEY_DEVICE, "Device name" },
-    { ROW_FIELD, GRE_KEY_REMOTE, "Remote address" },
-    { ROW_FIELD, GRE_KEY_LOCAL, "Local address" },
-    { ROW_FIELD, GRE_KEY_UNDERLAY, "Underlay device" },
-    { ROW_FIELD, GRE_KEY_PIN, "Host route to remote" },
-    { ROW_HEADING, 0, "Inner addresses and routes" },
-    { ROW_FIELD, GRE_KEY_INNER4, "IPv4 address" },
-    { ROW_FIELD, GRE_KEY_INNER4_PEER, "IPv4 peer" },
-    { ROW_FIELD, GRE_KEY_INNER6, "IPv6 address" },
-    { ROW_FIELD, GRE_KEY_INNER6_PEER, "IPv6 peer" },
-    { ROW_FIELD, GRE_KEY_ROUTES, "Routes" },
-    { ROW_FIELD, GRE_KEY_LOCAL_NETWORKS, "Local networks" },
-    { ROW_PAGE, 0, "GRE and MTU" },
-    { ROW_HEADING, 0, "GRE options" },
-    { ROW_FIELD, GRE_KEY_KEY, "Key" },
-    { ROW_FIELD, GRE_KEY_IKEY, "Input key" },
-    { ROW_FIELD, GRE_KEY_OKEY, "Output key" },
-    { ROW_FIELD, GRE_KEY_SEQ, "Sequence numbers" },
-    { ROW_FIELD, GRE_KEY_CSUM, "Checksums" },
-    { ROW_FIELD, GRE_KEY_PMTUDISC, "Path MTU discovery" },
-    { ROW_FIELD, GRE_KEY_TTL, "TTL" },
-    { ROW_FIELD, GRE_KEY_TOS, "TOS" },
-    { ROW_FIELD, GRE_KEY_ENCAPLIMIT, "Encapsulation limit" },
-    { ROW_HEADING, 0, "MTU" },
-    { ROW_FIELD, GRE_KEY_MTU, "Tunnel MTU" },
-    { ROW_FIELD, GRE_KEY_UNDERLAY_MTU, "Underlay MTU" },
-    { ROW_PAGE, 0, "IPsec" },
-    { ROW_HEADING, 0, "GRE-only IPsec with static keys" },
-    { ROW_FIELD, GRE_KEY_IPSEC, "Mode" },
-    { ROW_FIELD, GRE_KEY_SUITE, "Suite" },
-    { ROW_FIELD, GRE_KEY_SPI_IN, "Inbound SPI" },
-    { ROW_FIELD, GRE_KEY_SPI_OUT, "Outbound SPI" },
-    { ROW_FIELD, GRE_KEY_ENC_KEY_IN, "Inbound key" },
-    { ROW_FIELD, GRE_KEY_ENC_KEY_OUT, "Outbound key" },
-    { ROW_FIELD, GRE_KEY_AUTH_KEY_IN, "Inbound HMAC key" },
-    { ROW_FIELD, GRE_KEY_AUTH_KEY_OUT, "Outbound HMAC key" },
-};
-
-typedef enum {
-    W_ENTRY,
-    W_SECRET,
-    W_CHECK,
-    W_COMBO,
-} WidgetKind;
-
-typedef struct {
-    const GreKeyInfo *key;
-    WidgetKind        kind;
-    GtkWidget        *widget; /* named after the vpn.data key, for tests and accessibility */
-    GtkWidget        *label;  /* NULL for check buttons, which carry their own */
-} Field;
-
 #define GRE_TYPE_NM_EDITOR (gre_nm_editor_get_type())
 G_DECLARE_FINAL_TYPE(GreNmEditor, gre_nm_editor, GRE, NM_EDITOR, GObject)
 
 struct _GreNmEditor {
-    GObject    parent;
-    GtkWidget *widget;
-    GtkWidget *mtu_hint;
-    GtkWidget *problem;
-    Field      fields[GRE_KEY_COUNT];
+    GObject parent;
+    GrePage page;
     /* The setting as it came in: what the page does not show (user-name, persistent, timeout)
      * is kept from here. */
     NMSettingVpn *original;
@@ -106,27 +35,10 @@ static void gre_nm_editor_interface_init(NMVpnEditorInterface *iface);
 G_DEFINE_TYPE_WITH_CODE(GreNmEditor, gre_nm_editor, G_TYPE_OBJECT,
                         G_IMPLEMENT_INTERFACE(NM_TYPE_VPN_EDITOR, gre_nm_editor_interface_init))
 
-static WidgetKind
-kind_of(const GreKeyInfo *key)
-{
-    if (key->secret)
-        return W_SECRET;
-    switch (key->type) {
-    case GRE_KT_BOOL:
-        return W_CHECK;
-    case GRE_KT_PIN:
-    case GRE_KT_IPSEC:
-    case GRE_KT_SUITE:
-        return W_COMBO;
-    default:
-        return W_ENTRY;
-    }
-}
-
 /* ---- reading the widgets into a vpn setting ---- */
 
 static void
-field_to_vpn(const Field *f, NMSettingVpn *s_vpn)
+field_to_vpn(const GreField *f, NMSettingVpn *s_vpn)
 {
     const char          *name = f->key->nm;
     const char          *text = NULL;
@@ -134,20 +46,20 @@ field_to_vpn(const Field *f, NMSettingVpn *s_vpn)
     NMSettingSecretFlags flags;
 
     switch (f->kind) {
-    case W_ENTRY:
+    case GRE_W_ENTRY:
         text = gre_entry_get_text(f->widget);
         break;
-    case W_CHECK:
+    case GRE_W_CHECK:
         value = gre_check_get_active(f->widget);
         gre_parse_bool(f->key->def, &def);
         text = value == def ? NULL : value ? "yes" : "no";
         break;
-    case W_COMBO:
+    case GRE_W_COMBO:
         text = gtk_combo_box_get_active_id(GTK_COMBO_BOX(f->widget));
         if (g_strcmp0(text, f->key->def) == 0)
             text = NULL;
         break;
-    case W_SECRET:
+    case GRE_W_SECRET:
         /* As other VPN plugins: a secret the user wants asked for is not stored at all. */
         flags = nma_utils_menu_to_secret_flags(f->widget);
         text  = gre_entry_get_text(f->widget);
@@ -187,7 +99,7 @@ ipsec_choice(GreNmEditor *self)
 
     for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {
         const char *text =
-            gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->fields[modes[i]].widget));
+            gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->page.fields[modes[i]].widget));
 
         if (text)
             gre_key_set(gre_key_info(modes[i]), s, text, NULL);
@@ -227,7 +139,7 @@ editor_to_vpn(GreNmEditor *self)
     g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_SERVICE_TYPE, NULL);
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
         if (field_applies(choice, i))
-            field_to_vpn(&self->fields[i], s_vpn);
+            field_to_vpn(&self->page.fields[i], s_vpn);
     }
     return s_vpn;
 }
@@ -242,7 +154,7 @@ update_mtu_hint(GreNmEditor *self, const GreSettings *s)
     g_autofree char *text = NULL;
 
     if (gre_settings_outer_family(s) == AF_UNSPEC) {
-        gtk_label_set_text(GTK_LABEL(self->mtu_hint), "auto: set the remote address first");
+        gtk_label_set_text(GTK_LABEL(self->page.mtu_hint), "auto: set the remote address first");
         return;
     }
     fits = gre_mtu_compute(s, underlay, NULL);
@@ -251,7 +163,7 @@ update_mtu_hint(GreNmEditor *self, const GreSettings *s)
                                underlay);
     else
         text = g_strdup_printf("auto: %u over a %u-byte underlay", fits, underlay);
-    gtk_label_set_text(GTK_LABEL(self->mtu_hint), text);
+    gtk_label_set_text(GTK_LABEL(self->page.mtu_hint), text);
 }
 
 static void
@@ -264,11 +176,11 @@ update_sensitivity(GreNmEditor *self, const GreSettings *s)
 
         if (i == GRE_KEY_AUTH_KEY_IN || i == GRE_KEY_AUTH_KEY_OUT)
             on = on && !aead;
-        gtk_widget_set_sensitive(self->fields[i].widget, on);
-        gtk_widget_set_sensitive(self->fields[i].label, on);
+        gtk_widget_set_sensitive(self->page.fields[i].widget, on);
+        gtk_widget_set_sensitive(self->page.fields[i].label, on);
     }
     /* The encapsulation limit option exists only in ip6gre. */
-    gtk_widget_set_sensitive(self->fields[GRE_KEY_ENCAPLIMIT].widget,
+    gtk_widget_set_sensitive(self->page.fields[GRE_KEY_ENCAPLIMIT].widget,
                              gre_settings_outer_family(s) != AF_INET);
 }
 
@@ -283,16 +195,16 @@ check(GreNmEditor *self, NMSettingVpn *s_vpn, GError **error)
 
     ok = gre_editor_check(s_vpn, bad, &s, &local);
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
-        const Field *f = &self->fields[i];
+        const GreField *f = &self->page.fields[i];
 
         gre_widget_set_error(f->widget, g_hash_table_contains(bad, f->key->nm));
     }
     if (ok) {
-        gtk_label_set_text(GTK_LABEL(self->problem), "");
+        gtk_label_set_text(GTK_LABEL(self->page.problem), "");
     } else {
         g_auto(GStrv) lines = g_strsplit(local->message, "\n", 2);
 
-        gtk_label_set_text(GTK_LABEL(self->problem), lines[0]);
+        gtk_label_set_text(GTK_LABEL(self->page.problem), lines[0]);
     }
     update_mtu_hint(self, s);
     update_sensitivity(self, s);
@@ -313,44 +225,31 @@ field_changed(GreNmEditor *self)
     g_signal_emit_by_name(self, "changed");
 }
 
-/* ---- building the page ---- */
-
-static GtkWidget *
-new_entry(const GreKeyInfo *key)
+/* The storage menu shows its choice as the entry's icon, and libnma re-sets the icon often
+ * (each update_connection() does): only a different choice is a change. */
+static void
+storage_changed(GtkWidget *entry, GParamSpec *pspec, GreNmEditor *self)
 {
-    GtkWidget  *entry = gtk_entry_new();
-    const char *range = gre_key_range(key);
+    (void)pspec;
+    for (guint i = 0; i < GRE_KEY_COUNT; i++) {
+        GreField            *f = &self->page.fields[i];
+        NMSettingSecretFlags flags;
 
-    gtk_entry_set_placeholder_text(GTK_ENTRY(entry), key->def ? key->def : range);
-    gtk_widget_set_hexpand(entry, TRUE);
-    gre_entry_set_width_chars(entry, 28);
-    return entry;
-}
-
-static GtkWidget *
-new_combo(const GreKeyInfo *key)
-{
-    GtkWidget *combo = gtk_combo_box_text_new();
-
-    if (key->type == GRE_KT_SUITE) {
-        for (guint i = 0; i < GRE_SUITE_COUNT; i++) {
-            const GreSuiteInfo *info = gre_suite_info(i);
-            g_autofree char    *text = g_strdup_printf("%s (%s)", info->name, info->description);
-
-            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), info->name, text);
+        if (f->widget != entry)
+            continue;
+        flags = nma_utils_menu_to_secret_flags(entry);
+        if (flags != f->flags) {
+            f->flags = flags;
+            field_changed(self);
         }
-    } else {
-        g_auto(GStrv) values = g_strsplit(gre_key_range(key), ", ", -1);
-
-        for (guint i = 0; values[i]; i++)
-            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), values[i], values[i]);
+        return;
     }
-    gtk_widget_set_hexpand(combo, TRUE);
-    return combo;
 }
+
+/* ---- filling the page ---- */
 
 static void
-field_from_vpn(GreNmEditor *self, Field *f, NMSettingVpn *s_vpn)
+field_from_vpn(GreNmEditor *self, GreField *f, NMSettingVpn *s_vpn)
 {
     const char          *name  = f->key->nm;
     const char          *text  = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, name) : NULL;
@@ -358,17 +257,17 @@ field_from_vpn(GreNmEditor *self, Field *f, NMSettingVpn *s_vpn)
     gboolean             value = FALSE;
 
     switch (f->kind) {
-    case W_ENTRY:
+    case GRE_W_ENTRY:
         gre_entry_set_text(f->widget, text);
         g_signal_connect_swapped(f->widget, "changed", G_CALLBACK(field_changed), self);
         break;
-    case W_CHECK:
+    case GRE_W_CHECK:
         if (!text || !gre_parse_bool(text, &value))
             gre_parse_bool(f->key->def, &value);
         gre_check_set_active(f->widget, value);
         g_signal_connect_swapped(f->widget, "toggled", G_CALLBACK(field_changed), self);
         break;
-    case W_COMBO:
+    case GRE_W_COMBO:
         /* A value the list does not have (a typo in a hand-written file) is kept by showing it. */
         if (text && !gtk_combo_box_set_active_id(GTK_COMBO_BOX(f->widget), text)) {
             gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(f->widget), text, text);
@@ -378,7 +277,7 @@ field_from_vpn(GreNmEditor *self, Field *f, NMSettingVpn *s_vpn)
         }
         g_signal_connect_swapped(f->widget, "changed", G_CALLBACK(field_changed), self);
         break;
-    case W_SECRET:
+    case GRE_W_SECRET:
         gtk_entry_set_visibility(GTK_ENTRY(f->widget), FALSE);
         if (s_vpn) {
             gre_entry_set_text(f->widget, nm_setting_vpn_get_secret(s_vpn, name));
@@ -387,122 +286,11 @@ field_from_vpn(GreNmEditor *self, Field *f, NMSettingVpn *s_vpn)
         nma_utils_setup_password_storage(f->widget, flags, s_vpn ? NM_SETTING(s_vpn) : NULL, name,
                                          TRUE, FALSE);
         g_signal_connect_swapped(f->widget, "changed", G_CALLBACK(field_changed), self);
-        /* The storage menu shows its choice as the entry's icon: a new icon, a new choice. */
-        g_signal_connect_swapped(f->widget, "notify::secondary-icon-name",
-                                 G_CALLBACK(field_changed), self);
+        f->flags = nma_utils_menu_to_secret_flags(f->widget);
+        g_signal_connect(f->widget, "notify::secondary-icon-name", G_CALLBACK(storage_changed),
+                         self);
         break;
     }
-}
-
-static GtkWidget *
-new_page_grid(void)
-{
-    GtkWidget *grid = gtk_grid_new();
-
-    gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
-    gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-    gtk_widget_set_margin_start(grid, 12);
-    gtk_widget_set_margin_end(grid, 12);
-    gtk_widget_set_margin_top(grid, 12);
-    gtk_widget_set_margin_bottom(grid, 12);
-    return grid;
-}
-
-static GtkWidget *
-new_heading(const char *text, guint row)
-{
-    GtkWidget       *label  = gtk_label_new(NULL);
-    g_autofree char *markup = g_markup_printf_escaped("<b>%s</b>", text);
-
-    gtk_label_set_markup(GTK_LABEL(label), markup);
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    if (row > 0)
-        gtk_widget_set_margin_top(label, 12);
-    return label;
-}
-
-/* Builds one widget per key, in the pages and groups of the layout. */
-static void
-build(GreNmEditor *self, NMSettingVpn *s_vpn)
-{
-    GtkWidget *notebook = gtk_notebook_new();
-    GtkWidget *grid     = NULL;
-    guint      row      = 0;
-
-    for (guint i = 0; i < G_N_ELEMENTS(layout); i++) {
-        const LayoutRow *l = &layout[i];
-        Field           *f;
-        g_autofree char *tip = NULL;
-        GtkWidget       *cell;
-
-        if (l->kind == ROW_PAGE) {
-            grid = new_page_grid();
-            row  = 0;
-            gtk_notebook_append_page(GTK_NOTEBOOK(notebook), grid, gtk_label_new(l->text));
-            continue;
-        }
-        if (l->kind == ROW_HEADING) {
-            gtk_grid_attach(GTK_GRID(grid), new_heading(l->text, row), 0, row, 2, 1);
-            row++;
-            continue;
-        }
-
-        f       = &self->fields[l->id];
-        f->key  = gre_key_info(l->id);
-        f->kind = kind_of(f->key);
-        switch (f->kind) {
-        case W_CHECK:
-            f->widget = gtk_check_button_new_with_label(l->text);
-            break;
-        case W_COMBO:
-            f->widget = new_combo(f->key);
-            break;
-        default:
-            f->widget = new_entry(f->key);
-            break;
-        }
-        gtk_widget_set_name(f->widget, f->key->nm);
-        tip = g_strdup_printf("%s\n%s: %s", f->key->help, f->key->nm, gre_key_range(f->key));
-        gtk_widget_set_tooltip_text(f->widget, tip);
-
-        if (f->kind != W_CHECK) {
-            f->label = gtk_label_new_with_mnemonic(l->text);
-            gtk_label_set_xalign(GTK_LABEL(f->label), 1);
-            gtk_label_set_mnemonic_widget(GTK_LABEL(f->label), f->widget);
-            gtk_widget_set_margin_start(f->label, 12);
-            gtk_grid_attach(GTK_GRID(grid), f->label, 0, row, 1, 1);
-        }
-        cell = f->widget;
-        if (l->id == GRE_KEY_MTU) {
-            /* What auto would give, next to the field that overrides it. */
-            cell           = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-            self->mtu_hint = gtk_label_new(NULL);
-            gtk_widget_set_name(self->mtu_hint, "mtu-hint");
-            gtk_label_set_xalign(GTK_LABEL(self->mtu_hint), 0);
-            gre_entry_set_width_chars(f->widget, 8);
-            gtk_widget_set_hexpand(f->widget, FALSE);
-            gre_box_append(cell, f->widget);
-            gre_box_append(cell, self->mtu_hint);
-        }
-        gtk_grid_attach(GTK_GRID(grid), cell, 1, row++, 1, 1);
-    }
-
-    self->problem = gtk_label_new(NULL);
-    gtk_widget_set_name(self->problem, "problem");
-    gtk_label_set_xalign(GTK_LABEL(self->problem), 0);
-    gre_label_set_wrap(self->problem);
-    gtk_widget_set_margin_start(self->problem, 12);
-    gtk_widget_set_margin_top(self->problem, 6);
-    gtk_widget_set_margin_bottom(self->problem, 6);
-    gre_widget_set_error(self->problem, TRUE);
-
-    self->widget = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-    gre_box_append(self->widget, notebook);
-    gre_box_append(self->widget, self->problem);
-
-    /* Fill in only after every widget exists: a change to one field reads them all. */
-    for (guint i = 0; i < GRE_KEY_COUNT; i++)
-        field_from_vpn(self, &self->fields[i], s_vpn);
 }
 
 /* ---- NMVpnEditor ---- */
@@ -510,7 +298,7 @@ build(GreNmEditor *self, NMSettingVpn *s_vpn)
 static GObject *
 get_widget(NMVpnEditor *editor)
 {
-    return G_OBJECT(GRE_NM_EDITOR(editor)->widget);
+    return G_OBJECT(GRE_NM_EDITOR(editor)->page.root);
 }
 
 static gboolean
@@ -519,7 +307,7 @@ update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
     GreNmEditor *self             = GRE_NM_EDITOR(editor);
     g_autoptr(NMSettingVpn) s_vpn = NULL;
 
-    if (!self->fields[0].widget) {
+    if (!self->page.fields[0].widget) {
         g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED,
                             "the GRE editor page has been closed");
         return FALSE;
@@ -529,10 +317,10 @@ update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
         return FALSE;
     self->updating = TRUE;
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
-        const Field *f = &self->fields[i];
+        const GreField *f = &self->page.fields[i];
 
         /* The menus now change the flags of the setting the connection holds. */
-        if (f->kind == W_SECRET)
+        if (f->kind == GRE_W_SECRET)
             nma_utils_update_password_storage(f->widget, nma_utils_menu_to_secret_flags(f->widget),
                                               NM_SETTING(s_vpn), f->key->nm);
     }
@@ -547,9 +335,9 @@ static void
 disconnect_fields(GreNmEditor *self)
 {
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
-        if (self->fields[i].widget)
-            g_signal_handlers_disconnect_by_data(self->fields[i].widget, self);
-        self->fields[i].widget = NULL;
+        if (self->page.fields[i].widget)
+            g_signal_handlers_disconnect_by_data(self->page.fields[i].widget, self);
+        self->page.fields[i].widget = NULL;
     }
 }
 
@@ -564,11 +352,11 @@ gre_nm_editor_dispose(GObject *object)
 {
     GreNmEditor *self = GRE_NM_EDITOR(object);
 
-    if (self->widget) {
-        g_signal_handlers_disconnect_by_data(self->widget, self);
+    if (self->page.root) {
+        g_signal_handlers_disconnect_by_data(self->page.root, self);
         disconnect_fields(self);
     }
-    g_clear_object(&self->widget);
+    g_clear_object(&self->page.root);
     g_clear_object(&self->original);
     G_OBJECT_CLASS(gre_nm_editor_parent_class)->dispose(object);
 }
@@ -601,11 +389,14 @@ nm_vpn_editor_factory_gre(NMVpnEditorPlugin *editor_plugin, NMConnection *connec
     self  = g_object_new(GRE_TYPE_NM_EDITOR, NULL);
     if (s_vpn)
         self->original = NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(s_vpn)));
-    build(self, s_vpn);
-    g_object_ref_sink(self->widget);
-    g_signal_connect_swapped(self->widget, "destroy", G_CALLBACK(disconnect_fields), self);
+    gre_page_build(&self->page);
+    /* Fill in only after every widget exists: a change to one field reads them all. */
+    for (guint i = 0; i < GRE_KEY_COUNT; i++)
+        field_from_vpn(self, &self->page.fields[i], s_vpn);
+    g_object_ref_sink(self->page.root);
+    g_signal_connect_swapped(self->page.root, "destroy", G_CALLBACK(disconnect_fields), self);
 #if !GTK_CHECK_VERSION(4, 0, 0)
-    gtk_widget_show_all(self->widget);
+    gtk_widget_show_all(self->page.root);
 #endif
     field_changed(self);
     return NM_VPN_EDITOR(self);

@@ -21,8 +21,9 @@ if [ -z "${GRE_IN_NETNS:-}" ]; then
 fi
 
 T=$(mktemp -d)
-bus_pid= svc_pid=
+bus_pid= svc_pid= mon_pid=
 cleanup() {
+    [ -n "$mon_pid" ] && kill "$mon_pid" 2>/dev/null
     [ -n "$svc_pid" ] && kill "$svc_pid" 2>/dev/null
     [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
     rm -rf "$T"
@@ -66,7 +67,8 @@ for _ in $(seq 50); do
 done
 
 call() { # call METHOD VPN-DATA [VPN-SECRETS]
-    gdbus call --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" --timeout 20 \
+    # Generous: under an emulated VM, loading the GRE and ESP modules takes a while.
+    gdbus call --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" --timeout 120 \
         --object-path /org/freedesktop/NetworkManager/VPN/Plugin \
         --method "org.freedesktop.NetworkManager.VPN.Plugin.$1" \
         "{'connection': {'id': <'t1'>, 'type': <'vpn'>}, 'vpn': {'service-type':
@@ -74,6 +76,9 @@ call() { # call METHOD VPN-DATA [VPN-SECRETS]
 }
 expect() { # expect DESCRIPTION WANT_SUBSTRING OUTPUT
     if [[ $3 == *"$2"* ]]; then ok "$1"; else not_ok "$1 (got: ${3:0:400})"; fi
+}
+expect_empty() { # expect_empty DESCRIPTION OUTPUT
+    if [ -z "$2" ]; then ok "$1"; else not_ok "$1 (got: ${2:0:400})"; fi
 }
 
 BASE="'device': 't1', 'remote': '192.0.2.2', 'local': '192.0.2.1', 'inner-address': '198.51.100.1/31'"
@@ -94,15 +99,42 @@ expect "Connect: every problem named by its key (mtu)" 'vpn.data: mtu: "x" is no
 
 # A failed connect stops the service state machine from an idle; let it settle.
 sleep 0.5
-out=$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")
+gdbus monitor --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" >"$T/signals" 2>&1 &
+mon_pid=$!
+sleep 0.5
+out=$(call Connect "$BASE, $IPSEC, 'routes': '203.0.113.0/24 metric 20'" \
+    "'esp-key-in': '$K1', 'esp-key-out': '$K2'")
 if [[ $out == "()" ]]; then
-    # This kernel has GRE: the link exists here, and Disconnect removes it.
+    # This kernel has GRE and ESP: the tunnel exists here, it is reported, and Disconnect
+    # removes it.
     ip link show t1 >/dev/null 2>&1 && ok "Connect created t1" || not_ok "Connect: no t1"
+    expect "Connect created the outbound ESP SA" "spi 0x00001002" "$(ip xfrm state)"
+    expect_empty "Connect left the addresses to NetworkManager" "$(ip -o addr show dev t1 scope global)"
+    for _ in $(seq 50); do
+        grep -q Ip4Config "$T/signals" && break
+        sleep 0.1
+    done
+    sig=$(cat "$T/signals")
+    # Not /sys/class/net: sysfs shows the namespace it was mounted in, not ours.
+    mtu=$(ip -o link show t1 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+    [ -n "$mtu" ] || mtu=unknown
+    # gdbus shows "u" values as host-order numbers: 192.0.2.2 read little-endian is 33685696.
+    expect "Config: tundev" "'tundev': <'t1'>" "$sig"
+    expect "Config: gateway (u, network order)" "'gateway': <uint32 33685696>" "$sig"
+    expect "Config: mtu is the link's" "'mtu': <uint32 $mtu>" "$sig"
+    expect "Config: has-ip4" "'has-ip4': <true>" "$sig"
+    expect "Config: no ip6" "'has-ip6': <false>" "$sig"
+    expect "Ip4Config: address 198.51.100.1" "'address': <uint32 23344070>" "$sig"
+    expect "Ip4Config: prefix" "'prefix': <uint32 31>" "$sig"
+    expect "Ip4Config: route 203.0.113.0/24 metric 20" "[[uint32 7405771, 24, 0, 20]]" "$sig"
+    expect "Ip4Config: never-default" "'never-default': <true>" "$sig"
     out=$(gdbus call --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" \
         --object-path /org/freedesktop/NetworkManager/VPN/Plugin \
         --method org.freedesktop.NetworkManager.VPN.Plugin.Disconnect 2>&1)
     expect "Disconnect" "()" "$out"
     ip link show t1 >/dev/null 2>&1 && not_ok "Disconnect left t1" || ok "Disconnect removed t1"
+    expect_empty "Disconnect removed the SAs" "$(ip xfrm state)"
+    expect_empty "Disconnect removed the policies" "$(ip xfrm policy)"
 else
     expect "Connect: a kernel failure is LaunchFailed quoting the step" \
         'VPN.Error.LaunchFailed: creating "ip ' "$out"
@@ -122,5 +154,9 @@ fi
 expect "the plan was logged with keys masked" "<secret:36-bytes>" "$(cat "$T/log")"
 expect "SIGTERM is handled" "signal received" "$(cat "$T/log")"
 
+if [ "$failed" != 0 ]; then
+    sed 's/^/# service: /' "$T/log"
+    sed 's/^/# signals: /' "$T/signals"
+fi
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -11,6 +11,7 @@
 #include <gtk/gtk.h>
 #include <NetworkManager.h>
 #include <glib/gstdio.h>
+#include <libnma/nma-ui-utils.h>
 #include <string.h>
 
 #include "gre-mtu.h"
@@ -82,8 +83,10 @@ load_plugin(void)
 
     if (plugin)
         return plugin;
-    dir = g_dir_make_tmp("gre-editor-XXXXXX", &error);
-    g_assert_no_error(error);
+    /* Under the build directory, so that a failed run leaves nothing in /tmp. */
+    dir = g_build_filename(g_getenv("GRE_BUILDDIR") ? g_getenv("GRE_BUILDDIR") : ".",
+                           "gre-editor-XXXXXX", NULL);
+    g_assert_nonnull(g_mkdtemp(dir));
     plugin_dir = g_strdup(dir);
     for (guint i = 0; i < 2; i++) {
         const char      *from   = i == 0 ? plugin_path : editor_path;
@@ -253,14 +256,21 @@ screenshot(const char *what)
         g_strdup_printf("%s/meson-logs/editor-%s-%s.png", dir ? dir : ".", TOOLKIT, what);
     int w, h;
 
-    settle();
+    /* A loaded host may take a while to map and size the window. */
+    for (int i = 0; i < 50; i++) {
+        settle();
 #if GTK_CHECK_VERSION(4, 0, 0)
-    w = gtk_widget_get_width(window);
-    h = gtk_widget_get_height(window);
+        w = gtk_widget_get_width(window);
+        h = gtk_widget_get_height(window);
 #else
-    w = gtk_widget_get_allocated_width(window);
-    h = gtk_widget_get_allocated_height(window);
+        w = gtk_widget_get_allocated_width(window);
+        h = gtk_widget_get_allocated_height(window);
 #endif
+        if (gtk_widget_get_mapped(window) && w > 1 && h > 1)
+            break;
+    }
+    g_assert_cmpint(w, >, 1);
+    g_assert_cmpint(h, >, 1);
 #if GTK_CHECK_VERSION(4, 0, 0)
     {
         g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(window);
@@ -270,7 +280,15 @@ screenshot(const char *what)
         GskRenderer *renderer             = gtk_native_get_renderer(GTK_NATIVE(window));
 
         gdk_paintable_snapshot(paintable, snapshot, w, h);
-        node    = gtk_snapshot_free_to_node(snapshot);
+        node = gtk_snapshot_free_to_node(snapshot);
+        /* Nothing drawn yet: give the frame clock another turn. */
+        for (int i = 0; i < 20 && !node; i++) {
+            settle();
+            snapshot = gtk_snapshot_new();
+            gdk_paintable_snapshot(paintable, snapshot, w, h);
+            node = gtk_snapshot_free_to_node(snapshot);
+        }
+        g_assert_nonnull(node);
         texture = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
         g_assert_true(gdk_texture_save_to_png(texture, path));
     }
@@ -457,6 +475,40 @@ test_invalid(void)
     close_window();
 }
 
+/* The storage menu of a key entry, as if the user picked "ask every time". */
+static void
+test_storage_menu(void)
+{
+    g_autoptr(NMConnection) connection = new_connection(TRUE);
+    g_autoptr(NMConnection) out        = nm_simple_connection_new();
+    g_autoptr(NMVpnEditor) editor      = load_editor(connection);
+    g_autoptr(GError) error            = NULL;
+    g_autofree const char **missing    = NULL;
+    GtkWidget              *page       = GTK_WIDGET(nm_vpn_editor_get_widget(editor));
+    GtkWidget              *entry      = find(page, "esp-key-out", G_TYPE_NONE);
+    NMSettingSecretFlags    flags      = 0;
+    NMSettingVpn           *vpn;
+
+    g_signal_connect(editor, "changed", G_CALLBACK(on_changed), NULL);
+    show_in_window(page);
+    changed_count = 0;
+    nma_utils_update_password_storage(entry, NM_SETTING_SECRET_FLAG_NOT_SAVED, NULL, "esp-key-out");
+    g_assert_cmpuint(changed_count, >, 0);
+
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "esp-key-out"));
+    g_assert_true(nm_setting_get_secret_flags(NM_SETTING(vpn), "esp-key-out", &flags, NULL));
+    g_assert_cmpint(flags, ==, NM_SETTING_SECRET_FLAG_NOT_SAVED);
+    g_assert_cmpstr(nm_setting_vpn_get_secret(vpn, "esp-key-in"), ==, KEY_IN);
+    /* The service asks for exactly that key at connect time. */
+    missing = gre_nm_missing_secrets(vpn);
+    g_assert_cmpstr(missing[0], ==, "esp-key-out");
+    g_assert_null(missing[1]);
+    close_window();
+}
+
 static void
 test_unheld_secrets(void)
 {
@@ -500,6 +552,7 @@ main(int argc, char **argv)
 
     g_test_add_func("/editor/" TOOLKIT "/edit", test_edit);
     g_test_add_func("/editor/" TOOLKIT "/invalid", test_invalid);
+    g_test_add_func("/editor/" TOOLKIT "/storage-menu", test_storage_menu);
     g_test_add_func("/editor/" TOOLKIT "/unheld-secrets", test_unheld_secrets);
     status = g_test_run();
     if (plugin_dir) {
