@@ -174,9 +174,15 @@ real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **erro
         return FALSE;
     }
     g_strlcpy(self->device, s->name, sizeof self->device);
-    log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", s->name,
-           report.recreated ? " (an earlier instance was removed first)" : "", report.created,
-           plan->mtu, s->ipsec ? ", GRE-only IPsec" : "");
+    if (report.unchanged)
+        log_at(LOG_NOTICE,
+               "%s: already up exactly as planned (left by an earlier instance); "
+               "taking it over",
+               s->name);
+    else
+        log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", s->name,
+               report.recreated ? " (an earlier instance was removed first)" : "", report.created,
+               plan->mtu, s->ipsec ? ", GRE-only IPsec" : "");
     for (guint i = 0; report.notes && i < report.notes->len; i++)
         log_at(LOG_NOTICE, "%s: %s", s->name, (const char *)report.notes->pdata[i]);
 

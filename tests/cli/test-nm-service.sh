@@ -58,13 +58,23 @@ else
     not_ok "--help (${out:0:300})"
 fi
 
-GRE_TUNNEL_STATE_DIR=$T/state "$S" --debug --bus-name "$NAME" >"$T/log" 2>&1 &
-svc_pid=$!
-for _ in $(seq 50); do
-    gdbus introspect --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" \
-        --object-path /org/freedesktop/NetworkManager/VPN/Plugin >/dev/null 2>&1 && break
-    sleep 0.1
-done
+start_service() { # start_service LOG [OPTION...]: a new instance, logging to LOG
+    LOG=$1
+    shift
+    GRE_TUNNEL_STATE_DIR=$T/state "$S" "$@" --bus-name "$NAME" >"$LOG" 2>&1 &
+    svc_pid=$!
+    for _ in $(seq 50); do
+        gdbus introspect --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" \
+            --object-path /org/freedesktop/NetworkManager/VPN/Plugin >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+stop_service() { # stop_service SIGNAL
+    kill -"$1" "$svc_pid"
+    wait "$svc_pid" 2>/dev/null
+    svc_pid=
+}
+start_service "$T/log" --debug
 
 call() { # call METHOD VPN-DATA [VPN-SECRETS]
     # Generous: under an emulated VM, loading the GRE and ESP modules takes a while.
@@ -135,6 +145,49 @@ if [[ $out == "()" ]]; then
     ip link show t1 >/dev/null 2>&1 && not_ok "Disconnect left t1" || ok "Disconnect removed t1"
     expect_empty "Disconnect removed the SAs" "$(ip xfrm state)"
     expect_empty "Disconnect removed the policies" "$(ip xfrm policy)"
+
+    # A crashed service leaves the tunnel and its record; the next connect takes them over
+    # (the same settings) and a later disconnect removes them.
+    expect "Connect again" "()" "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    stop_service KILL
+    ip link show t1 >/dev/null 2>&1 && ok "a killed service leaves t1" || not_ok "t1 vanished"
+    start_service "$T/log-2" --debug
+    expect "Connect after a crash" "()" \
+        "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    expect "the leftover was taken over" "already up exactly as planned" "$(cat "$T/log-2")"
+    [ "$(ip xfrm state | grep -c 'spi 0x00001002')" = 1 ] && ok "one outbound SA, not two" ||
+        not_ok "outbound SAs: $(ip xfrm state | grep -c 'spi 0x00001002')"
+
+    # SIGTERM takes the tunnel down.
+    stop_service TERM
+    ip link show t1 >/dev/null 2>&1 && not_ok "SIGTERM left t1" || ok "SIGTERM removed t1"
+    expect_empty "SIGTERM removed the SAs" "$(ip xfrm state)"
+    expect "SIGTERM is logged" "signal received" "$(cat "$T/log-2")"
+    expect "the taken-over objects were removed" "down, 5 objects removed" "$(cat "$T/log-2")"
+
+    # As NetworkManager starts it (no --debug): when the peer that connected goes away (here
+    # gdbus, which exits after the call), the tunnel goes down.
+    NM_VPN_LOG_LEVEL=7 NM_VPN_LOG_SYSLOG=0 start_service "$T/log-3"
+    expect "Connect from a peer that then exits" "()" \
+        "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    for _ in $(seq 100); do
+        ip link show t1 >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    ip link show t1 >/dev/null 2>&1 && not_ok "the peer went away, t1 stayed" ||
+        ok "the peer going away took the tunnel down"
+    expect "NM_VPN_LOG_LEVEL=7 logs debug lines" "<debug>" "$(cat "$T/log-3")"
+    # With its peer gone the service quits by itself, possibly already.
+    for _ in $(seq 20); do
+        kill -0 "$svc_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$svc_pid" 2>/dev/null; then
+        stop_service TERM
+    else
+        wait "$svc_pid" 2>/dev/null
+        svc_pid=
+    fi
 else
     expect "Connect: a kernel failure is LaunchFailed quoting the step" \
         'VPN.Error.LaunchFailed: creating "ip ' "$out"
@@ -143,19 +196,19 @@ else
 fi
 ip link show t1 >/dev/null 2>&1 && not_ok "t1 left behind" || ok "nothing left behind"
 
-kill "$svc_pid"
-wait "$svc_pid" 2>/dev/null
-svc_pid=
-if grep -qi -e "${K1#0x}" -e "${K2#0x}" -e "${K1:2:16}" -r "$T/log" "$T/state"; then
-    not_ok "key material in the log or the state directory"
+if [ -n "$svc_pid" ]; then
+    stop_service TERM
+    expect "SIGTERM is handled" "signal received" "$(cat "$LOG")"
+fi
+if grep -qi -e "${K1#0x}" -e "${K2#0x}" -e "${K1:2:16}" -r "$T"/log* "$T/state"; then
+    not_ok "key material in a log or the state directory"
 else
-    ok "no key material in the log or the state directory"
+    ok "no key material in the logs or the state directory"
 fi
 expect "the plan was logged with keys masked" "<secret:36-bytes>" "$(cat "$T/log")"
-expect "SIGTERM is handled" "signal received" "$(cat "$T/log")"
 
 if [ "$failed" != 0 ]; then
-    sed 's/^/# service: /' "$T/log"
+    for f in "$T"/log*; do sed "s/^/# ${f##*/}: /" "$f"; done
     sed 's/^/# signals: /' "$T/signals"
 fi
 echo "1..$n"
