@@ -45,7 +45,8 @@ cat >"$T/bus.conf" <<CONF
 </busconfig>
 CONF
 # The forked daemon must not hold our stdout (the TAP stream) open.
-dbus-daemon --config-file="$T/bus.conf" --fork --print-pid=3 3>"$T/bus.pid" </dev/null >/dev/null 2>&1
+dbus-daemon --config-file="$T/bus.conf" --fork --print-pid=3 3>"$T/bus.pid" \
+    </dev/null >/dev/null 2>&1
 bus_pid=$(cat "$T/bus.pid")
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
 mkdir "$T/state"
@@ -82,7 +83,8 @@ call() { # call METHOD VPN-DATA [VPN-SECRETS]
         --object-path /org/freedesktop/NetworkManager/VPN/Plugin \
         --method "org.freedesktop.NetworkManager.VPN.Plugin.$1" \
         "{'connection': {'id': <'t1'>, 'type': <'vpn'>}, 'vpn': {'service-type':
-          <'org.freedesktop.NetworkManager.gre'>, 'data': <@a{ss} {$2}>, 'secrets': <@a{ss} {${3:-}}>}}" 2>&1
+          <'org.freedesktop.NetworkManager.gre'>, 'data': <@a{ss} {$2}>,
+          'secrets': <@a{ss} {${3:-}}>}}" 2>&1
 }
 expect() { # expect DESCRIPTION WANT_SUBSTRING OUTPUT
     if [[ $3 == *"$2"* ]]; then ok "$1"; else not_ok "$1 (got: ${3:0:400})"; fi
@@ -91,7 +93,8 @@ expect_empty() { # expect_empty DESCRIPTION OUTPUT
     if [ -z "$2" ]; then ok "$1"; else not_ok "$1 (got: ${2:0:400})"; fi
 }
 
-BASE="'device': 't1', 'remote': '192.0.2.2', 'local': '192.0.2.1', 'inner-address': '198.51.100.1/31'"
+BASE="'device': 't1', 'remote': '192.0.2.2', 'local': '192.0.2.1',"
+BASE+=" 'inner-address': '198.51.100.1/31'"
 K1=0x73b7a793e1c959c572212d427b0f547760bed9c6a81c45601a7f92042a15bab79a09d41f
 K2=0x85cc207df4cfbc160b0931d6e4a2251f71c804a7bf08e8fa524818bcf44fe3aaa69e1c6a
 IPSEC="'ipsec': 'manual', 'spi-in': '0x1001', 'spi-out': '0x1002'"
@@ -119,7 +122,8 @@ if [[ $out == "()" ]]; then
     # removes it.
     ip link show t1 >/dev/null 2>&1 && ok "Connect created t1" || not_ok "Connect: no t1"
     expect "Connect created the outbound ESP SA" "spi 0x00001002" "$(ip xfrm state)"
-    expect_empty "Connect left the addresses to NetworkManager" "$(ip -o addr show dev t1 scope global)"
+    expect_empty "Connect left the addresses to NetworkManager" \
+        "$(ip -o addr show dev t1 scope global)"
     for _ in $(seq 50); do
         grep -q Ip4Config "$T/signals" && break
         sleep 0.1
@@ -148,7 +152,8 @@ if [[ $out == "()" ]]; then
 
     # A crashed service leaves the tunnel and its record; the next connect takes them over
     # (the same settings) and a later disconnect removes them.
-    expect "Connect again" "()" "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    expect "Connect again" "()" \
+        "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
     stop_service KILL
     ip link show t1 >/dev/null 2>&1 && ok "a killed service leaves t1" || not_ok "t1 vanished"
     start_service "$T/log-2" --debug
