@@ -8,7 +8,6 @@
  * failure leaves nothing behind, and brought down from the ownership record, so only what was
  * created is removed.
  */
-#include <locale.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 
 #include "gre-apply.h"
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-ifcfg.h"
 #include "gre-kernel-env.h"
 #include "gre-mtu.h"
@@ -120,7 +120,7 @@ plan_tunnel(const GreSettings *s, const char *where, const char *order_hint, GEr
             g_prefix_error(error, "%s: ", where);
             return NULL;
         }
-        msg = g_strdup_printf("%s: %s\n%s: there is no route to %s yet; %s", where,
+        msg = g_strdup_printf(_("%s: %s\n%s: there is no route to %s yet; %s"), where,
                               (*error)->message, where, remote, order_hint);
         g_free((*error)->message);
         (*error)->message = g_steal_pointer(&msg);
@@ -128,7 +128,7 @@ plan_tunnel(const GreSettings *s, const char *where, const char *order_hint, GEr
     }
     if (plan->underlay_mtu_assumed && !s->mtu)
         say(LOG_WARNING,
-            "%s: there is no route to %s yet, so the MTU %u assumes a 1500-byte path; %s", where,
+            _("%s: there is no route to %s yet, so the MTU %u assumes a 1500-byte path; %s"), where,
             remote, plan->mtu, order_hint);
     return plan;
 }
@@ -153,13 +153,16 @@ bring_up(const GrePlan *plan, const GreSettings *s)
     if (!gre_apply_up(plan, &report, &error))
         return fail(g_steal_pointer(&error));
     if (report.unchanged)
-        say(LOG_INFO, "%s: already up as configured; nothing changed", plan->name);
+        say(LOG_INFO, _("%s: already up as configured; nothing changed"), plan->name);
     else
-        say(LOG_INFO, "%s: up%s: %u objects created, MTU %u%s", plan->name,
-            report.recreated ? " (recreated: the settings had changed or an earlier attempt "
-                               "was incomplete)"
+        say(LOG_INFO,
+            g_dngettext(GETTEXT_PACKAGE, "%s: up%s: %u object created, MTU %u%s",
+                        "%s: up%s: %u objects created, MTU %u%s", report.created),
+            plan->name,
+            report.recreated ? _(" (recreated: the settings had changed or an earlier attempt "
+                                 "was incomplete)")
                              : "",
-            report.created, plan->mtu, s->ipsec != GRE_IPSEC_NONE ? ", GRE-only IPsec" : "");
+            report.created, plan->mtu, s->ipsec != GRE_IPSEC_NONE ? _(", GRE-only IPsec") : "");
     say_all(LOG_INFO, report.notes);
     return EXIT_OK;
 }
@@ -175,17 +178,20 @@ take_down(const char *name, gboolean from_ifup_tunnel_file)
     if (!gre_apply_down_full(name, &report, &error))
         return fail(g_steal_pointer(&error));
     if (report.removed)
-        say(LOG_INFO, "%s: down: %u objects removed", name, report.removed);
+        say(LOG_INFO,
+            g_dngettext(GETTEXT_PACKAGE, "%s: down: %u object removed",
+                        "%s: down: %u objects removed", report.removed),
+            name, report.removed);
     else if (!had_record && if_nametoindex(name))
         /* Only what our record lists is ours; a device of the same name may be anyone's. */
         say(LOG_WARNING,
-            "%s: there is no record of bringing it up in %s, so the device %s is left alone%s; "
-            "if it is a leftover, remove it with: ip link del dev %s",
+            _("%s: there is no record of bringing it up in %s, so the device %s is left alone%s; "
+              "if it is a leftover, remove it with: ip link del dev %s"),
             name, dir, name,
-            from_ifup_tunnel_file ? " (ifdown-tunnel would delete any device of that name)" : "",
+            from_ifup_tunnel_file ? _(" (ifdown-tunnel would delete any device of that name)") : "",
             name);
     else
-        say(LOG_INFO, "%s: nothing to remove", name);
+        say(LOG_INFO, _("%s: nothing to remove"), name);
     say_all(LOG_INFO, report.notes);
     return EXIT_OK;
 }
@@ -299,17 +305,17 @@ ifup_tunnel_notes(const GreIfcfg *cfg, const char *type, const GrePlan *plan, gu
     g_autofree char   *peer = gre_addr_to_string(&s->remote);
 
     say(LOG_INFO,
-        "%s: TYPE=%s is ifup-tunnel's; ifup-gre reads it, and this is what it does "
-        "differently:",
+        _("%s: TYPE=%s is ifup-tunnel's; ifup-gre reads it, and this is what it does "
+          "differently:"),
         cfg->ifcfg_path, type);
     if (!ttl || !*ttl)
-        say(LOG_INFO, "TTL: not set; using %s (ifup-tunnel would inherit)",
+        say(LOG_INFO, _("TTL: not set; using %s (ifup-tunnel would inherit)"),
             gre_key_info(GRE_KEY_TTL)->def);
     if (s->local.family == AF_UNSPEC) {
         g_autofree char *local = gre_addr_to_string(planned_local(plan));
         say(LOG_INFO,
-            "MY_OUTER_IPADDR: not set; using %s, the source address of the route to %s "
-            "(ifup-tunnel would leave the tunnel unbound, accepting GRE on every local address)",
+            _("MY_OUTER_IPADDR: not set; using %s, the source address of the route to %s "
+              "(ifup-tunnel would leave the tunnel unbound, accepting GRE on every local address)"),
             local, peer);
     }
     if (!mtu || !*mtu) {
@@ -320,23 +326,23 @@ ifup_tunnel_notes(const GreIfcfg *cfg, const char *type, const GrePlan *plan, gu
         kernel       = gre_mtu_compute(plain, plan->underlay_mtu, NULL);
         if (kernel != plan->mtu)
             say(LOG_INFO,
-                "MTU: not set; using %u, what fits once ESP is added (ifup-tunnel would leave "
-                "the kernel's %u, which has no room for ESP)",
+                _("MTU: not set; using %u, what fits once ESP is added (ifup-tunnel would leave "
+                  "the kernel's %u, which has no room for ESP)"),
                 plan->mtu, kernel);
     }
     for (guint i = 0; keys[i]; i++) {
         if (gre_key_lookup(GRE_STYLE_IFCFG, keys[i]) && !ifup_tunnel_reads(keys[i]))
-            say(LOG_INFO, "%s: used (ifup-tunnel ignores it)", keys[i]);
+            say(LOG_INFO, _("%s: used (ifup-tunnel ignores it)"), keys[i]);
     }
     if (file_routes)
         say(LOG_INFO,
-            "route files: %u routes get the tunnel's inner address as their source and are "
-            "removed again by ifdown-gre (ifup-routes sets no source and leaves them behind)",
+            _("route files: %u routes get the tunnel's inner address as their source and are "
+              "removed again by ifdown-gre (ifup-routes sets no source and leaves them behind)"),
             file_routes);
     if (plan->pinned && s->pin == GRE_PIN_AUTO)
         say(LOG_INFO,
-            "PEER_OUTER_IPADDR: a tunnel route covers %s, so a host route pins it to the "
-            "underlay (with ifup-tunnel the tunnel's own packets would be routed into it)",
+            _("PEER_OUTER_IPADDR: a tunnel route covers %s, so a host route pins it to the "
+              "underlay (with ifup-tunnel the tunnel's own packets would be routed into it)"),
             peer);
 }
 
@@ -360,8 +366,8 @@ up_ifcfg(const char *arg, gboolean boot)
         return EXIT_OK; /* network-scripts' `ifup NAME boot` with ONBOOT=no: nothing, quietly */
     if (onboot && *onboot && !gre_parse_bool(onboot, &b))
         say(LOG_WARNING,
-            "%s:%u: ONBOOT: \"%s\" is neither yes nor no; network-scripts bring such a "
-            "tunnel up at boot",
+            _("%s:%u: ONBOOT: \"%s\" is neither yes nor no; network-scripts bring such a "
+              "tunnel up at boot"),
             path, gre_shvar_file_get_line(raw, "ONBOOT"), onboot);
 
     if (!(cfg = gre_ifcfg_load(path, warnings, &error)))
@@ -371,12 +377,12 @@ up_ifcfg(const char *arg, gboolean boot)
         return fail(g_steal_pointer(&error));
 
     plan = plan_tunnel(cfg->settings, path,
-                       boot ? "at boot, network-scripts bring up TYPE=gre files in name order "
-                              "with the other interfaces, before VLANs, bridges and PPPoE: set "
-                              "MY_OUTER_IPADDR and UNDERLAY_MTU so that the tunnel needs no "
-                              "route, or give it a name that sorts after its underlay's"
-                            : "bring up the underlay first, or set MY_OUTER_IPADDR and "
-                              "UNDERLAY_MTU so that the tunnel needs no route",
+                       boot ? _("at boot, network-scripts bring up TYPE=gre files in name order "
+                                "with the other interfaces, before VLANs, bridges and PPPoE: set "
+                                "MY_OUTER_IPADDR and UNDERLAY_MTU so that the tunnel needs no "
+                                "route, or give it a name that sorts after its underlay's")
+                            : _("bring up the underlay first, or set MY_OUTER_IPADDR and "
+                                "UNDERLAY_MTU so that the tunnel needs no route"),
                        &error);
     if (!plan)
         return fail(g_steal_pointer(&error));
@@ -402,14 +408,14 @@ down_ifcfg(const char *arg)
         device = gre_shvar_file_get(raw, "DEVICE");
         if (!device || !*device)
             return fail(g_error_new(GRE_ERROR, GRE_ERROR_INVALID,
-                                    "%s: DEVICE: missing: cannot tell which tunnel to take down",
+                                    _("%s: DEVICE: missing: cannot tell which tunnel to take down"),
                                     path));
         name = g_strdup(device);
     } else if (!strchr(arg, '/')) {
         /* The file is gone, but the record of what was created is not. */
         name = g_strdup(g_str_has_prefix(arg, "ifcfg-") ? arg + 6 : arg);
     } else
-        return fail(g_error_new(GRE_ERROR, GRE_ERROR_IO, "%s: no such file", path));
+        return fail(g_error_new(GRE_ERROR, GRE_ERROR_IO, _("%s: no such file"), path));
     if (!check_name(raw ? path : arg, name, &error))
         return fail(g_steal_pointer(&error));
     return take_down(name, raw && ifup_tunnel_type(raw));
@@ -486,7 +492,7 @@ warn_unknown_options(const Stanza *st)
         if (!is_known_variable(var)) {
             g_autofree char *opt = g_ascii_strdown(var + 3, -1);
             g_strdelimit(opt, "_", '-');
-            say(LOG_WARNING, "%s: %s: not an option of GRE tunnels; ignored (see ifup-gre(8))",
+            say(LOG_WARNING, _("%s: %s: not an option of GRE tunnels; ignored (see ifup-gre(8))"),
                 st->where, opt);
         }
     }
@@ -535,7 +541,7 @@ read_keys_file(Stanza *st, GreSettings *s, GError **error)
     }
     if (!g_path_is_absolute(st->keys_path)) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "%s: " KEYS_FILE_OPTION ": \"%s\" is not an absolute path", st->where,
+                    _("%s: gre-keys-file: \"%s\" is not an absolute path"), st->where,
                     st->keys_path);
         return FALSE;
     }
@@ -549,11 +555,11 @@ read_keys_file(Stanza *st, GreSettings *s, GError **error)
         guint             line = gre_shvar_file_get_line(st->keys, keys[i]);
 
         if (!key)
-            say(LOG_WARNING, "%s:%u: %s: not a key of GRE tunnels; ignored", st->keys_path, line,
+            say(LOG_WARNING, _("%s:%u: %s: not a key of GRE tunnels; ignored"), st->keys_path, line,
                 keys[i]);
         else if (!key->secret)
             say(LOG_WARNING,
-                "%s:%u: %s: only keys are read from this file; set it in the stanza as %s",
+                _("%s:%u: %s: only keys are read from this file; set it in the stanza as %s"),
                 st->keys_path, line, keys[i], key->ifupdown ? key->ifupdown : key->ifcfg);
     }
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
@@ -582,9 +588,9 @@ stanza_settings(Stanza *st, GError **error)
 
     if (method && strcmp(method, "manual") != 0) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "%s: write \"iface %s %s manual\" instead of %s: the tunnel's addresses and "
-                    "routes come from its gre-* options, and the %s method would set the device "
-                    "up on its own",
+                    _("%s: write \"iface %s %s manual\" instead of %s: the tunnel's addresses and "
+                      "routes come from its gre-* options, and the %s method would set the device "
+                      "up on its own"),
                     st->where, st->iface, g_getenv("ADDRFAM") ? g_getenv("ADDRFAM") : "inet",
                     method, method);
         return NULL;
@@ -594,11 +600,12 @@ stanza_settings(Stanza *st, GError **error)
         g_autofree char  *var = key->secret && key->ifupdown ? env_name(key->ifupdown) : NULL;
 
         if (var && g_getenv(var)) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                        "%s: %s: secrets do not belong in /etc/network/interfaces, which everyone "
-                        "can read; write %s=... into a file only root can read (mode 0600) and "
-                        "name it with " KEYS_FILE_OPTION,
-                        st->where, key->ifupdown, key->ifcfg);
+            g_set_error(
+                error, GRE_ERROR, GRE_ERROR_PERMISSION,
+                _("%s: %s: secrets do not belong in /etc/network/interfaces, which everyone "
+                  "can read; write %s=... into a file only root can read (mode 0600) and "
+                  "name it with gre-keys-file"),
+                st->where, key->ifupdown, key->ifcfg);
             return NULL;
         }
     }
@@ -611,11 +618,11 @@ stanza_settings(Stanza *st, GError **error)
     if (!read_keys_file(st, s, error))
         return NULL;
     if (s->ipsec != GRE_IPSEC_NONE && !st->keys) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "%s: %s manual needs " KEYS_FILE_OPTION
-                    " FILE: a file only root can read (mode 0600) holding KEY_ESP_IN=0x... and "
-                    "KEY_ESP_OUT=0x...",
-                    st->where, gre_key_info(GRE_KEY_IPSEC)->ifupdown);
+        g_set_error(
+            error, GRE_ERROR, GRE_ERROR_INVALID,
+            _("%s: %s manual needs gre-keys-file FILE: a file only root can read (mode 0600) "
+              "holding KEY_ESP_IN=0x... and KEY_ESP_OUT=0x..."),
+            st->where, gre_key_info(GRE_KEY_IPSEC)->ifupdown);
         return NULL;
     }
     if (!gre_settings_validate(s, GRE_STYLE_IFUPDOWN, stanza_locate, st, warnings, error))
@@ -636,9 +643,9 @@ run_ifupdown(void)
 
     if (!iface || !*iface)
         return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                                "--ifupdown is for ifupdown's hooks, which set IFACE and the "
-                                "IF_* options of the stanza; to run it by hand, use ifup or "
-                                "ifdown"));
+                                _("--ifupdown is for ifupdown's hooks, which set IFACE and the "
+                                  "IF_* options of the stanza; to run it by hand, use ifup or "
+                                  "ifdown")));
     if (!stanza_has_gre_options())
         return EXIT_OK; /* not a GRE stanza: nothing to do */
     where    = g_strdup_printf("iface %s", iface);
@@ -655,9 +662,9 @@ run_ifupdown(void)
     if (!s)
         return fail(g_steal_pointer(&error));
     plan = plan_tunnel(s, where,
-                       "ifup -a follows /etc/network/interfaces from the top: put this stanza "
-                       "after its underlay's, or set gre-local and gre-underlay-mtu so that the "
-                       "tunnel needs no route",
+                       _("ifup -a follows /etc/network/interfaces from the top: put this stanza "
+                         "after its underlay's, or set gre-local and gre-underlay-mtu so that the "
+                         "tunnel needs no route"),
                        &error);
     if (!plan)
         return fail(g_steal_pointer(&error));
@@ -670,28 +677,31 @@ main(int argc, char **argv)
     gboolean     ifupdown = FALSE, version = FALSE;
     GOptionEntry entries[] = {
         { "ifupdown", 0, 0, G_OPTION_ARG_NONE, &ifupdown,
-          "Run as ifupdown's hook: the tunnel is the stanza ifupdown is working on (IFACE and "
-          "its IF_GRE_* options in the environment)",
+          N_("Run as ifupdown's hook: the tunnel is the stanza ifupdown is working on (IFACE and "
+             "its IF_GRE_* options in the environment)"),
           NULL },
-        { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("CONFIG [boot]");
     g_autoptr(GError) error       = NULL;
     g_autofree char *summary      = NULL;
 
-    setlocale(LC_ALL, "");
+    gre_i18n_init();
     openlog(PROG, 0, LOG_DAEMON);
     g_set_prgname(PROG);
 
     summary = g_strdup_printf(
-        "%s the GRE tunnel CONFIG describes: an ifcfg file (ifcfg-NAME or NAME in %s, or a path), "
-        "with keys-NAME, route-NAME and route6-NAME beside it. network-scripts run it as "
-        "ifup-$DEVICETYPE for files with DEVICETYPE=gre; with \"boot\" and ONBOOT=no it does "
-        "nothing. See ifup-gre(8).",
-        GRE_BOOT_DOWN ? "Take down" : "Bring up", GRE_NETWORK_SCRIPTS_DIR);
+        /* TRANSLATORS: %s is "Bring up" or "Take down" */
+        _("%s the GRE tunnel CONFIG describes: an ifcfg file (ifcfg-NAME or NAME in %s, or a "
+          "path), "
+          "with keys-NAME, route-NAME and route6-NAME beside it. network-scripts run it as "
+          "ifup-$DEVICETYPE for files with DEVICETYPE=gre; with \"boot\" and ONBOOT=no it does "
+          "nothing. See ifup-gre(8)."),
+        GRE_BOOT_DOWN ? _("Take down") : _("Bring up"), GRE_NETWORK_SCRIPTS_DIR);
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_set_summary(ctx, summary);
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return fail(g_steal_pointer(&error));
     if (version) {
@@ -701,13 +711,13 @@ main(int argc, char **argv)
     if (ifupdown) {
         if (argc != 1)
             return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                    "--ifupdown takes no arguments: the stanza comes from the "
-                                    "environment"));
+                                    _("--ifupdown takes no arguments: the stanza comes from the "
+                                      "environment")));
         return run_ifupdown();
     }
     if (argc < 2 || argc > 3)
         return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                "usage: %s CONFIG [boot]; see --help", PROG));
+                                _("usage: %s CONFIG [boot]; see --help"), PROG));
     /* network-scripts pass "boot" from the network service; other words are theirs to pass. */
     if (GRE_BOOT_DOWN)
         return down_ifcfg(argv[1]);

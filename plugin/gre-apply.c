@@ -26,6 +26,7 @@
 #include <netlink/xfrm/template.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-kernel-env.h"
 #include "gre-state.h"
 
@@ -424,7 +425,7 @@ device_index(Kernel *k, const char *dev, char **why)
     int ifindex = gre_nl_ifindex(k->rt, dev);
 
     if (!ifindex)
-        *why = g_strdup_printf("device %s does not exist", dev);
+        *why = g_strdup_printf(_("device %s does not exist"), dev);
     return ifindex;
 }
 
@@ -665,13 +666,13 @@ probe_state(Kernel *k, const GrePlanState *st, Probe *p)
     if (err < 0)
         return failed(p, k->xfrm, err);
     if (!nl_addr_is(xfrmnl_sa_get_saddr(sa), &st->src))
-        return foreign(p, "its source address differs");
+        return foreign(p, _("its source address differs"));
     if (xfrmnl_sa_get_mode(sa) != XFRM_MODE_TRANSPORT)
-        return foreign(p, "it is not in transport mode");
+        return foreign(p, _("it is not in transport mode"));
     if ((guint32)xfrmnl_sa_get_reqid(sa) != st->reqid)
-        return foreign(p, "its reqid is %u, not %u", (guint)xfrmnl_sa_get_reqid(sa), st->reqid);
+        return foreign(p, _("its reqid is %u, not %u"), (guint)xfrmnl_sa_get_reqid(sa), st->reqid);
     if (!g_str_equal(sa_alg(sa, alg), want))
-        return foreign(p, "it uses %s, not %s", alg, want);
+        return foreign(p, _("it uses %s, not %s"), alg, want);
     return p->state = OBJ_PRESENT;
 }
 
@@ -702,66 +703,37 @@ selector_is(XfrmSel *sel, const GrePlanPolicy *want)
  * of n tunnels quadratic). GETPOLICY takes the same xfrm_userpolicy_id and attributes as
  * DELPOLICY (the kernel serves both in xfrm_get_policy()), so the request is libnl's removal
  * request retyped: it names the policy exactly as remove_step() does. */
-typedef struct {
-    XfrmSp  *sp;
-    gboolean acked;
-} PolicyReply;
-
 static int
 on_policy(struct nl_msg *msg, void *arg)
 {
-    PolicyReply *r = arg;
+    XfrmSp **sp = arg;
 
-    if (!r->sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY &&
-        xfrmnl_sp_parse(nlmsg_hdr(msg), &r->sp) < 0)
-        r->sp = NULL;
+    if (!*sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY &&
+        xfrmnl_sp_parse(nlmsg_hdr(msg), sp) < 0)
+        *sp = NULL;
     return NL_OK;
-}
-
-static int
-on_policy_ack(struct nl_msg *msg, void *arg)
-{
-    (void)msg;
-    ((PolicyReply *)arg)->acked = TRUE;
-    return NL_STOP;
 }
 
 static int
 policy_get(Kernel *k, const GrePlanPolicy *pol, XfrmSp **out)
 {
     g_autoptr(XfrmSp) want = policy_object(pol, FALSE);
-    struct nl_sock *sk     = gre_nl_begin(k->xfrm);
-    struct nl_msg  *msg    = NULL;
-    struct nl_cb   *base, *cb;
-    PolicyReply     r = { NULL, FALSE };
-    int             err;
+    struct nl_msg *msg     = NULL;
+    XfrmSp        *sp      = NULL;
+    int            err;
 
     if ((err = xfrmnl_sp_build_delete_request(want, 0, &msg)) < 0)
         return err;
     nlmsg_hdr(msg)->nlmsg_type = XFRM_MSG_GETPOLICY;
-    err                        = nl_send_auto(sk, msg);
-    nlmsg_free(msg);
-    if (err < 0)
-        return err;
-    base = nl_socket_get_cb(sk);
-    cb   = nl_cb_clone(base);
-    nl_cb_put(base);
-    if (!cb)
-        return -NLE_NOMEM;
-    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_policy, &r);
-    nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_policy_ack, &r);
-    err = 0;
-    while (!r.acked && err >= 0)
-        err = nl_recvmsgs(sk, cb);
-    nl_cb_put(cb);
-    if (err >= 0 && !r.sp)
+    err                        = gre_nl_transact(k->xfrm, msg, on_policy, &sp);
+    if (err >= 0 && !sp)
         err = -NLE_PARSE_ERR;
     if (err < 0) {
-        if (r.sp)
-            xfrmnl_sp_put(r.sp);
+        if (sp)
+            xfrmnl_sp_put(sp);
         return err;
     }
-    *out = r.sp;
+    *out = sp;
     return 0;
 }
 
@@ -778,18 +750,18 @@ probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
     if (err < 0)
         return failed(p, k->xfrm, err);
     if ((guint)xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
-        return foreign(p, "the kernel answered with another selector");
+        return foreign(p, _("the kernel answered with another selector"));
     if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
-        return foreign(p, "its priority is %d", xfrmnl_sp_get_priority(sp));
+        return foreign(p, _("its priority is %d"), xfrmnl_sp_get_priority(sp));
     if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_ALLOW || xfrmnl_sp_get_nusertemplates(sp) != 1)
-        return foreign(p, "its action or templates differ");
+        return foreign(p, _("its action or templates differ"));
     t = xfrmnl_sp_usertemplate_n(sp, 0);
     if (xfrmnl_user_tmpl_get_proto(t) != IPPROTO_ESP ||
         xfrmnl_user_tmpl_get_mode(t) != XFRM_MODE_TRANSPORT ||
         (guint32)xfrmnl_user_tmpl_get_reqid(t) != pol->reqid ||
         !nl_addr_is(xfrmnl_user_tmpl_get_saddr(t), &pol->src) ||
         !nl_addr_is(xfrmnl_user_tmpl_get_daddr(t), &pol->dst))
-        return foreign(p, "its template is not ESP transport reqid %u", pol->reqid);
+        return foreign(p, _("its template is not ESP transport reqid %u"), pol->reqid);
     return p->state = OBJ_PRESENT;
 }
 
@@ -822,11 +794,11 @@ probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
         if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex)
             continue; /* IPv6 keeps routes that differ in the device apart */
         if (rtnl_route_get_protocol(route) != RTPROT_STATIC)
-            return foreign(p, "it was not added by gre-tunnel (protocol %u)",
+            return foreign(p, _("it was not added by gre-tunnel (protocol %u)"),
                            rtnl_route_get_protocol(route));
         if (r->gateway.family != AF_UNSPEC ? !nl_addr_is(rtnl_route_nh_get_gateway(nh), &r->gateway)
                                            : rtnl_route_nh_get_gateway(nh) != NULL)
-            return foreign(p, "its gateway differs");
+            return foreign(p, _("its gateway differs"));
         return p->state = OBJ_PRESENT;
     }
     return p->state = OBJ_ABSENT;
@@ -851,7 +823,7 @@ probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
         return failed(p, k->rt, err);
     kind = rtnl_link_get_type(link);
     if (g_strcmp0(kind, l->ip6 ? "ip6gre" : "gre") != 0)
-        return foreign(p, "%s is of kind %s, not %s", l->name, kind ? kind : "none",
+        return foreign(p, _("%s is of kind %s, not %s"), l->name, kind ? kind : "none",
                        l->ip6 ? "ip6gre" : "gre");
     if (!l->ip6) {
         local.family = remote.family = AF_INET;
@@ -875,13 +847,13 @@ probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
         rtnl_link_ip6gre_get_ttl(link, &ttl);
     }
     if (!gre_addr_equal(&local, &l->local) || !gre_addr_equal(&remote, &l->remote))
-        return foreign(p, "%s connects other endpoints", l->name);
+        return foreign(p, _("%s connects other endpoints"), l->name);
     if (!!(ifl & GRE_KEY) != l->has_ikey || !!(ofl & GRE_KEY) != l->has_okey ||
         (l->has_ikey && ikey != l->ikey) || (l->has_okey && okey != l->okey))
-        return foreign(p, "%s has other GRE keys", l->name);
+        return foreign(p, _("%s has other GRE keys"), l->name);
 
     if (rtnl_link_get_mtu(link) != l->mtu || ttl != l->ttl)
-        p->drift = g_strdup_printf("%s has mtu %u ttl %u, planned mtu %u ttl %u", l->name,
+        p->drift = g_strdup_printf(_("%s has mtu %u ttl %u, planned mtu %u ttl %u"), l->name,
                                    rtnl_link_get_mtu(link), ttl, l->mtu, l->ttl);
     if (out)
         *out = g_steal_pointer(&link);
@@ -980,7 +952,7 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
         case OBJ_ABSENT:
             break;
         case OBJ_FOREIGN:
-            note(k, "left alone: %s: %s, so it is not the one gre-tunnel created", what, p.why);
+            note(k, _("left alone: %s: %s, so it is not the one gre-tunnel created"), what, p.why);
             break;
         case OBJ_ERROR:
             g_string_append_printf(failures, "%s%s: %s", failures->len ? "; " : "", what, p.why);
@@ -990,7 +962,8 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
             if (err < 0) {
                 g_autofree char *why = gre_nl_error_text(nl, err);
 
-                g_string_append_printf(failures, "%sremoving %s: %s", failures->len ? "; " : "",
+                /* TRANSLATORS: the first %s is "; " or nothing, then the object and the reason */
+                g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
                                        what, why);
             } else if (k->report)
                 k->report->removed++;
@@ -1000,7 +973,7 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
     }
     if (failures->len) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
-                    "%s: %s (the record is kept, so that `down` can try again)", rec->name,
+                    _("%s: %s (the record is kept, so that `down` can try again)"), rec->name,
                     failures->str);
         return FALSE;
     }
@@ -1012,7 +985,7 @@ static gboolean
 all_present(Kernel *k, const GreStateRecord *rec, char **why)
 {
     if (!kernel_open(k, has_xfrm(rec->steps), NULL)) {
-        *why = g_strdup("the kernel cannot be asked");
+        *why = g_strdup(_("the kernel cannot be asked"));
         return FALSE;
     }
     for (guint i = 0; i < rec->steps->len; i++) {
@@ -1023,7 +996,7 @@ all_present(Kernel *k, const GreStateRecord *rec, char **why)
 
         if (st != OBJ_PRESENT || p.drift) {
             *why = g_strdup_printf("%s %s", what,
-                                   st == OBJ_ABSENT    ? "is missing"
+                                   st == OBJ_ABSENT    ? _("is missing")
                                    : st == OBJ_PRESENT ? p.drift
                                                        : p.why);
             probe_clear(&p);
@@ -1052,14 +1025,14 @@ note_changes(Kernel *k, const GreStateRecord *old, const GreStateRecord *new)
 {
     for (guint i = 0; i < old->lines->len; i++) {
         if (!g_ptr_array_find_with_equal_func(new->lines, old->lines->pdata[i], g_str_equal, NULL))
-            note(k, "was: %s", (const char *)old->lines->pdata[i]);
+            note(k, _("was: %s"), (const char *)old->lines->pdata[i]);
     }
     for (guint i = 0; i < new->lines->len; i++) {
         if (!g_ptr_array_find_with_equal_func(old->lines, new->lines->pdata[i], g_str_equal, NULL))
-            note(k, "now: %s", (const char *)new->lines->pdata[i]);
+            note(k, _("now: %s"), (const char *)new->lines->pdata[i]);
     }
     if (!g_str_equal(old->secrets, new->secrets))
-        note(k, "the IPsec keys changed");
+        note(k, _("the IPsec keys changed"));
 }
 
 static gboolean
@@ -1096,19 +1069,19 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         if (same_record(old, want)) {
             if (all_present(k, old, &why)) {
                 k->report->unchanged = TRUE;
-                note(k, "%s is already up as planned; nothing was changed", plan->name);
+                note(k, _("%s is already up as planned; nothing was changed"), plan->name);
                 return TRUE;
             }
             note(k,
-                 "%s was incomplete (%s): an interrupted `up`, or changed by hand; "
-                 "recreating it",
+                 _("%s was incomplete (%s): an interrupted `up`, or changed by hand; "
+                   "recreating it"),
                  plan->name, why);
         } else {
-            note(k, "the settings of %s changed; recreating it", plan->name);
+            note(k, _("the settings of %s changed; recreating it"), plan->name);
             note_changes(k, old, want);
         }
         if (!remove_recorded(k, old, error)) {
-            g_prefix_error(error, "cannot remove the previous instance of ");
+            g_prefix_error(error, _("cannot remove the previous instance of "));
             return FALSE;
         }
         if (!gre_state_delete(plan->name, error))
@@ -1130,7 +1103,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         int                rc;
 
         if ((int)done == fault) {
-            failure = g_strdup_printf("fault injected at step %u", done);
+            failure = g_strdup_printf(_("fault injected at step %u"), done);
             break;
         }
         rc = create_step(k, step, &nl, &why);
@@ -1139,7 +1112,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
 
             if (!why)
                 why = gre_nl_error_text(nl, rc);
-            failure = g_strdup_printf("creating \"%s\": %s", cmd, why);
+            failure = g_strdup_printf(_("creating \"%s\": %s"), cmd, why);
             break;
         }
         k->report->created++;
@@ -1165,13 +1138,13 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
     }
     if (undo_failures->len) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
-                    "%s; undoing it also failed (%s): run `down %s` to remove what is left",
+                    _("%s; undoing it also failed (%s): run `down %s` to remove what is left"),
                     failure, undo_failures->str, plan->name);
         return FALSE;
     }
     gre_state_delete(plan->name, NULL);
     g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "%s%s", failure,
-                k->report->recreated ? " (the previous instance had been removed already)" : "");
+                k->report->recreated ? _(" (the previous instance had been removed already)") : "");
     return FALSE;
 }
 
@@ -1212,7 +1185,7 @@ gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **e
     if (err)
         g_propagate_error(error, g_steal_pointer(&err));
     else if (!rec) {
-        note(&k, "%s has no ownership record: nothing to remove", name);
+        note(&k, _("%s has no ownership record: nothing to remove"), name);
         ok = TRUE;
     } else
         ok = remove_recorded(&k, rec, error) && gre_state_delete(name, error);
@@ -1290,8 +1263,8 @@ status_link(Kernel *k, const GrePlanLink *l, GString *out)
                                rtnl_link_ipgre_get_pmtudisc(link) ? "on" : "off");
     g_string_append_c(out, '\n');
     if (!ttl)
-        g_string_append(out, "  warning: TTL inherit: the tunnel is translucent; traceroute "
-                             "across it and TTL-expired messages will misbehave (set TTL=64)\n");
+        g_string_append(out, _("  warning: TTL inherit: the tunnel is translucent; traceroute "
+                               "across it and TTL-expired messages will misbehave (set TTL=64)\n"));
 }
 
 static void
@@ -1409,7 +1382,7 @@ gre_apply_status(const char *name_or_null, GString *out, GError **error)
             if (error && *error)
                 ok = FALSE;
             else
-                g_string_append_printf(out, "%s: not up (no ownership record)\n", name);
+                g_string_append_printf(out, _("%s: not up (no ownership record)\n"), name);
             continue;
         }
         if (!kernel_open(&k, has_xfrm(rec->steps), error)) {

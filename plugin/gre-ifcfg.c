@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-settings-table.h"
 #include "gre-validate.h"
 
@@ -110,12 +111,12 @@ check_type(const GreIfcfg *cfg, GError **error)
     if (type && *type && strcmp(type, "GRE") != 0 && strcmp(type, "GRE6") != 0 &&
         strcmp(type, "gre") != 0) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "%s:%u: TYPE: \"%s\" is not a GRE tunnel (expected gre, GRE or GRE6)", path,
+                    _("%s:%u: TYPE: \"%s\" is not a GRE tunnel (expected gre, GRE or GRE6)"), path,
                     gre_shvar_file_get_line(cfg->ifcfg, "TYPE"), type);
         return FALSE;
     }
     if (dtype && *dtype && strcmp(dtype, "gre") != 0) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, "%s:%u: DEVICETYPE: \"%s\" is not gre",
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, _("%s:%u: DEVICETYPE: \"%s\" is not gre"),
                     path, gre_shvar_file_get_line(cfg->ifcfg, "DEVICETYPE"), dtype);
         return FALSE;
     }
@@ -124,7 +125,7 @@ check_type(const GreIfcfg *cfg, GError **error)
         cfg->settings->remote.family != AF_UNSPEC &&
         ((strcmp(type, "GRE6") == 0) != (cfg->settings->remote.family == AF_INET6))) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "%s:%u: TYPE: %s does not match PEER_OUTER_IPADDR, which is an %s address",
+                    _("%s:%u: TYPE: %s does not match PEER_OUTER_IPADDR, which is an %s address"),
                     path, gre_shvar_file_get_line(cfg->ifcfg, "TYPE"), type,
                     cfg->settings->remote.family == AF_INET6 ? "IPv6" : "IPv4");
         return FALSE;
@@ -143,14 +144,14 @@ check_keys(const GreIfcfg *cfg, GPtrArray *warnings, GError **error)
 
         if (key && key->secret) {
             g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                        "%s:%u: %s: secrets do not belong in %s, which others can usually read; "
-                        "move it to %s (mode 0600)",
+                        _("%s:%u: %s: secrets do not belong in %s, which others can usually read; "
+                          "move it to %s (mode 0600)"),
                         cfg->ifcfg_path, line, keys[i], cfg->ifcfg_path, cfg->keys_path);
             return FALSE;
         }
         if (!key && !is_foreign(keys[i]) && warnings)
             g_ptr_array_add(warnings,
-                            g_strdup_printf("%s:%u: %s: not a setting of GRE tunnels; ignored",
+                            g_strdup_printf(_("%s:%u: %s: not a setting of GRE tunnels; ignored"),
                                             cfg->ifcfg_path, line, keys[i]));
     }
     return TRUE;
@@ -249,7 +250,8 @@ gre_write_file_atomic(const char *path, const char *contents, int mode, gboolean
     int              fd;
 
     if (!overwrite && access(path, F_OK) == 0) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "%s already exists; not overwriting it", path);
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("%s already exists; not overwriting it"),
+                    path);
         return FALSE;
     }
     /* mkstemp creates the file 0600, so a secret is never readable by others, even briefly. */
@@ -257,7 +259,8 @@ gre_write_file_atomic(const char *path, const char *contents, int mode, gboolean
     if (fd < 0 || fchmod(fd, mode) < 0 || write(fd, contents, len) != (ssize_t)len ||
         fsync(fd) < 0) {
         int err = errno;
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot write %s: %s", path, g_strerror(err));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot write %s: %s"), path,
+                    g_strerror(err));
         if (fd >= 0) {
             close(fd);
             unlink(tmp);
@@ -268,7 +271,8 @@ gre_write_file_atomic(const char *path, const char *contents, int mode, gboolean
     if (rename(tmp, path) < 0) {
         int err = errno;
         unlink(tmp);
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot write %s: %s", path, g_strerror(err));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot write %s: %s"), path,
+                    g_strerror(err));
         return FALSE;
     }
     return TRUE;

@@ -13,6 +13,7 @@
 #include <netlink/route/route.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-state.h"
 
 struct _GreNl {
@@ -53,12 +54,12 @@ gre_nl_open(int protocol, GError **error)
 
     nl->sk = nl_socket_alloc();
     if (!nl->sk) {
-        g_set_error_literal(error, GRE_ERROR, GRE_ERROR_KERNEL, "out of memory");
+        g_set_error_literal(error, GRE_ERROR, GRE_ERROR_KERNEL, _("out of memory"));
         return NULL;
     }
     err = nl_connect(nl->sk, protocol);
     if (err < 0) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "cannot open a %s netlink socket: %s",
+        g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, _("cannot open a %s netlink socket: %s"),
                     protocol == NETLINK_XFRM ? "XFRM" : "route", nl_geterror(err));
         nl_socket_free(nl->sk);
         return NULL;
@@ -125,9 +126,8 @@ on_valid(struct nl_msg *msg, void *arg)
     return t->valid ? t->valid(msg, t->arg) : NL_OK;
 }
 
-/* Sends @msg (consumed), passes each reply to @valid, and returns once the kernel acked. */
-static int
-transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg)
+int
+gre_nl_transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg)
 {
     struct nl_sock *sk = gre_nl_begin(nl);
     struct nl_cb   *base;
@@ -157,7 +157,7 @@ transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), v
 int
 gre_nl_request(GreNl *nl, struct nl_msg *msg)
 {
-    return transact(nl, msg, NULL, NULL);
+    return gre_nl_transact(nl, msg, NULL, NULL);
 }
 
 int
@@ -240,8 +240,8 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
     if (underlay_or_null && underlay_or_null[0]) {
         oif = gre_nl_ifindex(nl, underlay_or_null);
         if (!oif) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "the underlay device %s does not exist",
-                        underlay_or_null);
+            g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
+                        _("the underlay device %s does not exist"), underlay_or_null);
             return FALSE;
         }
     }
@@ -253,28 +253,29 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
         nla_put(msg, RTA_DST, remote->family == AF_INET ? 4 : 16, &remote->u) < 0 ||
         (oif && nla_put_u32(msg, RTA_OIF, oif) < 0)) {
         nlmsg_free(msg);
-        g_set_error_literal(error, GRE_ERROR, GRE_ERROR_KERNEL, "out of memory");
+        g_set_error_literal(error, GRE_ERROR, GRE_ERROR_KERNEL, _("out of memory"));
         return FALSE;
     }
-    err = transact(nl, msg, on_route, &route);
+    err = gre_nl_transact(nl, msg, on_route, &route);
     if (err < 0 || !route) {
-        g_autofree char *why = err < 0 ? gre_nl_error_text(nl, err) : g_strdup("no answer");
+        g_autofree char *why = err < 0 ? gre_nl_error_text(nl, err) : g_strdup(_("no answer"));
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "no route to %s%s%s: %s", rstr,
+        /* TRANSLATORS: remote address, " via " and the underlay device (or nothing), the reason */
+        g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, _("no route to %s%s%s: %s"), rstr,
                     oif ? " via " : "", oif ? underlay_or_null : "", why);
         goto out;
     }
 
     if (rtnl_route_get_type(route) == RTN_LOCAL) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "the remote %s is an address of this host; a tunnel needs the peer's address",
-                    rstr);
+        g_set_error(
+            error, GRE_ERROR, GRE_ERROR_INVALID,
+            _("the remote %s is an address of this host; a tunnel needs the peer's address"), rstr);
         goto out;
     }
     nh = rtnl_route_get_nnexthops(route) > 0 ? rtnl_route_nexthop_n(route, 0) : NULL;
     if (!nh || rtnl_route_nh_get_ifindex(nh) <= 0) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
-                    "no route to %s: the kernel's route has no output device", rstr);
+                    _("no route to %s: the kernel's route has no output device"), rstr);
         goto out;
     }
     addr_from_nl(rtnl_route_get_pref_src(route), &env->local);
@@ -288,7 +289,7 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
         g_autofree char *why = gre_nl_error_text(nl, err);
 
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
-                    "the route to %s leaves through device #%d, which cannot be read: %s", rstr,
+                    _("the route to %s leaves through device #%d, which cannot be read: %s"), rstr,
                     rtnl_route_nh_get_ifindex(nh), why);
         goto out;
     }
@@ -296,10 +297,10 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
         const char *name = rtnl_link_get_name(dev);
 
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "the route to %s leaves through %s, which is itself a GRE tunnel%s: the "
-                    "tunnel would be routed into a tunnel (recursive routing). Add a route to %s "
-                    "through the underlay network, or set PHYSDEV to the underlay device",
-                    rstr, name, gre_state_exists(name) ? " managed by gre-tunnel" : "", rstr);
+                    _("the route to %s leaves through %s, which is itself a GRE tunnel%s: the "
+                      "tunnel would be routed into a tunnel (recursive routing). Add a route to %s "
+                      "through the underlay network, or set PHYSDEV to the underlay device"),
+                    rstr, name, gre_state_exists(name) ? _(" managed by gre-tunnel") : "", rstr);
         goto out;
     }
     g_strlcpy(env->route_dev, rtnl_link_get_name(dev), sizeof env->route_dev);

@@ -35,5 +35,8 @@ char *gre_nl_error_text(GreNl *nl, int nlerr);
 int gre_nl_errno(GreNl *nl);
 /* Sends @msg (consumed) and waits for the kernel's ack; returns 0 or a negative libnl error. */
 int gre_nl_request(GreNl *nl, struct nl_msg *msg);
+/* The same, passing each reply message to @valid (may be NULL) before the ack arrives. */
+int gre_nl_transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *),
+                    void *arg);
 /* The ifindex of the device @name in this network namespace; 0 when there is none. */
 int gre_nl_ifindex(GreNl *nl, const char *name);

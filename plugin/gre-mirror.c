@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-mtu.h"
 
 guint
@@ -30,7 +31,7 @@ mirror_inner(const GrePrefix *local, const GreAddr *peer, GrePrefix *m_local, Gr
         return TRUE;
     if (peer->family == AF_UNSPEC) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "%s: missing: the peer's inner address is needed to write its settings",
+                    _("%s: missing: the peer's inner address is needed to write its settings"),
                     gre_key_info(peer_id)->ifcfg);
         return FALSE;
     }
@@ -47,7 +48,7 @@ gre_mirror(const GreSettings *s, GError **error)
 
     if (s->local.family == AF_UNSPEC) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "%s: is auto, but the peer must know which address to send to; set it",
+                    _("%s: is auto, but the peer must know which address to send to; set it"),
                     gre_key_info(GRE_KEY_LOCAL)->ifcfg);
         return NULL;
     }
@@ -96,7 +97,7 @@ static void G_GNUC_PRINTF(3, 4) report(GPtrArray *list, const char *key, const c
 static const char *
 shown(const char *value)
 {
-    return value ? value : "(unset)";
+    return value ? value : _("(unset)");
 }
 
 static void
@@ -116,18 +117,18 @@ compare_inner(Check *c, const GreSettings *a, const GreSettings *b, GreKeyId loc
     if (!al->addr.family && !bl->addr.family)
         return;
     if (!gre_addr_equal(&al->addr, bp) && (bp->family || al->addr.family))
-        report(c->mismatches, lname, "%s has %s, but %s expects its peer at %s (%s)", c->a_name,
+        report(c->mismatches, lname, _("%s has %s, but %s expects its peer at %s (%s)"), c->a_name,
                shown(al_s), c->b_name, shown(bp_s), pname);
     if (!gre_addr_equal(&bl->addr, ap) && (ap->family || bl->addr.family))
-        report(c->mismatches, pname, "%s expects its peer at %s, but %s has %s (%s)", c->a_name,
+        report(c->mismatches, pname, _("%s expects its peer at %s, but %s has %s (%s)"), c->a_name,
                shown(ap_s), c->b_name, shown(bl_s), lname);
     if (al->addr.family && bl->addr.family) {
         if (al->plen != bl->plen)
-            report(c->mismatches, lname, "%s has prefix /%u, %s has /%u", c->a_name, al->plen,
+            report(c->mismatches, lname, _("%s has prefix /%u, %s has /%u"), c->a_name, al->plen,
                    c->b_name, bl->plen);
         else if (al->plen < gre_addr_max_plen(al->addr.family) &&
                  !gre_prefix_contains(al, &bl->addr))
-            report(c->mismatches, lname, "%s (%s) and %s (%s) are not on one subnet", c->a_name,
+            report(c->mismatches, lname, _("%s (%s) and %s (%s) are not on one subnet"), c->a_name,
                    al_s, c->b_name, bl_s);
     }
 }
@@ -174,13 +175,15 @@ gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const 
         if (g_strcmp0(av, bv) == 0)
             continue;
         if (key->secret)
-            report(c.mismatches, key->ifcfg, "%s's differs from %s's %s (values not shown)", a_name,
-                   b_name, other->ifcfg);
+            /* TRANSLATORS: after "KEY: ": file A, file B, the key of B that should be equal */
+            report(c.mismatches, key->ifcfg, _("%s's differs from %s's %s (values not shown)"),
+                   a_name, b_name, other->ifcfg);
         else if (other == key)
             report(key->mirror == GRE_MIRROR_SAME_WARN ? c.warnings : c.mismatches, key->ifcfg,
-                   "%s has %s, %s has %s", a_name, shown(av), b_name, shown(bv));
+                   _("%s has %s, %s has %s"), a_name, shown(av), b_name, shown(bv));
         else
-            report(c.mismatches, key->ifcfg, "%s has %s, but %s's %s is %s", a_name, shown(av),
+            /* TRANSLATORS: after "KEY: ": file A, its value, file B, the key of B, its value */
+            report(c.mismatches, key->ifcfg, _("%s has %s, but %s's %s is %s"), a_name, shown(av),
                    b_name, other->ifcfg, shown(bv));
     }
     compare_inner(&c, a, b, GRE_KEY_INNER4, GRE_KEY_INNER4_PEER, &a->inner4, &a->inner4_peer,
@@ -188,7 +191,7 @@ gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const 
     compare_inner(&c, a, b, GRE_KEY_INNER6, GRE_KEY_INNER6_PEER, &a->inner6, &a->inner6_peer,
                   &b->inner6, &b->inner6_peer);
     if (gre_effective_mtu(a) != gre_effective_mtu(b))
-        report(c.mismatches, "MTU", "%s uses %u, %s uses %u; both ends need the same MTU", a_name,
-               gre_effective_mtu(a), b_name, gre_effective_mtu(b));
+        report(c.mismatches, "MTU", _("%s uses %u, %s uses %u; both ends need the same MTU"),
+               a_name, gre_effective_mtu(a), b_name, gre_effective_mtu(b));
     return c.mismatches->len == before;
 }

@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include "gre-i18n.h"
 #include "gre-suite.h"
 
 #define ALIGN_UP(x, a) (((x) + (a)-1) / (a) * (a))
@@ -63,7 +64,7 @@ take(GPtrArray *explain, guint mtu, guint bytes, const char *what)
     if (bytes == 0)
         return mtu;
     if (mtu < bytes) {
-        say(explain, "%6s  - %-4u %s: does not fit", "", bytes, what);
+        say(explain, _("%6s  - %-4u %s: does not fit"), "", bytes, what);
         return 0;
     }
     say(explain, "%6u  - %-4u %s", mtu - bytes, bytes, what);
@@ -76,7 +77,7 @@ gre_mtu_compute(const GreSettings *s, guint underlay_mtu, GPtrArray *explain)
     gboolean ip6 = gre_settings_outer_family(s) == AF_INET6;
     guint    mtu = underlay_mtu;
 
-    say(explain, "%6u           underlay MTU", mtu);
+    say(explain, _("%6u           underlay MTU"), mtu);
     if (s->ipsec != GRE_IPSEC_NONE) {
         const GreSuiteInfo *suite   = gre_suite_info(s->suite);
         guint               hdr     = 8 + suite->iv_len;
@@ -85,37 +86,37 @@ gre_mtu_compute(const GreSettings *s, guint underlay_mtu, GPtrArray *explain)
         guint               esp     = gre_mtu_esp_payload(s, mtu);
 
         if (esp == 0) {
-            say(explain, "%6s           ESP (%s): does not fit", "", suite->name);
+            say(explain, _("%6s           ESP (%s): does not fit"), "", suite->name);
             return 0;
         }
-        say(explain, "%6s           ESP transport mode, %s (%s):", "", suite->name,
+        say(explain, _("%6s           ESP transport mode, %s (%s):"), "", suite->name,
             suite->description);
-        say(explain, "%6u  - %-4u ESP header (SPI, sequence) and IV (8 + %u)", mtu - hdr, hdr,
+        say(explain, _("%6u  - %-4u ESP header (SPI, sequence) and IV (8 + %u)"), mtu - hdr, hdr,
             suite->iv_len);
-        say(explain, "%6u  - %-4u integrity check value", mtu - hdr - suite->icv_len,
+        say(explain, _("%6u  - %-4u integrity check value"), mtu - hdr - suite->icv_len,
             suite->icv_len);
-        say(explain, "%6u  - %-4u outer %s (ESP pads what follows it)",
+        say(explain, _("%6u  - %-4u outer %s (ESP pads what follows it)"),
             mtu - hdr - suite->icv_len - net_adj, net_adj,
-            !ip6           ? "IPv4 header"
-            : net_adj > 40 ? "IPv6 header and encapsulation limit option"
-                           : "IPv6 header");
-        say(explain, "%6u           rounded down to the %u-byte cipher block",
+            !ip6           ? _("IPv4 header")
+            : net_adj > 40 ? _("IPv6 header and encapsulation limit option")
+                           : _("IPv6 header"));
+        say(explain, _("%6u           rounded down to the %u-byte cipher block"),
             (mtu - hdr - suite->icv_len - net_adj) & ~(block - 1), block);
-        say(explain, "%6u  + %-4u outer header back", esp + 2, net_adj);
-        say(explain, "%6u  - %-4u ESP trailer (pad length, next header)", esp, 2);
+        say(explain, _("%6u  + %-4u outer header back"), esp + 2, net_adj);
+        say(explain, _("%6u  - %-4u ESP trailer (pad length, next header)"), esp, 2);
         mtu = esp;
     }
-    mtu = take(explain, mtu, ip6 ? 40 : 20, ip6 ? "outer IPv6 header" : "outer IPv4 header");
+    mtu = take(explain, mtu, ip6 ? 40 : 20, ip6 ? _("outer IPv6 header") : _("outer IPv4 header"));
     if (ip6 && s->encaplimit != GRE_ENCAPLIMIT_NONE)
-        mtu = take(explain, mtu, 8, "IPv6 tunnel encapsulation limit option");
-    mtu = take(explain, mtu, 4, "GRE header");
+        mtu = take(explain, mtu, 8, _("IPv6 tunnel encapsulation limit option"));
+    mtu = take(explain, mtu, 4, _("GRE header"));
     if (s->csum)
-        mtu = take(explain, mtu, 4, "GRE checksum");
+        mtu = take(explain, mtu, 4, _("GRE checksum"));
     if (s->has_okey)
-        mtu = take(explain, mtu, 4, "GRE key");
+        mtu = take(explain, mtu, 4, _("GRE key"));
     if (s->seq)
-        mtu = take(explain, mtu, 4, "GRE sequence number");
+        mtu = take(explain, mtu, 4, _("GRE sequence number"));
     if (mtu)
-        say(explain, "%6u           tunnel MTU", mtu);
+        say(explain, _("%6u           tunnel MTU"), mtu);
     return mtu;
 }

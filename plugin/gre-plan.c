@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-mtu.h"
 
 static void
@@ -110,10 +111,11 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
 
     local = s->local.family != AF_UNSPEC ? s->local : env->local;
     if (local.family != s->remote.family) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "the outer local address is auto, but this host has no %s route to %s to take "
-                    "a source address from; set it explicitly",
-                    s->remote.family == AF_INET6 ? "IPv6" : "IPv4", remote);
+        g_set_error(
+            error, GRE_ERROR, GRE_ERROR_INVALID,
+            _("the outer local address is auto, but this host has no %s route to %s to take "
+              "a source address from; set it explicitly"),
+            s->remote.family == AF_INET6 ? "IPv6" : "IPv4", remote);
         return NULL;
     }
 
@@ -125,16 +127,18 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
     max = gre_mtu_compute(s, plan->underlay_mtu, NULL);
     if (max < 68) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "an underlay MTU of %u leaves no room for the tunnel's headers",
+                    _("an underlay MTU of %u leaves no room for the tunnel's headers"),
                     plan->underlay_mtu);
         return NULL;
     }
     if (s->mtu && s->mtu > max && !plan->underlay_mtu_assumed) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "MTU %u does not fit: the underlay MTU is %u%s%s, so the largest packet that "
-                    "fits is %u; set MTU=auto or at most %u",
-                    s->mtu, plan->underlay_mtu, env->route_dev[0] ? " on " : "", env->route_dev,
-                    max, max);
+        g_set_error(
+            error, GRE_ERROR, GRE_ERROR_INVALID,
+            /* TRANSLATORS: the second and third %s are " on " and a device name, or nothing */
+            _("MTU %u does not fit: the underlay MTU is %u%s%s, so the largest packet that "
+              "fits is %u; set MTU=auto or at most %u"),
+            s->mtu, plan->underlay_mtu, env->route_dev[0] ? _(" on ") : "", env->route_dev, max,
+            max);
         return NULL;
     }
     plan->mtu = s->mtu ? s->mtu : max;
@@ -147,8 +151,8 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
     if (plan->pinned) {
         if (!env->route_dev[0]) {
             g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                        "the route to %s must be pinned to the underlay (a tunnel route covers "
-                        "it), but this host has no route to it",
+                        _("the route to %s must be pinned to the underlay (a tunnel route covers "
+                          "it), but this host has no route to it"),
                         remote);
             return NULL;
         }

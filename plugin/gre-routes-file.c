@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-settings-table.h"
 #include "gre-shvar.h"
 
@@ -82,16 +83,16 @@ parse_dst(const char *where, int family, const char *text, GrePrefix *out, GErro
     }
     if (!gre_prefix_parse(text, AF_UNSPEC, out, NULL))
         return fail(error, GRE_ERROR_PARSE, where,
-                    "\"%s\" is not a prefix (like %s) or \"default\"", text,
+                    _("\"%s\" is not a prefix (like %s) or \"default\""), text,
                     family == AF_INET6 ? "2001:db8::/48" : "203.0.113.0/24");
     if (out->addr.family != family)
-        return fail(error, GRE_ERROR_PARSE, where, "%s is an %s prefix; it belongs in %s", text,
+        return fail(error, GRE_ERROR_PARSE, where, _("%s is an %s prefix; it belongs in %s"), text,
                     family_name(out->addr.family), other_file(family));
     net = gre_prefix_network(out);
     if (!gre_addr_equal(&net.addr, &out->addr)) {
         g_autofree char *p = gre_prefix_to_string(&net);
-        return fail(error, GRE_ERROR_PARSE, where, "%s has host bits set; did you mean %s?", text,
-                    p);
+        return fail(error, GRE_ERROR_PARSE, where, _("%s has host bits set; did you mean %s?"),
+                    text, p);
     }
     return TRUE;
 }
@@ -101,7 +102,7 @@ parse_addr(const char *where, int family, const char *keyword, const char *text,
            GError **error)
 {
     if (!gre_addr_parse(text, family, out))
-        return fail(error, GRE_ERROR_PARSE, where, "%s \"%s\": not an %s address", keyword, text,
+        return fail(error, GRE_ERROR_PARSE, where, _("%s \"%s\": not an %s address"), keyword, text,
                     family_name(family));
     return TRUE;
 }
@@ -132,22 +133,24 @@ parse_ip_line(GreRoutesFile *file, guint lineno, const char *line, GError **erro
         guint       k;
 
         if (kw[0] == '#')
-            return fail(error, GRE_ERROR_PARSE, where,
-                        "a comment must be on a line of its own (ifup-routes would hand \"%s\" to "
-                        "ip route as an argument)",
-                        kw);
+            return fail(
+                error, GRE_ERROR_PARSE, where,
+                _("a comment must be on a line of its own (ifup-routes would hand \"%s\" to "
+                  "ip route as an argument)"),
+                kw);
         for (k = 0; k < G_N_ELEMENTS(keywords); k++) {
             if (strcmp(kw, keywords[k]) == 0)
                 break;
         }
         if (k == G_N_ELEMENTS(keywords))
             return fail(error, GRE_ERROR_PARSE, where,
-                        "\"%s\" is not supported; a route file of a GRE tunnel takes " SUBSET, kw);
+                        _("\"%s\" is not supported; a route file of a GRE tunnel takes %s"), kw,
+                        SUBSET);
         if (seen[k])
-            return fail(error, GRE_ERROR_PARSE, where, "\"%s\" is given twice", kw);
+            return fail(error, GRE_ERROR_PARSE, where, _("\"%s\" is given twice"), kw);
         seen[k] = TRUE;
         if (i + 1 >= w->len)
-            return fail(error, GRE_ERROR_PARSE, where, "\"%s\" needs a value", kw);
+            return fail(error, GRE_ERROR_PARSE, where, _("\"%s\" needs a value"), kw);
         value = w->pdata[i + 1];
 
         switch (k) {
@@ -158,14 +161,14 @@ parse_ip_line(GreRoutesFile *file, guint lineno, const char *line, GError **erro
         case 1:
             if (strlen(value) >= GRE_IFNAMSIZ)
                 return fail(error, GRE_ERROR_PARSE, where,
-                            "dev \"%s\": interface names have at most %d characters", value,
+                            _("dev \"%s\": interface names have at most %d characters"), value,
                             GRE_IFNAMSIZ - 1);
             g_strlcpy(e.dev, value, sizeof e.dev);
             break;
         case 2:
             if (!parse_u32(value, &e.metric))
                 return fail(error, GRE_ERROR_PARSE, where,
-                            "metric \"%s\": not a number from 0 to 4294967295", value);
+                            _("metric \"%s\": not a number from 0 to 4294967295"), value);
             break;
         case 3:
             if (!parse_addr(where, file->family, kw, value, &e.src, error))
@@ -184,7 +187,8 @@ parse_ip_form(GreRoutesFile *file, const char *text, gsize len, GError **error)
     g_auto(GStrv) lines   = g_strsplit(copy, "\n", -1);
 
     if (strlen(copy) != len)
-        return fail(error, GRE_ERROR_PARSE, file->source, "contains a NUL byte; not a text file");
+        return fail(error, GRE_ERROR_PARSE, file->source,
+                    _("contains a NUL byte; not a text file"));
     for (guint i = 0; lines[i]; i++) {
         char *line = g_strstrip(lines[i]);
 
@@ -259,8 +263,8 @@ parse_shvar_form(GreRoutesFile *file, const char *text, gsize len, GError **erro
         return FALSE;
     if (file->family != AF_INET)
         return fail(error, GRE_ERROR_PARSE, file->source,
-                    "ADDRESSn/NETMASKn/GATEWAYn lines are read from route-NAME only; write the "
-                    "IPv6 routes of route6-NAME as \"PREFIX [metric N]\" lines");
+                    _("ADDRESSn/NETMASKn/GATEWAYn lines are read from route-NAME only; write the "
+                      "IPv6 routes of route6-NAME as \"PREFIX [metric N]\" lines"));
 
     /* ifup-routes reads ADDRESS0, ADDRESS1, ... and stops at the first that is missing. */
     for (;; count++) {
@@ -281,8 +285,8 @@ parse_shvar_form(GreRoutesFile *file, const char *text, gsize len, GError **erro
 
         if (!split_key(keys[i], &kind, &index))
             return fail(error, GRE_ERROR_PARSE, where,
-                        "%s: not a route key; this form takes ADDRESSn, NETMASKn, GATEWAYn and "
-                        "METRICn, n counting from 0",
+                        _("%s: not a route key; this form takes ADDRESSn, NETMASKn, GATEWAYn and "
+                          "METRICn, n counting from 0"),
                         keys[i]);
         if (index < count)
             continue;
@@ -291,12 +295,12 @@ parse_shvar_form(GreRoutesFile *file, const char *text, gsize len, GError **erro
             if (!v || !*v)
                 continue; /* empty: as if absent, the way ifup-routes reads it */
             return fail(error, GRE_ERROR_PARSE, where,
-                        "%s: never read: the numbering stops at ADDRESS%u, which is missing "
-                        "(network-scripts would drop this route too); number the routes from 0 "
-                        "without gaps",
+                        _("%s: never read: the numbering stops at ADDRESS%u, which is missing "
+                          "(network-scripts would drop this route too); number the routes from 0 "
+                          "without gaps"),
                         keys[i], count);
         }
-        return fail(error, GRE_ERROR_PARSE, where, "%s: there is no ADDRESS%u for it", keys[i],
+        return fail(error, GRE_ERROR_PARSE, where, _("%s: there is no ADDRESS%u for it"), keys[i],
                     index);
     }
 
@@ -318,33 +322,34 @@ parse_shvar_form(GreRoutesFile *file, const char *text, gsize len, GError **erro
         where  = g_strdup_printf("%s:%u", file->source, e.line);
         if (!gre_addr_parse(v[K_ADDRESS], AF_INET, &e.dst.addr))
             return fail(error, GRE_ERROR_PARSE, where,
-                        "ADDRESS%u: \"%s\" is not an IPv4 address (the prefix length goes in "
-                        "NETMASK%u)",
+                        _("ADDRESS%u: \"%s\" is not an IPv4 address (the prefix length goes in "
+                          "NETMASK%u)"),
                         n, v[K_ADDRESS], n);
         e.dst.plen = 32;
         if (v[K_NETMASK] && !netmask_to_plen(v[K_NETMASK], &e.dst.plen)) {
             g_autofree char *w = g_strdup_printf("%s:%u", file->source, lines[K_NETMASK]);
             return fail(error, GRE_ERROR_PARSE, w,
-                        "NETMASK%u: \"%s\" is not a netmask (like 255.255.255.0)", n, v[K_NETMASK]);
+                        _("NETMASK%u: \"%s\" is not a netmask (like 255.255.255.0)"), n,
+                        v[K_NETMASK]);
         }
         net = gre_prefix_network(&e.dst);
         if (!gre_addr_equal(&net.addr, &e.dst.addr)) {
             g_autofree char *p = gre_addr_to_string(&net.addr);
             return fail(error, GRE_ERROR_PARSE, where,
-                        "ADDRESS%u: %s has host bits set for NETMASK%u; did you mean %s?", n,
+                        _("ADDRESS%u: %s has host bits set for NETMASK%u; did you mean %s?"), n,
                         v[K_ADDRESS], n, p);
         }
         /* 0.0.0.0 reads as "no gateway", as NetworkManager reads it. */
         if (v[K_GATEWAY] && strcmp(v[K_GATEWAY], "0.0.0.0") != 0 &&
             !gre_addr_parse(v[K_GATEWAY], AF_INET, &e.gateway)) {
             g_autofree char *w = g_strdup_printf("%s:%u", file->source, lines[K_GATEWAY]);
-            return fail(error, GRE_ERROR_PARSE, w, "GATEWAY%u: \"%s\" is not an IPv4 address", n,
+            return fail(error, GRE_ERROR_PARSE, w, _("GATEWAY%u: \"%s\" is not an IPv4 address"), n,
                         v[K_GATEWAY]);
         }
         if (v[K_METRIC] && !parse_u32(v[K_METRIC], &e.metric)) {
             g_autofree char *w = g_strdup_printf("%s:%u", file->source, lines[K_METRIC]);
             return fail(error, GRE_ERROR_PARSE, w,
-                        "METRIC%u: \"%s\" is not a number from 0 to 4294967295", n, v[K_METRIC]);
+                        _("METRIC%u: \"%s\" is not a number from 0 to 4294967295"), n, v[K_METRIC]);
         }
         g_array_append_val(file->routes, e);
     }
@@ -438,12 +443,12 @@ gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error)
 
         if (inner->addr.family == AF_UNSPEC)
             return fail(error, GRE_ERROR_INVALID, where,
-                        "%s needs an %s inner address to send from; set %s in the ifcfg file", dst,
-                        family_name(file->family), inner_key);
+                        _("%s needs an %s inner address to send from; set %s in the ifcfg file"),
+                        dst, family_name(file->family), inner_key);
         if (e->dev[0] && strcmp(e->dev, s->name) != 0)
             return fail(error, GRE_ERROR_INVALID, where,
-                        "dev %s: the routes in this file go through the tunnel %s; remove \"dev "
-                        "%s\" (a route through another device belongs in that device's file)",
+                        _("dev %s: the routes in this file go through the tunnel %s; remove \"dev "
+                          "%s\" (a route through another device belongs in that device's file)"),
                         e->dev, s->name, e->dev);
         if (e->gateway.family != AF_UNSPEC) {
             g_autofree char *gw = gre_addr_to_string(&e->gateway);
@@ -451,15 +456,16 @@ gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error)
             /* On a point-to-point tunnel every packet goes to the one peer, so "via the peer"
              * is the same route as a device route; any other gateway cannot be reached. */
             if (peer->family == AF_UNSPEC)
-                return fail(error, GRE_ERROR_INVALID, where,
-                            "via %s: a point-to-point tunnel needs no gateway, and %s is not set; "
-                            "remove \"via %s\"",
-                            gw, peer_key, gw);
+                return fail(
+                    error, GRE_ERROR_INVALID, where,
+                    _("via %s: a point-to-point tunnel needs no gateway, and %s is not set; "
+                      "remove \"via %s\""),
+                    gw, peer_key, gw);
             if (!gre_addr_equal(&e->gateway, peer)) {
                 g_autofree char *p = gre_addr_to_string(peer);
                 return fail(error, GRE_ERROR_INVALID, where,
-                            "via %s: the tunnel's only next hop is its inner peer %s (%s); "
-                            "remove \"via %s\", or route via %s",
+                            _("via %s: the tunnel's only next hop is its inner peer %s (%s); "
+                              "remove \"via %s\", or route via %s"),
                             gw, p, peer_key, gw, p);
             }
         }
@@ -467,8 +473,8 @@ gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error)
             g_autofree char *src = gre_addr_to_string(&e->src);
             g_autofree char *own = gre_addr_to_string(&inner->addr);
             return fail(error, GRE_ERROR_INVALID, where,
-                        "src %s: routes through the tunnel always use its inner address %s (%s) "
-                        "as the source; remove \"src %s\"",
+                        _("src %s: routes through the tunnel always use its inner address %s (%s) "
+                          "as the source; remove \"src %s\""),
                         src, own, inner_key, src);
         }
         for (guint j = 0; j < s->routes->len; j++) {
@@ -479,8 +485,8 @@ gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error)
                 continue;
             what = e->metric ? g_strdup_printf("%s metric %u", dst, e->metric) : g_strdup(dst);
             return fail(error, GRE_ERROR_INVALID, where,
-                        "%s is already routed through the tunnel (in ROUTES or on an earlier "
-                        "line); list each route once",
+                        _("%s is already routed through the tunnel (in ROUTES or on an earlier "
+                          "line); list each route once"),
                         what);
         }
         g_array_append_val(s->routes, r);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-suite.h"
 
 typedef struct {
@@ -19,130 +20,132 @@ typedef struct {
 /* The one place every key is named. Rows are in GreKeyId order. */
 static const Row rows[GRE_KEY_COUNT] = {
     { { GRE_KEY_DEVICE, GRE_KT_IFNAME, "DEVICE", "device", NULL, NULL, "1-15 characters", FALSE,
-        TRUE, "Name of the tunnel device.", GRE_MIRROR_COPY, GRE_KEY_COUNT },
+        TRUE, N_("Name of the tunnel device."), GRE_MIRROR_COPY, GRE_KEY_COUNT },
       F(name) },
     { { GRE_KEY_LOCAL, GRE_KT_OUTER_ADDR, "MY_OUTER_IPADDR", "local", "gre-local", "auto",
         "auto, IPv4 or IPv6 address", FALSE, FALSE,
-        "Outer source address; auto: the source address of the route to the remote.",
+        N_("Outer source address; auto: the source address of the route to the remote."),
         GRE_MIRROR_SWAP, GRE_KEY_REMOTE },
       F(local) },
     { { GRE_KEY_REMOTE, GRE_KT_OUTER_ADDR, "PEER_OUTER_IPADDR", "remote", "gre-remote", NULL,
         "IPv4 or IPv6 address", FALSE, TRUE,
-        "Outer address of the peer; IPv4 makes a gre device, IPv6 an ip6gre device.",
+        N_("Outer address of the peer; IPv4 makes a gre device, IPv6 an ip6gre device."),
         GRE_MIRROR_SWAP, GRE_KEY_LOCAL },
       F(remote) },
     { { GRE_KEY_UNDERLAY, GRE_KT_IFNAME, "PHYSDEV", "underlay-device", "gre-underlay-device", NULL,
-        "interface name", FALSE, FALSE, "Bind the tunnel to this underlay device (optional).",
+        "interface name", FALSE, FALSE, N_("Bind the tunnel to this underlay device (optional)."),
         GRE_MIRROR_LOCAL, GRE_KEY_COUNT },
       F(underlay) },
     { { GRE_KEY_INNER4, GRE_KT_PREFIX4, "MY_INNER_IPADDR", "inner-address", "gre-inner-address",
         NULL, "IPv4 address[/prefix]", FALSE, FALSE,
-        "Local IPv4 address on the tunnel; the source of everything routed over it.",
+        N_("Local IPv4 address on the tunnel; the source of everything routed over it."),
         GRE_MIRROR_SWAP, GRE_KEY_INNER4_PEER },
       F(inner4) },
     { { GRE_KEY_INNER4_PEER, GRE_KT_ADDR4, "PEER_INNER_IPADDR", "inner-peer", "gre-inner-peer",
-        NULL, "IPv4 address", FALSE, FALSE, "The peer's IPv4 address on the tunnel.",
+        NULL, "IPv4 address", FALSE, FALSE, N_("The peer's IPv4 address on the tunnel."),
         GRE_MIRROR_SWAP, GRE_KEY_INNER4 },
       F(inner4_peer) },
     { { GRE_KEY_INNER6, GRE_KT_PREFIX6, "MY_INNER_IP6ADDR", "inner-address6", "gre-inner-address6",
-        NULL, "IPv6 address[/prefix]", FALSE, FALSE, "Local IPv6 address on the tunnel.",
+        NULL, "IPv6 address[/prefix]", FALSE, FALSE, N_("Local IPv6 address on the tunnel."),
         GRE_MIRROR_SWAP, GRE_KEY_INNER6_PEER },
       F(inner6) },
     { { GRE_KEY_INNER6_PEER, GRE_KT_ADDR6, "PEER_INNER_IP6ADDR", "inner-peer6", "gre-inner-peer6",
-        NULL, "IPv6 address", FALSE, FALSE, "The peer's IPv6 address on the tunnel.",
+        NULL, "IPv6 address", FALSE, FALSE, N_("The peer's IPv6 address on the tunnel."),
         GRE_MIRROR_SWAP, GRE_KEY_INNER6 },
       F(inner6_peer) },
     { { GRE_KEY_ROUTES, GRE_KT_ROUTES, "ROUTES", "routes", "gre-routes", NULL,
         "PREFIX [metric N] ...", FALSE, FALSE,
-        "Networks to send through the tunnel, from the inner address.", GRE_MIRROR_SWAP,
+        N_("Networks to send through the tunnel, from the inner address."), GRE_MIRROR_SWAP,
         GRE_KEY_LOCAL_NETWORKS },
       F(routes) },
     { { GRE_KEY_LOCAL_NETWORKS, GRE_KT_ROUTES, "LOCAL_NETWORKS", "local-networks",
         "gre-local-networks", NULL, "PREFIX [metric N] ...", FALSE, FALSE,
-        "Networks behind this end, for the peer's ROUTES (used by mirror and check only).",
+        N_("Networks behind this end, for the peer's ROUTES (used by mirror and check only)."),
         GRE_MIRROR_SWAP, GRE_KEY_ROUTES },
       F(local_networks) },
     { { GRE_KEY_PIN, GRE_KT_PIN, "PIN_REMOTE", "pin-remote", "gre-pin-remote", "auto",
         "auto, yes, no", FALSE, FALSE,
-        "Add a host route for the outer remote via the underlay; auto: when a tunnel route "
-        "covers it.",
+        N_("Add a host route for the outer remote via the underlay; auto: when a tunnel route "
+           "covers it."),
         GRE_MIRROR_COPY, GRE_KEY_COUNT },
       F(pin) },
     { { GRE_KEY_KEY, GRE_KT_GREKEY, "KEY", "key", "gre-key", NULL, "0-4294967295 or dotted quad",
-        FALSE, FALSE, "GRE key for both directions.", GRE_MIRROR_SAME, GRE_KEY_COUNT },
+        FALSE, FALSE, N_("GRE key for both directions."), GRE_MIRROR_SAME, GRE_KEY_COUNT },
       F(ikey) },
     { { GRE_KEY_IKEY, GRE_KT_GREKEY, "IKEY", "input-key", "gre-input-key", NULL,
         "0-4294967295 or dotted quad", FALSE, FALSE,
-        "GRE key expected on received packets (the peer's OKEY).", GRE_MIRROR_SWAP, GRE_KEY_OKEY },
+        N_("GRE key expected on received packets (the peer's OKEY)."), GRE_MIRROR_SWAP,
+        GRE_KEY_OKEY },
       F(ikey) },
     { { GRE_KEY_OKEY, GRE_KT_GREKEY, "OKEY", "output-key", "gre-output-key", NULL,
         "0-4294967295 or dotted quad", FALSE, FALSE,
-        "GRE key put on sent packets (the peer's IKEY).", GRE_MIRROR_SWAP, GRE_KEY_IKEY },
+        N_("GRE key put on sent packets (the peer's IKEY)."), GRE_MIRROR_SWAP, GRE_KEY_IKEY },
       F(okey) },
     { { GRE_KEY_SEQ, GRE_KT_BOOL, "SEQ", "sequence-numbers", "gre-sequence-numbers", "no",
-        "yes, no", FALSE, FALSE, "Send and require GRE sequence numbers.", GRE_MIRROR_SAME,
+        "yes, no", FALSE, FALSE, N_("Send and require GRE sequence numbers."), GRE_MIRROR_SAME,
         GRE_KEY_COUNT },
       F(seq) },
     { { GRE_KEY_CSUM, GRE_KT_BOOL, "CSUM", "checksums", "gre-checksums", "no", "yes, no", FALSE,
-        FALSE, "Send and require GRE checksums.", GRE_MIRROR_SAME, GRE_KEY_COUNT },
+        FALSE, N_("Send and require GRE checksums."), GRE_MIRROR_SAME, GRE_KEY_COUNT },
       F(csum) },
     { { GRE_KEY_TTL, GRE_KT_TTL, "TTL", "ttl", "gre-ttl", "64", "inherit, 1-255", FALSE, FALSE,
-        "Outer TTL; a fixed value makes the tunnel one hop (inherit leaks the inner TTL).",
+        N_("Outer TTL; a fixed value makes the tunnel one hop (inherit leaks the inner TTL)."),
         GRE_MIRROR_SAME_WARN, GRE_KEY_COUNT },
       F(ttl) },
     { { GRE_KEY_TOS, GRE_KT_TOS, "TOS", "tos", "gre-tos", "inherit", "inherit, 0-254 (even)", FALSE,
-        FALSE, "Outer TOS; inherit copies the inner packet's.", GRE_MIRROR_SAME_WARN,
+        FALSE, N_("Outer TOS; inherit copies the inner packet's."), GRE_MIRROR_SAME_WARN,
         GRE_KEY_COUNT },
       F(tos) },
     { { GRE_KEY_PMTUDISC, GRE_KT_BOOL, "PMTUDISC", "path-mtu-discovery", "gre-path-mtu-discovery",
-        "yes", "yes, no", FALSE, FALSE, "Set DF on outer packets and follow path MTU changes.",
+        "yes", "yes, no", FALSE, FALSE, N_("Set DF on outer packets and follow path MTU changes."),
         GRE_MIRROR_SAME_WARN, GRE_KEY_COUNT },
       F(pmtudisc) },
     { { GRE_KEY_ENCAPLIMIT, GRE_KT_ENCAPLIMIT, "ENCAPLIMIT", "encap-limit", "gre-encap-limit", "4",
         "none, 0-255", FALSE, FALSE,
-        "ip6gre only: tunnel encapsulation limit option; none omits it (8 more bytes of MTU).",
+        N_("ip6gre only: tunnel encapsulation limit option; none omits it (8 more bytes of MTU)."),
         GRE_MIRROR_SAME, GRE_KEY_COUNT },
       F(encaplimit) },
     { { GRE_KEY_MTU, GRE_KT_MTU, "MTU", "mtu", "gre-mtu", "auto", "auto, 68-65535", FALSE, FALSE,
-        "Tunnel MTU; auto: exactly what fits the underlay after GRE and IPsec headers.",
+        N_("Tunnel MTU; auto: exactly what fits the underlay after GRE and IPsec headers."),
         GRE_MIRROR_SAME, GRE_KEY_COUNT },
       F(mtu) },
     { { GRE_KEY_UNDERLAY_MTU, GRE_KT_MTU, "UNDERLAY_MTU", "underlay-mtu", "gre-underlay-mtu",
         "auto", "auto, 68-65535", FALSE, FALSE,
-        "MTU of the path between the outer addresses; auto: the MTU of the device the remote is "
-        "routed through. Set it when the path is narrower (e.g. PPPoE: 1492).",
+        N_("MTU of the path between the outer addresses; auto: the MTU of the device the remote is "
+           "routed through. Set it when the path is narrower (e.g. PPPoE: 1492)."),
         GRE_MIRROR_COPY, GRE_KEY_COUNT },
       F(underlay_mtu) },
     { { GRE_KEY_IPSEC, GRE_KT_IPSEC, "IPSEC", "ipsec", "gre-ipsec", "none", "none, manual", FALSE,
         FALSE,
-        "manual: encrypt GRE (and only GRE) between the outer addresses with static ESP keys.",
+        N_("manual: encrypt GRE (and only GRE) between the outer addresses with static ESP keys."),
         GRE_MIRROR_SAME, GRE_KEY_COUNT },
       F(ipsec) },
     { { GRE_KEY_SUITE, GRE_KT_SUITE, "IPSEC_SUITE", "ipsec-suite", "gre-ipsec-suite", "aes256gcm16",
-        NULL, FALSE, FALSE, "ESP algorithms.", GRE_MIRROR_SAME, GRE_KEY_COUNT },
+        NULL, FALSE, FALSE, N_("ESP algorithms."), GRE_MIRROR_SAME, GRE_KEY_COUNT },
       F(suite) },
     { { GRE_KEY_SPI_IN, GRE_KT_SPI, "SPI_ESP_IN", "spi-in", "gre-spi-in", NULL, "256-4294967295",
-        FALSE, FALSE, "SPI of the inbound ESP SA (the peer's SPI_ESP_OUT).", GRE_MIRROR_SWAP,
+        FALSE, FALSE, N_("SPI of the inbound ESP SA (the peer's SPI_ESP_OUT)."), GRE_MIRROR_SWAP,
         GRE_KEY_SPI_OUT },
       F(spi_in) },
     { { GRE_KEY_SPI_OUT, GRE_KT_SPI, "SPI_ESP_OUT", "spi-out", "gre-spi-out", NULL,
-        "256-4294967295", FALSE, FALSE, "SPI of the outbound ESP SA (the peer's SPI_ESP_IN).",
+        "256-4294967295", FALSE, FALSE, N_("SPI of the outbound ESP SA (the peer's SPI_ESP_IN)."),
         GRE_MIRROR_SWAP, GRE_KEY_SPI_IN },
       F(spi_out) },
     { { GRE_KEY_ENC_KEY_IN, GRE_KT_HEXKEY, "KEY_ESP_IN", "esp-key-in", "esp-key-in", NULL, "hex",
         TRUE, FALSE,
-        "Inbound cipher (or AEAD) key, including the 4-byte salt for GCM and ChaCha20.",
+        N_("Inbound cipher (or AEAD) key, including the 4-byte salt for GCM and ChaCha20."),
         GRE_MIRROR_SWAP, GRE_KEY_ENC_KEY_OUT },
       F(enc_key_in) },
     { { GRE_KEY_ENC_KEY_OUT, GRE_KT_HEXKEY, "KEY_ESP_OUT", "esp-key-out", "esp-key-out", NULL,
-        "hex", TRUE, FALSE, "Outbound cipher (or AEAD) key.", GRE_MIRROR_SWAP, GRE_KEY_ENC_KEY_IN },
+        "hex", TRUE, FALSE, N_("Outbound cipher (or AEAD) key."), GRE_MIRROR_SWAP,
+        GRE_KEY_ENC_KEY_IN },
       F(enc_key_out) },
     { { GRE_KEY_AUTH_KEY_IN, GRE_KT_HEXKEY, "KEY_AESP_IN", "auth-key-in", "auth-key-in", NULL,
-        "hex", TRUE, FALSE, "Inbound HMAC key (CBC suites only).", GRE_MIRROR_SWAP,
+        "hex", TRUE, FALSE, N_("Inbound HMAC key (CBC suites only)."), GRE_MIRROR_SWAP,
         GRE_KEY_AUTH_KEY_OUT },
       F(auth_key_in) },
     { { GRE_KEY_AUTH_KEY_OUT, GRE_KT_HEXKEY, "KEY_AESP_OUT", "auth-key-out", "auth-key-out", NULL,
-        "hex", TRUE, FALSE, "Outbound HMAC key (CBC suites only).", GRE_MIRROR_SWAP,
+        "hex", TRUE, FALSE, N_("Outbound HMAC key (CBC suites only)."), GRE_MIRROR_SWAP,
         GRE_KEY_AUTH_KEY_IN },
       F(auth_key_out) },
 };
@@ -253,17 +256,17 @@ static gboolean
 parse_ifname(const char *text, char out[GRE_IFNAMSIZ], GError **error)
 {
     if (!*text)
-        return fail(error, "empty interface name");
+        return fail(error, _("empty interface name"));
     if (strlen(text) >= GRE_IFNAMSIZ)
-        return fail(error, "\"%s\" is %zu characters long; interface names have at most %d", text,
-                    strlen(text), GRE_IFNAMSIZ - 1);
+        return fail(error, _("\"%s\" is %zu characters long; interface names have at most %d"),
+                    text, strlen(text), GRE_IFNAMSIZ - 1);
     if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
-        return fail(error, "\"%s\" is not a valid interface name", text);
+        return fail(error, _("\"%s\" is not a valid interface name"), text);
     for (const char *p = text; *p; p++) {
         if (*p == '/' || *p == ':' || g_ascii_isspace(*p) || !g_ascii_isprint(*p))
             return fail(error,
-                        "\"%s\": interface names cannot contain '/', ':', spaces or "
-                        "control characters",
+                        _("\"%s\": interface names cannot contain '/', ':', spaces or "
+                          "control characters"),
                         text);
     }
     g_strlcpy(out, text, GRE_IFNAMSIZ);
@@ -278,14 +281,14 @@ parse_grekey(const char *text, guint32 *out, GError **error)
 
     if (strchr(text, '.')) {
         if (!gre_addr_parse(text, AF_INET, &a))
-            return fail(error, "\"%s\" is not a valid dotted-quad key", text);
+            return fail(error, _("\"%s\" is not a valid dotted-quad key"), text);
         *out = g_ntohl(a.u.v4.s_addr);
         return TRUE;
     }
     if (!parse_uint(text, G_MAXUINT32, &v))
         return fail(error,
-                    "\"%s\" is not a key: use a number from 0 to 4294967295 or a dotted "
-                    "quad like 0.0.0.1",
+                    _("\"%s\" is not a key: use a number from 0 to 4294967295 or a dotted "
+                      "quad like 0.0.0.1"),
                     text);
     *out = (guint32)v;
     return TRUE;
@@ -308,10 +311,10 @@ parse_routes(const char *text, GArray *routes, GError **error)
             continue;
         if (strcmp(w, "metric") == 0) {
             if (!last)
-                return fail(error, "\"metric\" must follow a prefix");
+                return fail(error, _("\"metric\" must follow a prefix"));
             if (!words[i + 1] || !parse_uint(words[i + 1], G_MAXUINT32, &metric)) {
                 g_autofree char *p = gre_prefix_to_string(&last->dst);
-                return fail(error, "\"metric\" after %s needs a number", p);
+                return fail(error, _("\"metric\" after %s needs a number"), p);
             }
             last->metric = (guint32)metric;
             last         = NULL;
@@ -319,11 +322,12 @@ parse_routes(const char *text, GArray *routes, GError **error)
             continue;
         }
         if (!gre_prefix_parse(w, AF_UNSPEC, &r.dst, NULL))
-            return fail(error, "\"%s\" is not a prefix (like 198.51.100.0/24 or 2001:db8::/48)", w);
+            return fail(error, _("\"%s\" is not a prefix (like 198.51.100.0/24 or 2001:db8::/48)"),
+                        w);
         net = gre_prefix_network(&r.dst);
         if (!gre_addr_equal(&net.addr, &r.dst.addr)) {
             g_autofree char *p = gre_prefix_to_string(&net);
-            return fail(error, "\"%s\" has host bits set; did you mean %s?", w, p);
+            return fail(error, _("\"%s\" has host bits set; did you mean %s?"), w, p);
         }
         g_array_append_val(routes, r);
         last = &g_array_index(routes, GreRoute, routes->len - 1);
@@ -341,14 +345,14 @@ parse_hex(const char *text, GBytes **out, GError **error)
         text += 2;
     n = strlen(text);
     if (n == 0 || n % 2)
-        return fail(error, "a key must be an even number of hex digits (optionally after 0x)");
+        return fail(error, _("a key must be an even number of hex digits (optionally after 0x)"));
     buf = g_malloc(n / 2);
     for (gsize i = 0; i < n; i += 2) {
         int hi = g_ascii_xdigit_value(text[i]), lo = g_ascii_xdigit_value(text[i + 1]);
         if (hi < 0 || lo < 0) {
             explicit_bzero(buf, n / 2);
             /* Never echo key material back: say where, not what. */
-            return fail(error, "a key must be hex digits only (character %zu is not)",
+            return fail(error, _("a key must be hex digits only (character %zu is not)"),
                         (hi < 0 ? i : i + 1) + 1);
         }
         buf[i / 2] = (guint8)(hi << 4 | lo);
@@ -374,14 +378,15 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
             return TRUE;
         }
         if (!gre_addr_parse(text, AF_UNSPEC, FIELD(s, row, GreAddr)))
-            return fail(error, "\"%s\" is not an IPv4 or IPv6 address%s", text,
-                        key->def ? " (or auto)" : "");
+            return fail(error, _("\"%s\" is not an IPv4 or IPv6 address%s"), text,
+                        key->def ? _(" (or auto)") : "");
         return TRUE;
     case GRE_KT_ADDR4:
     case GRE_KT_ADDR6: {
         int fam = key->type == GRE_KT_ADDR4 ? AF_INET : AF_INET6;
         if (!gre_addr_parse(text, fam, FIELD(s, row, GreAddr)))
-            return fail(error, "\"%s\" is not an %s address", text,
+            /* TRANSLATORS: the second %s is IPv4 or IPv6 */
+            return fail(error, _("\"%s\" is not an %s address"), text,
                         fam == AF_INET ? "IPv4" : "IPv6");
         return TRUE;
     }
@@ -389,7 +394,7 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
     case GRE_KT_PREFIX6: {
         int fam = key->type == GRE_KT_PREFIX4 ? AF_INET : AF_INET6;
         if (!gre_prefix_parse(text, fam, FIELD(s, row, GrePrefix), NULL))
-            return fail(error, "\"%s\" is not an %s address with an optional /prefix", text,
+            return fail(error, _("\"%s\" is not an %s address with an optional /prefix"), text,
                         fam == AF_INET ? "IPv4" : "IPv6");
         return TRUE;
     }
@@ -401,7 +406,7 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
         else {
             gboolean b;
             if (!gre_parse_bool(text, &b))
-                return fail(error, "\"%s\" is not one of auto, yes, no", text);
+                return fail(error, _("\"%s\" is not one of auto, yes, no"), text);
             *FIELD(s, row, GrePinMode) = b ? GRE_PIN_YES : GRE_PIN_NO;
         }
         return TRUE;
@@ -421,13 +426,13 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
     }
     case GRE_KT_BOOL:
         if (!gre_parse_bool(text, FIELD(s, row, gboolean)))
-            return fail(error, "\"%s\" is not yes or no", text);
+            return fail(error, _("\"%s\" is not yes or no"), text);
         return TRUE;
     case GRE_KT_TTL:
         if (g_ascii_strcasecmp(text, "inherit") == 0)
             v = GRE_TTL_INHERIT;
         else if (!parse_uint(text, 255, &v))
-            return fail(error, "\"%s\" is not inherit or a TTL from 1 to 255", text);
+            return fail(error, _("\"%s\" is not inherit or a TTL from 1 to 255"), text);
         *FIELD(s, row, guint8) = (guint8)v;
         return TRUE;
     case GRE_KT_TOS:
@@ -436,11 +441,11 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
             return TRUE;
         }
         if (!parse_uint(text, 255, &v))
-            return fail(error, "\"%s\" is not inherit or a TOS from 0 to 254", text);
+            return fail(error, _("\"%s\" is not inherit or a TOS from 0 to 254"), text);
         if (v & 1)
             return fail(error,
-                        "TOS %s is odd: the kernel reads bit 0 as \"inherit\"; write "
-                        "inherit or an even value",
+                        _("TOS %s is odd: the kernel reads bit 0 as \"inherit\"; write "
+                          "inherit or an even value"),
                         text);
         *FIELD(s, row, int) = (int)v;
         return TRUE;
@@ -450,7 +455,7 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
             return TRUE;
         }
         if (!parse_uint(text, 255, &v))
-            return fail(error, "\"%s\" is not none or a limit from 0 to 255", text);
+            return fail(error, _("\"%s\" is not none or a limit from 0 to 255"), text);
         *FIELD(s, row, int) = (int)v;
         return TRUE;
     case GRE_KT_MTU:
@@ -459,9 +464,9 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
             return TRUE;
         }
         if (!parse_uint(text, 65535, &v))
-            return fail(error, "\"%s\" is not auto or an MTU from 68 to 65535", text);
+            return fail(error, _("\"%s\" is not auto or an MTU from 68 to 65535"), text);
         if (v < 68)
-            return fail(error, "MTU %s is below 68, the smallest that IPv4 allows", text);
+            return fail(error, _("MTU %s is below 68, the smallest that IPv4 allows"), text);
         *FIELD(s, row, guint) = (guint)v;
         return TRUE;
     case GRE_KT_IPSEC:
@@ -470,20 +475,20 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
         else if (g_ascii_strcasecmp(text, "manual") == 0)
             *FIELD(s, row, GreIpsecMode) = GRE_IPSEC_MANUAL;
         else
-            return fail(error, "\"%s\" is not none or manual", text);
+            return fail(error, _("\"%s\" is not none or manual"), text);
         return TRUE;
     case GRE_KT_SUITE: {
         const GreSuiteInfo *suite = gre_suite_lookup(text);
         if (!suite)
-            return fail(error, "unknown suite \"%s\"; known: %s", text, gre_suite_names());
+            return fail(error, _("unknown suite \"%s\"; known: %s"), text, gre_suite_names());
         *FIELD(s, row, GreSuite) = suite->id;
         return TRUE;
     }
     case GRE_KT_SPI:
         if (!parse_uint(text, G_MAXUINT32, &v))
-            return fail(error, "\"%s\" is not a number (decimal or 0x hex)", text);
+            return fail(error, _("\"%s\" is not a number (decimal or 0x hex)"), text);
         if (v < 256)
-            return fail(error, "SPI %s is reserved (0-255); use 256 or more", text);
+            return fail(error, _("SPI %s is reserved (0-255); use 256 or more"), text);
         *FIELD(s, row, guint32) = (guint32)v;
         return TRUE;
     case GRE_KT_HEXKEY:

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 
 /* Anything bigger is not a settings file; refusing it bounds memory use on a bad path. */
 #define SHVAR_MAX_SIZE (1024 * 1024)
@@ -99,17 +100,18 @@ is_octal(char ch)
 static char *
 dollar_reason(const char *p, gboolean in_double_quotes)
 {
-    const char *literal = in_double_quotes ? "\\$" : "\\$ or '$'";
+    const char *literal = in_double_quotes ? "\\$" : _("\\$ or '$'");
 
     if (p[1] == '(')
-        return g_strdup("command substitution $(...) is not supported; write the value literally");
+        return g_strdup(
+            _("command substitution $(...) is not supported; write the value literally"));
     if (p[1] == '"' && !in_double_quotes)
-        return g_strdup("locale translation $\"...\" is not supported; use plain double quotes");
+        return g_strdup(_("locale translation $\"...\" is not supported; use plain double quotes"));
     if (p[1] == '{' || is_name_char(p[1]) || (p[1] && strchr("$?!#@*-", p[1])))
-        return g_strdup_printf("variable expansion is not supported; write the value literally "
-                               "(a literal $ is written %s)",
+        return g_strdup_printf(_("variable expansion is not supported; write the value literally "
+                                 "(a literal $ is written %s)"),
                                literal);
-    return g_strdup_printf("a bare $ is not supported; write a literal $ as %s", literal);
+    return g_strdup_printf(_("a bare $ is not supported; write a literal $ as %s"), literal);
 }
 
 /* Appends the escape sequence after "\" inside $'...' (the backslash is at value[*i - 1]). */
@@ -153,7 +155,8 @@ parse_ansic_escape(const char *value, gsize *i, GString *out, char **reason)
     case 'c':
         /* bash reads \cX as a control character while NetworkManager keeps it literally; rather
          * than pick one reading, refuse the ambiguity. */
-        *reason = g_strdup("the \\c control escape in $'...' is not supported; use \\xHH instead");
+        *reason =
+            g_strdup(_("the \\c control escape in $'...' is not supported; use \\xHH instead"));
         return FALSE;
     case 'x':
     case 'u':
@@ -176,7 +179,7 @@ parse_ansic_escape(const char *value, gsize *i, GString *out, char **reason)
         if (ch == 'x') {
             g_string_append_c(out, (char)v);
         } else if (!g_unichar_validate(v)) {
-            *reason = g_strdup_printf("\\%c%0*X in $'...' is not a valid Unicode character", ch,
+            *reason = g_strdup_printf(_("\\%c%0*X in $'...' is not a valid Unicode character"), ch,
                                       (int)n, v);
             return FALSE;
         } else {
@@ -229,21 +232,22 @@ parse_value(const char *value, GString *out, char **reason)
             if (value[j] == '\0' || value[j] == '#')
                 return TRUE;
             if (semicolon)
-                *reason = g_strdup("text after ';'; only one assignment per line is supported");
+                *reason = g_strdup(_("text after ';'; only one assignment per line is supported"));
             else if (i == 0)
-                *reason = g_strdup("a space after '=' ends the value; remove the space, or quote "
-                                   "the value if it starts with a space");
+                *reason = g_strdup(_("a space after '=' ends the value; remove the space, or quote "
+                                     "the value if it starts with a space"));
             else
                 *reason = g_strdup(
-                    "a second word after the value; quote the value if it contains spaces");
+                    _("a second word after the value; quote the value if it contains spaces"));
             return FALSE;
         }
 
         switch (ch) {
         case '\\':
             if (value[i + 1] == '\0') {
-                *reason = g_strdup("a backslash at the end of the line (line continuation) is not "
-                                   "supported; keep the value on one line");
+                *reason =
+                    g_strdup(_("a backslash at the end of the line (line continuation) is not "
+                               "supported; keep the value on one line"));
                 return FALSE;
             }
             g_string_append_c(out, value[i + 1]);
@@ -254,8 +258,8 @@ parse_value(const char *value, GString *out, char **reason)
             const char *end = strchr(&value[i + 1], '\'');
 
             if (!end) {
-                *reason = g_strdup("unterminated single quote; the closing ' must be on the same "
-                                   "line (a value cannot span lines)");
+                *reason = g_strdup(_("unterminated single quote; the closing ' must be on the same "
+                                     "line (a value cannot span lines)"));
                 return FALSE;
             }
             g_string_append_len(out, &value[i + 1], end - &value[i + 1]);
@@ -266,8 +270,8 @@ parse_value(const char *value, GString *out, char **reason)
         case '"':
             for (i++; value[i] != '"'; i++) {
                 if (value[i] == '\0') {
-                    *reason = g_strdup("unterminated double quote; the closing \" must be on the "
-                                       "same line (a value cannot span lines)");
+                    *reason = g_strdup(_("unterminated double quote; the closing \" must be on the "
+                                         "same line (a value cannot span lines)"));
                     return FALSE;
                 }
                 if (value[i] == '$') {
@@ -275,15 +279,15 @@ parse_value(const char *value, GString *out, char **reason)
                     return FALSE;
                 }
                 if (value[i] == '`') {
-                    *reason = g_strdup("command substitution with backticks is not supported; "
-                                       "write the value literally (a literal ` is written \\`)");
+                    *reason = g_strdup(_("command substitution with backticks is not supported; "
+                                         "write the value literally (a literal ` is written \\`)"));
                     return FALSE;
                 }
                 if (value[i] == '\\') {
                     if (value[i + 1] == '\0') {
-                        *reason = g_strdup("a backslash at the end of the line (line "
-                                           "continuation) is not supported; keep the value on "
-                                           "one line");
+                        *reason = g_strdup(_("a backslash at the end of the line (line "
+                                             "continuation) is not supported; keep the value on "
+                                             "one line"));
                         return FALSE;
                     }
                     /* Inside double quotes only these four lose their backslash. */
@@ -303,14 +307,14 @@ parse_value(const char *value, GString *out, char **reason)
             }
             for (i += 2; value[i] != '\''; i++) {
                 if (value[i] == '\0') {
-                    *reason = g_strdup("unterminated $'...' quote; the closing ' must be on the "
-                                       "same line (a value cannot span lines)");
+                    *reason = g_strdup(_("unterminated $'...' quote; the closing ' must be on the "
+                                         "same line (a value cannot span lines)"));
                     return FALSE;
                 }
                 if (value[i] == '\\') {
                     if (value[i + 1] == '\0') {
-                        *reason = g_strdup("unterminated $'...' quote; the closing ' must be on "
-                                           "the same line (a value cannot span lines)");
+                        *reason = g_strdup(_("unterminated $'...' quote; the closing ' must be on "
+                                             "the same line (a value cannot span lines)"));
                         return FALSE;
                     }
                     i++;
@@ -325,8 +329,8 @@ parse_value(const char *value, GString *out, char **reason)
             continue;
 
         case '`':
-            *reason = g_strdup("command substitution with backticks is not supported; write the "
-                               "value literally (a literal ` is written \\`)");
+            *reason = g_strdup(_("command substitution with backticks is not supported; write the "
+                                 "value literally (a literal ` is written \\`)"));
             return FALSE;
 
         case '|':
@@ -336,15 +340,15 @@ parse_value(const char *value, GString *out, char **reason)
         case '<':
         case '>':
             *reason = g_strdup_printf(
-                "an unquoted '%c' is a shell operator; put the value in quotes ('...')", ch);
+                _("an unquoted '%c' is a shell operator; put the value in quotes ('...')"), ch);
             return FALSE;
 
         case '~':
             /* In an assignment bash replaces an unquoted ~ at the start or after ':' with a home
              * directory, so the value it sees is not the one written here. */
             if (i == 0 || value[i - 1] == ':') {
-                *reason = g_strdup("an unquoted ~ here is expanded by the shell to a home "
-                                   "directory; write it as '~' or \\~");
+                *reason = g_strdup(_("an unquoted ~ here is expanded by the shell to a home "
+                                     "directory; write it as '~' or \\~"));
                 return FALSE;
             }
             break;
@@ -366,19 +370,19 @@ builtin_reason(const char *word, gsize len)
         const char *word;
         const char *reason;
     } builtins[] = {
-        { "export", "'export' is not supported; write NAME=value" },
-        { "declare", "'declare' is not supported; write NAME=value" },
-        { "typeset", "'typeset' is not supported; write NAME=value" },
-        { "readonly", "'readonly' is not supported; write NAME=value" },
-        { "local", "'local' is not supported; write NAME=value" },
-        { "unset", "'unset' is not supported; delete the assignment instead" },
-        { "source", "including another file is not supported; copy its assignments here" },
-        { ".", "including another file is not supported; copy its assignments here" },
+        { "export", N_("'export' is not supported; write NAME=value") },
+        { "declare", N_("'declare' is not supported; write NAME=value") },
+        { "typeset", N_("'typeset' is not supported; write NAME=value") },
+        { "readonly", N_("'readonly' is not supported; write NAME=value") },
+        { "local", N_("'local' is not supported; write NAME=value") },
+        { "unset", N_("'unset' is not supported; delete the assignment instead") },
+        { "source", N_("including another file is not supported; copy its assignments here") },
+        { ".", N_("including another file is not supported; copy its assignments here") },
     };
 
     for (gsize k = 0; k < G_N_ELEMENTS(builtins); k++) {
         if (strlen(builtins[k].word) == len && memcmp(builtins[k].word, word, len) == 0)
-            return builtins[k].reason;
+            return _(builtins[k].reason);
     }
     return NULL;
 }
@@ -393,8 +397,8 @@ not_assignment_reason(const char *p)
     const char *reason;
 
     if (g_str_has_prefix(p, "\xEF\xBB\xBF"))
-        return g_strdup(
-            "the line starts with a byte-order mark (U+FEFF); save the file as UTF-8 without BOM");
+        return g_strdup(_(
+            "the line starts with a byte-order mark (U+FEFF); save the file as UTF-8 without BOM"));
 
     reason = builtin_reason(p, word_len);
     if (reason)
@@ -404,18 +408,18 @@ not_assignment_reason(const char *p)
         name_len++;
     if (name_len > 0 && is_name_start(p[0])) {
         if (p[name_len] == '+' && p[name_len + 1] == '=')
-            return g_strdup("appending with += is not supported; write NAME=value");
+            return g_strdup(_("appending with += is not supported; write NAME=value"));
         if (p[name_len] == '[')
-            return g_strdup("arrays are not supported; write NAME=value");
+            return g_strdup(_("arrays are not supported; write NAME=value"));
         if (g_ascii_isspace(p[name_len]) && p[name_len + strspn(&p[name_len], " \t\v\f\r")] == '=')
-            return g_strdup("a space before '=' is not allowed; write NAME=value");
+            return g_strdup(_("a space before '=' is not allowed; write NAME=value"));
     }
     if (key_len > 0 && key_len < word_len)
-        return g_strdup_printf("'%.*s' is not a valid name; a name has letters, digits and "
-                               "underscores and does not start with a digit",
+        return g_strdup_printf(_("'%.*s' is not a valid name; a name has letters, digits and "
+                                 "underscores and does not start with a digit"),
                                (int)key_len, p);
-    return g_strdup("not a NAME=value assignment; only assignments, blank lines and #comments "
-                    "are allowed");
+    return g_strdup(_("not a NAME=value assignment; only assignments, blank lines and #comments "
+                      "are allowed"));
 }
 
 static gboolean
@@ -441,15 +445,15 @@ parse_line(GreShvarFile *file, const char *line, gsize len, guint lineno, GError
     }
 
     if (strlen(copy) != len) {
-        reason = g_strdup("contains a NUL byte; the file must be plain text");
+        reason = g_strdup(_("contains a NUL byte; the file must be plain text"));
     } else if (key) {
         value = g_string_new(NULL);
         if (parse_value(&p[name_len + 1], value, &reason)) {
             if (memchr(value->str, '\0', value->len))
-                reason = g_strdup("an escape produces a NUL byte, which a value cannot hold; "
-                                  "remove it");
+                reason = g_strdup(_("an escape produces a NUL byte, which a value cannot hold; "
+                                    "remove it"));
             else if (!g_utf8_validate(value->str, value->len, NULL))
-                reason = g_strdup("the value is not valid UTF-8; convert the file to UTF-8");
+                reason = g_strdup(_("the value is not valid UTF-8; convert the file to UTF-8"));
         }
     } else if (*p == '\0' || *p == '#') {
         return TRUE;
@@ -515,7 +519,7 @@ read_fd(int fd, const char *path, gsize *out_len, GError **error)
 
             if (errsv == EINTR)
                 continue;
-            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot read %s: %s", path,
+            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot read %s: %s"), path,
                         g_strerror(errsv));
             return NULL;
         }
@@ -523,7 +527,8 @@ read_fd(int fd, const char *path, gsize *out_len, GError **error)
             break;
         if (buf->len + (gsize)n > SHVAR_MAX_SIZE) {
             g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
-                        "%s is larger than 1 MiB; it is not a settings file, check the path", path);
+                        _("%s is larger than 1 MiB; it is not a settings file, check the path"),
+                        path);
             return NULL;
         }
         g_byte_array_append(buf, chunk, n);
@@ -558,7 +563,8 @@ gre_shvar_file_load(const char *path, GError **error)
     if (fd < 0) {
         int errsv = errno;
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot open %s: %s", path, g_strerror(errsv));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot open %s: %s"), path,
+                    g_strerror(errsv));
         return NULL;
     }
     file = parse_fd(fd, path, error);
@@ -570,14 +576,14 @@ static const char *
 file_type_name(mode_t mode)
 {
     if (S_ISDIR(mode))
-        return "a directory";
+        return _("a directory");
     if (S_ISFIFO(mode))
-        return "a FIFO";
+        return _("a FIFO");
     if (S_ISSOCK(mode))
-        return "a socket";
+        return _("a socket");
     if (S_ISCHR(mode) || S_ISBLK(mode))
-        return "a device";
-    return "not a regular file";
+        return _("a device");
+    return _("not a regular file");
 }
 
 /* "root (uid 0)" when the account is known, else "uid 0". */
@@ -617,11 +623,11 @@ gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
 
         if (errsv == ELOOP) {
             g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                        "%s: is a symbolic link, which is not followed for a secrets file; "
-                        "replace it with the file itself",
+                        _("%s: is a symbolic link, which is not followed for a secrets file; "
+                          "replace it with the file itself"),
                         path);
         } else {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot open %s: %s", path,
+            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot open %s: %s"), path,
                         g_strerror(errsv));
         }
         return NULL;
@@ -631,14 +637,15 @@ gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
     if (fstat(fd, &st) < 0) {
         int errsv = errno;
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot read %s: %s", path, g_strerror(errsv));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot read %s: %s"), path,
+                    g_strerror(errsv));
         close(fd);
         return NULL;
     }
 
     if (!S_ISREG(st.st_mode)) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                    "%s: is %s; secrets must be stored in a regular file", path,
+                    _("%s: is %s; secrets must be stored in a regular file"), path,
                     file_type_name(st.st_mode));
         close(fd);
         return NULL;
@@ -653,18 +660,20 @@ gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
         g_autofree char *want_name = NULL;
 
         want = describe_uid(owner, &want_name);
-        g_string_append_printf(problems, "owned by uid %u, not %s", (guint)st.st_uid, want);
+        g_string_append_printf(problems, _("owned by uid %u, not %s"), (guint)st.st_uid, want);
         g_string_append_printf(commands, "chown %s %s", want_name, quoted);
     }
     if (st.st_mode & 077) {
         g_string_append_printf(
-            problems, "%s%s by group or others (mode %04o)", problems->len ? " and " : "",
-            (st.st_mode & 044) ? "readable" : "accessible", (guint)(st.st_mode & 07777));
+            problems,
+            /* TRANSLATORS: " and " or nothing, "readable" or "accessible", the file mode */
+            _("%s%s by group or others (mode %04o)"), problems->len ? _(" and ") : "",
+            (st.st_mode & 044) ? _("readable") : _("accessible"), (guint)(st.st_mode & 07777));
         g_string_append_printf(commands, "%schmod 600 %s", commands->len ? " && " : "", quoted);
     }
     if (problems->len) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION, "%s: %s; run: %s", path, problems->str,
-                    commands->str);
+        g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION, _("%s: %s; run: %s"), path,
+                    problems->str, commands->str);
         close(fd);
         return NULL;
     }

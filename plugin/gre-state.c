@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 
 #define RECORD_VERSION "1"
 
@@ -209,7 +210,7 @@ field(Fields *f, const char *key)
     const char *v = g_hash_table_lookup(f->kv, key);
 
     if (!v && !f->failed) {
-        g_set_error(f->error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\" has no %s=", f->line, key);
+        g_set_error(f->error, GRE_ERROR, GRE_ERROR_PARSE, _("\"%s\" has no %s="), f->line, key);
         f->failed = TRUE;
     }
     return v;
@@ -219,7 +220,8 @@ static void
 bad(Fields *f, const char *key)
 {
     if (!f->failed)
-        g_set_error(f->error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\": %s= is not valid", f->line, key);
+        g_set_error(f->error, GRE_ERROR, GRE_ERROR_PARSE, _("\"%s\": %s= is not valid"), f->line,
+                    key);
     f->failed = TRUE;
 }
 
@@ -306,8 +308,8 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
         char *eq = strchr(words[i], '=');
 
         if (!eq) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\": \"%s\" is not key=value", line,
-                        words[i]);
+            g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, _("\"%s\": \"%s\" is not key=value"),
+                        line, words[i]);
             return FALSE;
         }
         *eq = '\0';
@@ -383,7 +385,7 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
         step->kind = GRE_STEP_LINK_UP;
         get_ifname(&f, "dev", FALSE, step->up_dev);
     } else {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, "\"%s\": unknown object \"%s\"", line,
+        g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, _("\"%s\": unknown object \"%s\""), line,
                     kind ? kind : "");
         return FALSE;
     }
@@ -421,7 +423,7 @@ state_path(const char *name, const char *suffix, GError **error)
     g_autofree char *file = NULL;
 
     if (!name_ok(name)) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, "\"%s\" is not a valid tunnel name",
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, _("\"%s\" is not a valid tunnel name"),
                     name ? name : "");
         return NULL;
     }
@@ -437,8 +439,8 @@ ensure_dir(GError **error)
     if (g_mkdir_with_parents(dir, 0700) < 0) {
         int errsv = errno;
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot create the state directory %s: %s", dir,
-                    g_strerror(errsv));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot create the state directory %s: %s"),
+                    dir, g_strerror(errsv));
         return FALSE;
     }
     return TRUE;
@@ -477,7 +479,7 @@ gre_state_write(const GreStateRecord *rec, GError **error)
     if (!g_file_set_contents_full(path, s->str, (gssize)s->len,
                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                   0600, &err)) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot write the ownership record: %s",
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot write the ownership record: %s"),
                     err->message);
         return FALSE;
     }
@@ -499,7 +501,7 @@ gre_state_read(const char *name, GError **error)
     if (!g_file_get_contents(path, &contents, NULL, &err)) {
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return NULL;
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot read the ownership record: %s",
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot read the ownership record: %s"),
                     err->message);
         return NULL;
     }
@@ -521,8 +523,8 @@ gre_state_read(const char *name, GError **error)
 
             if (!step_from_line(l + 5, &step, &err)) {
                 g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE,
-                            "the ownership record %s is damaged: %s; remove the objects by hand "
-                            "and delete the file",
+                            _("the ownership record %s is damaged: %s; remove the objects by hand "
+                              "and delete the file"),
                             path, err->message);
                 return NULL;
             }
@@ -532,7 +534,8 @@ gre_state_read(const char *name, GError **error)
     }
     if (!version_ok || !rec->secrets) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE,
-                    "%s is not an ownership record this version of gre-tunnel understands", path);
+                    _("%s is not an ownership record this version of gre-tunnel understands"),
+                    path);
         return NULL;
     }
     return g_steal_pointer(&rec);
@@ -548,7 +551,7 @@ gre_state_delete(const char *name, GError **error)
     if (unlink(path) < 0 && errno != ENOENT) {
         int errsv = errno;
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot remove the ownership record %s: %s",
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot remove the ownership record %s: %s"),
                     path, g_strerror(errsv));
         return FALSE;
     }
@@ -573,7 +576,7 @@ gre_state_list(GError **error)
     if (!dir) {
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return g_steal_pointer(&names);
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot list %s: %s", dirname, err->message);
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot list %s: %s"), dirname, err->message);
         return NULL;
     }
     while ((entry = g_dir_read_name(dir))) {
@@ -602,7 +605,8 @@ gre_state_lock(const char *name, GError **error)
     if (fd < 0 || flock(fd, LOCK_EX) < 0) {
         int errsv = errno;
 
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "cannot lock %s: %s", path, g_strerror(errsv));
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot lock %s: %s"), path,
+                    g_strerror(errsv));
         if (fd >= 0)
             close(fd);
         return -1;

@@ -6,6 +6,7 @@
 
 #include "gre-apply.h"
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-tunnel-cli.h"
 
 static int
@@ -31,6 +32,7 @@ context(const char *params, const char *summary)
 {
     GOptionContext *ctx = g_option_context_new(params);
 
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_set_summary(ctx, summary);
     return ctx;
 }
@@ -39,9 +41,9 @@ int
 gre_cli_up(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = context(
-        "CONFIG", "Bring up the tunnel CONFIG (an ifcfg file, or NAME) describes: GRE device, "
-                  "exact MTU, addresses, routes and GRE-only IPsec, all or nothing. Running it "
-                  "again changes nothing; after a settings change it recreates the tunnel.");
+        "CONFIG", N_("Bring up the tunnel CONFIG (an ifcfg file, or NAME) describes: GRE device, "
+                     "exact MTU, addresses, routes and GRE-only IPsec, all or nothing. Running it "
+                     "again changes nothing; after a settings change it recreates the tunnel."));
     g_autoptr(GError) error       = NULL;
     g_autoptr(GreIfcfg) cfg       = NULL;
     g_autoptr(GrePlan) plan       = NULL;
@@ -52,7 +54,7 @@ gre_cli_up(int argc, char **argv)
         return report_error(g_steal_pointer(&error));
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                        "up takes one CONFIG; see --help"));
+                                        _("up takes one CONFIG; see --help")));
     if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
         return report_error(g_steal_pointer(&error));
     gre_cli_env(cfg->settings, &env);
@@ -61,13 +63,15 @@ gre_cli_up(int argc, char **argv)
     if (!gre_apply_up(plan, &report, &error))
         return report_error(g_steal_pointer(&error));
     if (report.unchanged)
-        g_print("%s: already up as configured; nothing changed\n", plan->name);
+        g_print(_("%s: already up as configured; nothing changed\n"), plan->name);
     else
-        g_print("%s: up%s: %u objects created, MTU %u%s\n", plan->name,
-                report.recreated ? " (recreated: the settings had changed or an earlier attempt "
-                                   "was incomplete)"
+        g_print(g_dngettext(GETTEXT_PACKAGE, "%s: up%s: %u object created, MTU %u%s\n",
+                            "%s: up%s: %u objects created, MTU %u%s\n", report.created),
+                plan->name,
+                report.recreated ? _(" (recreated: the settings had changed or an earlier attempt "
+                                     "was incomplete)")
                                  : "",
-                report.created, plan->mtu, cfg->settings->ipsec ? ", GRE-only IPsec" : "");
+                report.created, plan->mtu, cfg->settings->ipsec ? _(", GRE-only IPsec") : "");
     print_notes(&report);
     return 0;
 }
@@ -87,7 +91,7 @@ name_of(const char *arg, GError **error)
         return NULL;
     device = gre_shvar_file_get(file, "DEVICE");
     if (!device || !*device) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, "%s: DEVICE: missing", path);
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, _("%s: DEVICE: missing"), path);
         return NULL;
     }
     return g_strdup(device);
@@ -96,9 +100,9 @@ name_of(const char *arg, GError **error)
 int
 gre_cli_down(int argc, char **argv)
 {
-    g_autoptr(GOptionContext) ctx =
-        context("CONFIG|NAME", "Take a tunnel down: remove exactly what gre-tunnel up created (as "
-                               "recorded under /run/gre-tunnel) and nothing else.");
+    g_autoptr(GOptionContext) ctx = context(
+        "CONFIG|NAME", N_("Take a tunnel down: remove exactly what gre-tunnel up created (as "
+                          "recorded under /run/gre-tunnel) and nothing else."));
     g_autoptr(GError) error       = NULL;
     g_autofree char *name         = NULL;
     g_auto(GreApplyReport) report = { 0 };
@@ -107,15 +111,17 @@ gre_cli_down(int argc, char **argv)
         return report_error(g_steal_pointer(&error));
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                        "down takes one CONFIG or NAME; see --help"));
+                                        _("down takes one CONFIG or NAME; see --help")));
     if (!(name = name_of(argv[1], &error)))
         return report_error(g_steal_pointer(&error));
     if (!gre_apply_down_full(name, &report, &error))
         return report_error(g_steal_pointer(&error));
     if (report.removed)
-        g_print("%s: down: %u objects removed\n", name, report.removed);
+        g_print(g_dngettext(GETTEXT_PACKAGE, "%s: down: %u object removed\n",
+                            "%s: down: %u objects removed\n", report.removed),
+                name, report.removed);
     else
-        g_print("%s: nothing to remove\n", name);
+        g_print(_("%s: nothing to remove\n"), name);
     print_notes(&report);
     return 0;
 }
@@ -124,8 +130,8 @@ int
 gre_cli_status(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = context(
-        "[NAME]", "Show tunnels brought up by gre-tunnel as the kernel reports them: link, MTU, "
-                  "TTL mode, addresses, routes and IPsec counters.");
+        "[NAME]", N_("Show tunnels brought up by gre-tunnel as the kernel reports them: link, MTU, "
+                     "TTL mode, addresses, routes and IPsec counters."));
     g_autoptr(GError) error = NULL;
     g_autoptr(GString) out  = g_string_new(NULL);
 
@@ -133,7 +139,7 @@ gre_cli_status(int argc, char **argv)
         return report_error(g_steal_pointer(&error));
     if (argc > 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                        "status takes at most one NAME; see --help"));
+                                        _("status takes at most one NAME; see --help")));
     if (!gre_apply_status(argc == 2 ? argv[1] : NULL, out, &error))
         return report_error(g_steal_pointer(&error));
     g_print("%s", out->str);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-ifcfg.h"
 #include "gre-kernel-env.h"
 #include "gre-mirror.h"
@@ -48,7 +49,7 @@ static void
 print_warnings(GPtrArray *warnings)
 {
     for (guint i = 0; warnings && i < warnings->len; i++)
-        g_printerr("gre-tunnel: warning: %s\n", (char *)warnings->pdata[i]);
+        g_printerr(_("gre-tunnel: warning: %s\n"), (char *)warnings->pdata[i]);
 }
 
 /* CONFIG is a path to an ifcfg file, or NAME for NETWORK_SCRIPTS_DIR/ifcfg-NAME. */
@@ -88,9 +89,10 @@ context_new(const char *params, const char *summary, GOptionEntry *entries)
 {
     GOptionContext *ctx = g_option_context_new(params);
 
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_set_summary(ctx, summary);
     if (entries)
-        g_option_context_add_main_entries(ctx, entries, NULL);
+        g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
     return ctx;
 }
 
@@ -101,7 +103,7 @@ parse_args(GOptionContext *ctx, int *argc, char ***argv, int want_min, int want_
         return FALSE;
     if (*argc - 1 < want_min || *argc - 1 > want_max) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "wrong number of arguments; see --help");
+                    _("wrong number of arguments; see --help"));
         return FALSE;
     }
     return TRUE;
@@ -114,18 +116,18 @@ cmd_plan(int argc, char **argv)
     int          underlay  = 0;
     GOptionEntry entries[] = {
         { "underlay-mtu", 'u', 0, G_OPTION_ARG_INT, &underlay,
-          "Plan for this path MTU instead of that of the route to the remote", "N" },
+          N_("Plan for this path MTU instead of that of the route to the remote"), "N" },
         { "show-secrets", 0, 0, G_OPTION_ARG_NONE, &show_secrets,
-          "Print IPsec keys instead of masking them", NULL },
-        { "down", 0, 0, G_OPTION_ARG_NONE, &down, "Print the removal instead of the creation",
+          N_("Print IPsec keys instead of masking them"), NULL },
+        { "down", 0, 0, G_OPTION_ARG_NONE, &down, N_("Print the removal instead of the creation"),
           NULL },
         { NULL },
     };
-    g_autoptr(GOptionContext) ctx =
-        context_new("CONFIG",
-                    "Print the kernel objects CONFIG (an ifcfg file, or NAME) makes, in order, as "
-                    "the equivalent ip(8) commands.",
-                    entries);
+    g_autoptr(GOptionContext) ctx = context_new(
+        "CONFIG",
+        N_("Print the kernel objects CONFIG (an ifcfg file, or NAME) makes, in order, as "
+           "the equivalent ip(8) commands."),
+        entries);
     g_autoptr(GError) error    = NULL;
     g_autoptr(GreIfcfg) cfg    = NULL;
     g_autoptr(GrePlan) plan    = NULL;
@@ -140,7 +142,7 @@ cmd_plan(int argc, char **argv)
         return fail(g_steal_pointer(&error));
     if (underlay && (underlay < 68 || underlay > 65535))
         return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                "--underlay-mtu %d: use a value from 68 to 65535", underlay));
+                                _("--underlay-mtu %d: use a value from 68 to 65535"), underlay));
     gre_cli_env(cfg->settings, &env);
     if (underlay)
         env.route_mtu = underlay;
@@ -148,11 +150,12 @@ cmd_plan(int argc, char **argv)
         return fail(g_steal_pointer(&error));
 
     remote = gre_addr_to_string(&cfg->settings->remote);
-    g_print("# %s: %s to %s, MTU %u (underlay %u%s)%s\n", plan->name,
+    /* TRANSLATORS: name, gre or ip6gre, remote address, MTU, underlay MTU and two remarks */
+    g_print(_("# %s: %s to %s, MTU %u (underlay %u%s)%s\n"), plan->name,
             cfg->settings->remote.family == AF_INET6 ? "ip6gre" : "gre", remote, plan->mtu,
             plan->underlay_mtu,
-            plan->underlay_mtu_assumed ? ", assumed: no route to the remote" : "",
-            plan->pinned ? ", remote pinned to the underlay" : "");
+            plan->underlay_mtu_assumed ? _(", assumed: no route to the remote") : "",
+            plan->pinned ? _(", remote pinned to the underlay") : "");
     lines = down ? gre_plan_render_down(plan) : gre_plan_render_up(plan, show_secrets);
     for (guint i = 0; i < lines->len; i++)
         g_print("%s\n", (char *)lines->pdata[i]);
@@ -169,9 +172,9 @@ cmd_check(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = context_new(
         "A B",
-        "Check that two ends of a tunnel (ifcfg files) mirror each other: outer and inner "
-        "addresses swapped, keys, SPIs and IPsec keys swapped, the same suite, MTU and "
-        "TTL mode. Exit status 1 on any mismatch.",
+        N_("Check that two ends of a tunnel (ifcfg files) mirror each other: outer and inner "
+           "addresses swapped, keys, SPIs and IPsec keys swapped, the same suite, MTU and "
+           "TTL mode. Exit status 1 on any mismatch."),
         NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(GreIfcfg) a = NULL, b = NULL;
@@ -184,15 +187,18 @@ cmd_check(int argc, char **argv)
         return fail(g_steal_pointer(&error));
     gre_check(a->settings, a->ifcfg_path, b->settings, b->ifcfg_path, mismatches, warnings);
     for (guint i = 0; i < warnings->len; i++)
-        g_print("warning: %s\n", (char *)warnings->pdata[i]);
+        g_print(_("warning: %s\n"), (char *)warnings->pdata[i]);
     for (guint i = 0; i < mismatches->len; i++)
-        g_print("mismatch: %s\n", (char *)mismatches->pdata[i]);
+        g_print(_("mismatch: %s\n"), (char *)mismatches->pdata[i]);
     if (mismatches->len) {
-        g_printerr("gre-tunnel: %u mismatch%s: the two ends do not mirror each other\n",
-                   mismatches->len, mismatches->len == 1 ? "" : "es");
+        g_printerr(g_dngettext(GETTEXT_PACKAGE,
+                               "gre-tunnel: %u mismatch: the two ends do not mirror each other\n",
+                               "gre-tunnel: %u mismatches: the two ends do not mirror each other\n",
+                               mismatches->len),
+                   mismatches->len);
         return EXIT_CONFIG;
     }
-    g_print("%s and %s mirror each other\n", a->ifcfg_path, b->ifcfg_path);
+    g_print(_("%s and %s mirror each other\n"), a->ifcfg_path, b->ifcfg_path);
     return EXIT_OK;
 }
 
@@ -203,15 +209,15 @@ cmd_mirror(int argc, char **argv)
     gboolean         force     = FALSE;
     GOptionEntry     entries[] = {
             { "output", 'o', 0, G_OPTION_ARG_FILENAME, &dir,
-              "Write ifcfg-NAME and keys-NAME (mode 0600) into DIR", "DIR" },
-            { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Overwrite existing files in DIR", NULL },
+              N_("Write ifcfg-NAME and keys-NAME (mode 0600) into DIR"), "DIR" },
+            { "force", 'f', 0, G_OPTION_ARG_NONE, &force, N_("Overwrite existing files in DIR"), NULL },
             { NULL },
     };
-    g_autoptr(GOptionContext) ctx =
-        context_new("CONFIG",
-                    "Write the settings of the other end of the tunnel CONFIG describes. Without "
-                    "-o, print its ifcfg file (secrets are only ever written to a file).",
-                    entries);
+    g_autoptr(GOptionContext) ctx = context_new(
+        "CONFIG",
+        N_("Write the settings of the other end of the tunnel CONFIG describes. Without "
+           "-o, print its ifcfg file (secrets are only ever written to a file)."),
+        entries);
     g_autoptr(GError) error     = NULL;
     g_autoptr(GreIfcfg) cfg     = NULL;
     g_autoptr(GreSettings) peer = NULL;
@@ -223,7 +229,7 @@ cmd_mirror(int argc, char **argv)
     if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
         return fail(g_steal_pointer(&error));
     if (!(peer = gre_mirror(cfg->settings, &error))) {
-        g_prefix_error_literal(&error, "cannot mirror: ");
+        g_prefix_error_literal(&error, _("cannot mirror: "));
         return fail(g_steal_pointer(&error));
     }
     text = gre_ifcfg_format(peer);
@@ -233,13 +239,15 @@ cmd_mirror(int argc, char **argv)
     if (dir) {
         if (!gre_ifcfg_write(peer, dir, force, &error))
             return fail(g_steal_pointer(&error));
-        g_print("wrote %s/ifcfg-%s%s%s\n", dir, peer->name, keys ? " and keys-" : "",
-                keys ? peer->name : "");
+        if (keys)
+            g_print(_("wrote %s/ifcfg-%s and keys-%s\n"), dir, peer->name, peer->name);
+        else
+            g_print(_("wrote %s/ifcfg-%s\n"), dir, peer->name);
         return EXIT_OK;
     }
     g_print("%s", text);
     if (keys)
-        g_print("# keys-%s holds the IPsec keys; write it with -o DIR\n", peer->name);
+        g_print(_("# keys-%s holds the IPsec keys; write it with -o DIR\n"), peer->name);
     return EXIT_OK;
 }
 
@@ -250,23 +258,24 @@ cmd_mtu(int argc, char **argv)
     int              underlay  = 0;
     g_autofree char *suite     = NULL;
     GOptionEntry     entries[] = {
-            { "explain", 'e', 0, G_OPTION_ARG_NONE, &explain, "Show each subtraction", NULL },
+            { "explain", 'e', 0, G_OPTION_ARG_NONE, &explain, N_("Show each subtraction"), NULL },
             { "underlay-mtu", 'u', 0, G_OPTION_ARG_INT, &underlay,
-              "MTU of the path between the outer addresses (default: from CONFIG, else the route "
-                  "to the remote, else 1500)",
+              N_("MTU of the path between the outer addresses (default: from CONFIG, else the route "
+                     "to the remote, else 1500)"),
               "N" },
-            { "ipsec", 0, 0, G_OPTION_ARG_STRING, &suite, "Without CONFIG: ESP suite", "SUITE" },
-            { "key", 0, 0, G_OPTION_ARG_NONE, &key, "Without CONFIG: with a GRE key", NULL },
-            { "seq", 0, 0, G_OPTION_ARG_NONE, &seq, "Without CONFIG: with sequence numbers", NULL },
-            { "csum", 0, 0, G_OPTION_ARG_NONE, &csum, "Without CONFIG: with checksums", NULL },
-            { "ipv6", '6', 0, G_OPTION_ARG_NONE, &ipv6, "Without CONFIG: IPv6 outer (ip6gre)", NULL },
+            { "ipsec", 0, 0, G_OPTION_ARG_STRING, &suite, N_("Without CONFIG: ESP suite"), "SUITE" },
+            { "key", 0, 0, G_OPTION_ARG_NONE, &key, N_("Without CONFIG: with a GRE key"), NULL },
+            { "seq", 0, 0, G_OPTION_ARG_NONE, &seq, N_("Without CONFIG: with sequence numbers"), NULL },
+            { "csum", 0, 0, G_OPTION_ARG_NONE, &csum, N_("Without CONFIG: with checksums"), NULL },
+            { "ipv6", '6', 0, G_OPTION_ARG_NONE, &ipv6, N_("Without CONFIG: IPv6 outer (ip6gre)"),
+              NULL },
             { NULL },
     };
-    g_autoptr(GOptionContext) ctx =
-        context_new("[CONFIG]",
-                    "Print the exact tunnel MTU: the largest inner packet that fits the underlay "
-                    "after GRE, the outer header and (with IPsec) ESP.",
-                    entries);
+    g_autoptr(GOptionContext) ctx = context_new(
+        "[CONFIG]",
+        N_("Print the exact tunnel MTU: the largest inner packet that fits the underlay "
+           "after GRE, the outer header and (with IPsec) ESP."),
+        entries);
     g_autoptr(GError) error      = NULL;
     g_autoptr(GreIfcfg) cfg      = NULL;
     g_autoptr(GreSettings) flags = NULL;
@@ -279,12 +288,12 @@ cmd_mtu(int argc, char **argv)
         return fail(g_steal_pointer(&error));
     if (underlay && (underlay < 68 || underlay > 65535))
         return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                "--underlay-mtu %d: use a value from 68 to 65535", underlay));
+                                _("--underlay-mtu %d: use a value from 68 to 65535"), underlay));
     if (argc == 2) {
         if (suite || key || seq || csum || ipv6)
             return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                    "--ipsec, --key, --seq, --csum and --ipv6 describe a tunnel "
-                                    "without CONFIG; with CONFIG its settings apply"));
+                                    _("--ipsec, --key, --seq, --csum and --ipv6 describe a tunnel "
+                                      "without CONFIG; with CONFIG its settings apply")));
         if (!(cfg = gre_cli_load(argv[1], TRUE, &error)))
             return fail(g_steal_pointer(&error));
         s = cfg->settings;
@@ -298,7 +307,7 @@ cmd_mtu(int argc, char **argv)
             const GreSuiteInfo *info = gre_suite_lookup(suite);
             if (!info)
                 return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                        "--ipsec %s: unknown suite; known: %s", suite,
+                                        _("--ipsec %s: unknown suite; known: %s"), suite,
                                         gre_suite_names()));
             flags->ipsec = GRE_IPSEC_MANUAL;
             flags->suite = info->id;
@@ -307,31 +316,32 @@ cmd_mtu(int argc, char **argv)
     }
     if (!underlay && s->underlay_mtu) {
         underlay = s->underlay_mtu;
-        source   = " (UNDERLAY_MTU)";
+        source   = _(" (UNDERLAY_MTU)");
     }
     if (!underlay && cfg) {
         GrePlanEnv env;
         gre_cli_env(s, &env);
         if (env.route_mtu) {
             underlay = env.route_mtu;
-            source   = " (the route to the remote)";
+            source   = _(" (the route to the remote)");
         }
     }
     if (!underlay) {
         underlay = 1500;
-        source   = cfg ? " (assumed: no route to the remote)" : "";
+        source   = cfg ? _(" (assumed: no route to the remote)") : "";
     }
     mtu = gre_mtu_compute(s, underlay, lines);
     if (!mtu)
         return fail(g_error_new(GRE_ERROR, GRE_ERROR_INVALID,
-                                "an underlay MTU of %d leaves no room for the tunnel", underlay));
+                                _("an underlay MTU of %d leaves no room for the tunnel"),
+                                underlay));
     if (explain) {
-        g_print("underlay MTU %d%s\n", underlay, source);
+        g_print(_("underlay MTU %d%s\n"), underlay, source);
         for (guint i = 0; i < lines->len; i++)
             g_print("%s\n", (char *)lines->pdata[i]);
         if (s->mtu && s->mtu != mtu)
-            g_print("configured MTU %u is used instead%s\n", s->mtu,
-                    s->mtu > mtu ? " (too large for this underlay!)" : "");
+            g_print(_("configured MTU %u is used instead%s\n"), s->mtu,
+                    s->mtu > mtu ? _(" (too large for this underlay!)") : "");
     } else
         g_print("%u\n", s->mtu ? s->mtu : mtu);
     return EXIT_OK;
@@ -342,27 +352,30 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *help;
 } commands[] = {
-    { "up", gre_cli_up, "bring a tunnel up (CONFIG)" },
-    { "down", gre_cli_down, "take a tunnel down (CONFIG or NAME)" },
-    { "status", gre_cli_status, "show tunnels as the kernel reports them" },
-    { "plan", cmd_plan, "print the ip(8) commands a tunnel amounts to" },
-    { "check", cmd_check, "check that two ends mirror each other" },
-    { "mirror", cmd_mirror, "write the settings of the other end" },
-    { "mtu", cmd_mtu, "compute the exact tunnel MTU" },
+    { "up", gre_cli_up, N_("bring a tunnel up (CONFIG)") },
+    { "down", gre_cli_down, N_("take a tunnel down (CONFIG or NAME)") },
+    { "status", gre_cli_status, N_("show tunnels as the kernel reports them") },
+    { "plan", cmd_plan, N_("print the ip(8) commands a tunnel amounts to") },
+    { "check", cmd_check, N_("check that two ends mirror each other") },
+    { "mirror", cmd_mirror, N_("write the settings of the other end") },
+    { "mtu", cmd_mtu, N_("compute the exact tunnel MTU") },
 };
 
 static void
 usage(FILE *out)
 {
-    fprintf(out, "Usage: gre-tunnel COMMAND [OPTIONS] [ARGS]\n\n"
-                 "Symmetric GRE tunnels with an exact MTU and optional GRE-only IPsec.\n\n"
-                 "Commands:\n");
+    fprintf(out, "%s",
+            _("Usage: gre-tunnel COMMAND [OPTIONS] [ARGS]\n\n"
+              "Symmetric GRE tunnels with an exact MTU and optional GRE-only IPsec.\n\n"
+              "Commands:\n"));
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\nRun gre-tunnel COMMAND --help for its options. CONFIG is an ifcfg file, or "
-                 "NAME for\n" NETWORK_SCRIPTS_DIR "/ifcfg-NAME.\n"
-                 "Exit status: 0 ok, 1 bad configuration or mismatch, 2 usage, 3 system or "
-                 "kernel error.\n");
+        fprintf(out, "  %-8s %s\n", commands[i].name, _(commands[i].help));
+    fprintf(out,
+            _("\nRun gre-tunnel COMMAND --help for its options. CONFIG is an ifcfg file, or "
+              "NAME for\n%s/ifcfg-NAME.\n"
+              "Exit status: 0 ok, 1 bad configuration or mismatch, 2 usage, 3 system or "
+              "kernel error.\n"),
+            NETWORK_SCRIPTS_DIR);
 }
 
 int
@@ -370,7 +383,7 @@ main(int argc, char **argv)
 {
     g_autofree char *prgname = NULL;
 
-    setlocale(LC_ALL, "");
+    gre_i18n_init();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -391,7 +404,7 @@ main(int argc, char **argv)
             return commands[i].run(argc - 1, argv + 1);
         }
     }
-    g_printerr("gre-tunnel: unknown command \"%s\"\n\n", argv[1]);
+    g_printerr(_("gre-tunnel: unknown command \"%s\"\n\n"), argv[1]);
     usage(stderr);
     return EXIT_USAGE;
 }

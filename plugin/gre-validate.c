@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-mtu.h"
 #include "gre-suite.h"
 
@@ -94,39 +95,41 @@ check_outer(Ctx *c)
     g_autofree char   *remote = gre_addr_to_string(&s->remote);
 
     if (!s->name[0])
-        problem(c, GRE_KEY_DEVICE, "missing: the tunnel needs a device name, such as gre1");
+        problem(c, GRE_KEY_DEVICE, _("missing: the tunnel needs a device name, such as gre1"));
     else if (gre_ifname_is_reserved(s->name))
         problem(c, GRE_KEY_DEVICE,
-                "%s is the kernel's own fallback tunnel device and cannot be configured; choose "
-                "another name, such as gre1",
+                _("%s is the kernel's own fallback tunnel device and cannot be configured; choose "
+                  "another name, such as gre1"),
                 s->name);
 
     if (s->remote.family == AF_UNSPEC) {
-        problem(c, GRE_KEY_REMOTE, "missing: the peer's outer address is required");
+        problem(c, GRE_KEY_REMOTE, _("missing: the peer's outer address is required"));
         return;
     }
     if (!addr_is_unicast(&s->remote))
-        problem(c, GRE_KEY_REMOTE, "%s is not a unicast address of a peer", remote);
+        problem(c, GRE_KEY_REMOTE, _("%s is not a unicast address of a peer"), remote);
     if (s->local.family != AF_UNSPEC) {
         g_autofree char *local = gre_addr_to_string(&s->local);
 
         if (s->local.family != s->remote.family)
             problem(c, GRE_KEY_LOCAL,
-                    "%s is %s but %s %s is %s; both outer addresses must be of one family", local,
-                    s->local.family == AF_INET ? "IPv4" : "IPv6", kname(c, GRE_KEY_REMOTE), remote,
-                    s->remote.family == AF_INET ? "IPv4" : "IPv6");
+                    /* TRANSLATORS: local address, IPv4 or IPv6, remote key name, remote address,
+                       IPv4 or IPv6 */
+                    _("%s is %s but %s %s is %s; both outer addresses must be of one family"),
+                    local, s->local.family == AF_INET ? "IPv4" : "IPv6", kname(c, GRE_KEY_REMOTE),
+                    remote, s->remote.family == AF_INET ? "IPv4" : "IPv6");
         else if (gre_addr_equal(&s->local, &s->remote))
-            problem(c, GRE_KEY_LOCAL, "%s is also %s; the two ends need different addresses", local,
-                    kname(c, GRE_KEY_REMOTE));
+            problem(c, GRE_KEY_LOCAL, _("%s is also %s; the two ends need different addresses"),
+                    local, kname(c, GRE_KEY_REMOTE));
         else if (!addr_is_unicast(&s->local))
-            problem(c, GRE_KEY_LOCAL, "%s is not a unicast address of this host", local);
+            problem(c, GRE_KEY_LOCAL, _("%s is not a unicast address of this host"), local);
     }
     if (!s->pmtudisc && s->remote.family == AF_INET6)
         problem(c, GRE_KEY_PMTUDISC,
-                "ip6gre (IPv6 outer addresses) always does path MTU discovery; remove this key");
+                _("ip6gre (IPv6 outer addresses) always does path MTU discovery; remove this key"));
     if (s->encaplimit != GRE_ENCAPLIMIT_KERNEL && s->remote.family == AF_INET)
         problem(c, GRE_KEY_ENCAPLIMIT,
-                "applies only to IPv6 outer addresses (ip6gre); remove it for an IPv4 tunnel");
+                _("applies only to IPv6 outer addresses (ip6gre); remove it for an IPv4 tunnel"));
 }
 
 static void
@@ -139,22 +142,23 @@ check_inner_pair(Ctx *c, GreKeyId local_id, GreKeyId peer_id, const GrePrefix *l
     if (peer->family == AF_UNSPEC)
         return;
     if (local->addr.family == AF_UNSPEC) {
-        problem(c, peer_id, "is set but %s is not; the tunnel needs a local address too",
+        problem(c, peer_id, _("is set but %s is not; the tunnel needs a local address too"),
                 kname(c, local_id));
         return;
     }
     if (gre_addr_equal(peer, &local->addr))
-        problem(c, peer_id, "%s is also %s; the two ends need different addresses", p,
+        problem(c, peer_id, _("%s is also %s; the two ends need different addresses"), p,
                 kname(c, local_id));
     else if (local->plen < gre_addr_max_plen(peer->family) && !gre_prefix_contains(local, peer)) {
         g_autofree char *l = gre_prefix_to_string(local);
-        problem(c, peer_id, "%s is not on the subnet of %s %s; put both ends on one subnet", p,
+        /* TRANSLATORS: peer address, local key name, local address/prefix */
+        problem(c, peer_id, _("%s is not on the subnet of %s %s; put both ends on one subnet"), p,
                 kname(c, local_id), l);
     }
     if (gre_addr_equal(peer, &s->remote))
         problem(c, peer_id,
-                "%s is also the outer remote address: packets to the peer would be routed into "
-                "the tunnel itself; give the tunnel inner addresses of its own",
+                _("%s is also the outer remote address: packets to the peer would be routed into "
+                  "the tunnel itself; give the tunnel inner addresses of its own"),
                 p);
 }
 
@@ -165,8 +169,8 @@ check_routes(Ctx *c)
 
     if (s->inner4.addr.family == AF_UNSPEC && s->inner6.addr.family == AF_UNSPEC) {
         problem(c, GRE_KEY_INNER4,
-                "missing: a GRE tunnel needs a local address before routes can use it; set %s "
-                "(or %s)",
+                _("missing: a GRE tunnel needs a local address before routes can use it; set %s "
+                  "(or %s)"),
                 kname(c, GRE_KEY_INNER4), kname(c, GRE_KEY_INNER6));
         return;
     }
@@ -176,7 +180,7 @@ check_routes(Ctx *c)
 
         if ((v4 ? s->inner4 : s->inner6).addr.family == AF_UNSPEC) {
             g_autofree char *p = gre_prefix_to_string(&r->dst);
-            problem(c, GRE_KEY_ROUTES, "%s needs an %s inner address to send from; set %s", p,
+            problem(c, GRE_KEY_ROUTES, _("%s needs an %s inner address to send from; set %s"), p,
                     v4 ? "IPv4" : "IPv6", kname(c, v4 ? GRE_KEY_INNER4 : GRE_KEY_INNER6));
         }
     }
@@ -189,15 +193,15 @@ check_ttl(Ctx *c)
 
     if (s->ttl != GRE_TTL_INHERIT && !s->pmtudisc)
         problem(c, GRE_KEY_TTL,
-                "a fixed TTL (%u) needs path MTU discovery, which %s turns off (the kernel "
-                "refuses the pair); set %s=yes or %s=inherit",
+                _("a fixed TTL (%u) needs path MTU discovery, which %s turns off (the kernel "
+                  "refuses the pair); set %s=yes or %s=inherit"),
                 s->ttl, kname(c, GRE_KEY_PMTUDISC), kname(c, GRE_KEY_PMTUDISC),
                 kname(c, GRE_KEY_TTL));
     if (s->ttl == GRE_TTL_INHERIT)
         warning(c, GRE_KEY_TTL,
-                "inherit makes the tunnel translucent: the inner TTL leaks into the outer "
-                "packet, so traceroute across it shows the underlay and TTL-expired messages "
-                "go astray; a fixed TTL such as 64 makes the tunnel one hop");
+                _("inherit makes the tunnel translucent: the inner TTL leaks into the outer "
+                  "packet, so traceroute across it shows the underlay and TTL-expired messages "
+                  "go astray; a fixed TTL such as 64 makes the tunnel one hop"));
 }
 
 static void
@@ -206,19 +210,19 @@ check_mtu(Ctx *c)
     const GreSettings *s = c->s;
 
     if (s->inner6.addr.family != AF_UNSPEC && s->mtu != GRE_MTU_AUTO && s->mtu < 1280)
-        problem(c, GRE_KEY_MTU, "%u is below 1280, the smallest MTU IPv6 works with (%s is set)",
+        problem(c, GRE_KEY_MTU, _("%u is below 1280, the smallest MTU IPv6 works with (%s is set)"),
                 s->mtu, kname(c, GRE_KEY_INNER6));
     if (s->underlay_mtu != GRE_MTU_AUTO && s->remote.family != AF_UNSPEC) {
         guint max = gre_mtu_compute(s, s->underlay_mtu, NULL);
 
         if (max < 68)
             problem(c, GRE_KEY_UNDERLAY_MTU,
-                    "%u leaves no room for a tunnel: GRE%s headers need more", s->underlay_mtu,
-                    s->ipsec != GRE_IPSEC_NONE ? " and ESP" : "");
+                    _("%u leaves no room for a tunnel: GRE%s headers need more"), s->underlay_mtu,
+                    s->ipsec != GRE_IPSEC_NONE ? _(" and ESP") : "");
         else if (s->mtu != GRE_MTU_AUTO && s->mtu > max)
             problem(c, GRE_KEY_MTU,
-                    "%u does not fit: with %s %u the largest packet that fits is %u (see "
-                    "gre-tunnel mtu --explain); set %s=auto or at most %u",
+                    _("%u does not fit: with %s %u the largest packet that fits is %u (see "
+                      "gre-tunnel mtu --explain); set %s=auto or at most %u"),
                     s->mtu, kname(c, GRE_KEY_UNDERLAY_MTU), s->underlay_mtu, max,
                     kname(c, GRE_KEY_MTU), max);
     }
@@ -230,14 +234,14 @@ check_key_len(Ctx *c, GreKeyId id, GBytes *key, guint want, const char *what)
     gsize len;
 
     if (!key) {
-        problem(c, id, "missing: the %s key is required with %s=manual%s", what,
+        problem(c, id, _("missing: the %s key is required with %s=manual%s"), what,
                 kname(c, GRE_KEY_IPSEC),
-                c->style == GRE_STYLE_IFCFG ? " (put it in keys-NAME, mode 0600)" : "");
+                c->style == GRE_STYLE_IFCFG ? _(" (put it in keys-NAME, mode 0600)") : "");
         return;
     }
     len = g_bytes_get_size(key);
     if (len != want)
-        problem(c, id, "%s needs a %u-byte %s key (%u hex digits), this one has %zu bytes",
+        problem(c, id, _("%s needs a %u-byte %s key (%u hex digits), this one has %zu bytes"),
                 gre_suite_info(c->s->suite)->name, want, what, want * 2, len);
 }
 
@@ -253,33 +257,33 @@ check_ipsec(Ctx *c)
     if (s->ipsec == GRE_IPSEC_NONE) {
         for (guint i = 0; i < G_N_ELEMENTS(ipsec_only); i++) {
             if (!gre_key_is_default(gre_key_info(ipsec_only[i]), s))
-                warning(c, ipsec_only[i], "ignored: %s is none", kname(c, GRE_KEY_IPSEC));
+                warning(c, ipsec_only[i], _("ignored: %s is none"), kname(c, GRE_KEY_IPSEC));
         }
         return;
     }
     if (!s->spi_in)
-        problem(c, GRE_KEY_SPI_IN, "missing: required with %s=manual", kname(c, GRE_KEY_IPSEC));
+        problem(c, GRE_KEY_SPI_IN, _("missing: required with %s=manual"), kname(c, GRE_KEY_IPSEC));
     if (!s->spi_out)
-        problem(c, GRE_KEY_SPI_OUT, "missing: required with %s=manual", kname(c, GRE_KEY_IPSEC));
+        problem(c, GRE_KEY_SPI_OUT, _("missing: required with %s=manual"), kname(c, GRE_KEY_IPSEC));
     check_key_len(c, GRE_KEY_ENC_KEY_IN, s->enc_key_in, suite->enc_key_len,
-                  suite->aead ? "AEAD (key + 4-byte salt)" : "cipher");
+                  suite->aead ? _("AEAD (key + 4-byte salt)") : _("cipher"));
     check_key_len(c, GRE_KEY_ENC_KEY_OUT, s->enc_key_out, suite->enc_key_len,
-                  suite->aead ? "AEAD (key + 4-byte salt)" : "cipher");
+                  suite->aead ? _("AEAD (key + 4-byte salt)") : _("cipher"));
     if (suite->aead) {
         if (s->auth_key_in)
-            problem(c, GRE_KEY_AUTH_KEY_IN, "%s authenticates with its AEAD key; remove this key",
-                    suite->name);
+            problem(c, GRE_KEY_AUTH_KEY_IN,
+                    _("%s authenticates with its AEAD key; remove this key"), suite->name);
         if (s->auth_key_out)
-            problem(c, GRE_KEY_AUTH_KEY_OUT, "%s authenticates with its AEAD key; remove this key",
-                    suite->name);
+            problem(c, GRE_KEY_AUTH_KEY_OUT,
+                    _("%s authenticates with its AEAD key; remove this key"), suite->name);
     } else {
         check_key_len(c, GRE_KEY_AUTH_KEY_IN, s->auth_key_in, suite->auth_key_len, "HMAC");
         check_key_len(c, GRE_KEY_AUTH_KEY_OUT, s->auth_key_out, suite->auth_key_len, "HMAC");
     }
     if (s->local.family == AF_UNSPEC)
         warning(c, GRE_KEY_LOCAL,
-                "auto with IPsec: the SAs are bound to whatever source address the route to "
-                "the remote has at start; a fixed address is safer");
+                _("auto with IPsec: the SAs are bound to whatever source address the route to "
+                  "the remote has at start; a fixed address is safer"));
 }
 
 gboolean

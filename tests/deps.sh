@@ -12,6 +12,8 @@ packages=(
     # the service's D-Bus test: a private bus, gdbus
     dbus-daemon libglib2.0-bin
     iproute2 iputils-ping tcpdump kmod strace groff-base
+    # translations: msgfmt at build time, xgettext and msgmerge for po/
+    gettext
     # Debian ifupdown, for the boot-script tests (the VM runs the host's programs)
     ifupdown
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
