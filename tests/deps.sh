@@ -16,6 +16,11 @@ packages=(
     gettext
     # Debian ifupdown, for the boot-script tests (the VM runs the host's programs)
     ifupdown
+    # the NetworkManager plugin: editor (GTK3 and GTK4), auth dialog, and the gui suite under Xvfb
+    libnm-dev libnma-dev libnma-gtk4-dev libgtk-3-dev libgtk-4-dev xvfb xauth
+    network-manager-gnome imagemagick xdotool
+    # nm-connection-editor against a mock NetworkManager on a private bus
+    python3-dbusmock dbus-daemon libglib2.0-bin
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
     qemu-system-x86 busybox-static cpio xz-utils zstd
 )
@@ -28,6 +33,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "deps: missing packages: ${missing[*]}; run as root (or install them)" >&2
         exit 1
+    fi
+    # network-manager-gnome (for nm-connection-editor) pulls in the NetworkManager daemon. The
+    # tests never run it (they talk to a mock on a private bus); where it is new, mask it before
+    # installing so that it does not start and take over the host's networking.
+    if [[ " ${missing[*]} " == *" network-manager-gnome "* ]] && [ -d /run/systemd/system ] &&
+        ! dpkg-query -W -f='${Status}' network-manager 2>/dev/null | grep -q 'install ok installed'; then
+        echo "deps: masking NetworkManager.service (pulled in by network-manager-gnome)"
+        systemctl mask NetworkManager.service
     fi
     echo "deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

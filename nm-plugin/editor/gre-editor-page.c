@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-editor-page.h"
+
+#include "gre-editor-gtk.h"
+#include "gre-suite.h"
+
+typedef enum {
+    ROW_PAGE,
+    ROW_HEADING,
+    ROW_FIELD,
+} RowKind;
+
+typedef struct {
+    RowKind     kind;
+    GreKeyId    id;
+    const char *text; /* page title, heading or field label */
+} LayoutRow;
+
+/* Which keys go where. Everything else about a key (name, type, default, help) is in the
+ * settings table. */
+static const LayoutRow layout[] = {
+    { ROW_PAGE, 0, "Tunnel" },
+    { ROW_HEADING, 0, "Endpoints" },
+    { ROW_FIELD, GRE_KEY_DEVICE, "Device name" },
+    { ROW_FIELD, GRE_KEY_REMOTE, "Remote address" },
+    { ROW_FIELD, GRE_KEY_LOCAL, "Local address" },
+    { ROW_FIELD, GRE_KEY_UNDERLAY, "Underlay device" },
+    { ROW_FIELD, GRE_KEY_PIN, "Host route to remote" },
+    { ROW_HEADING, 0, "Inner addresses and routes" },
+    { ROW_FIELD, GRE_KEY_INNER4, "IPv4 address" },
+    { ROW_FIELD, GRE_KEY_INNER4_PEER, "IPv4 peer" },
+    { ROW_FIELD, GRE_KEY_INNER6, "IPv6 address" },
+    { ROW_FIELD, GRE_KEY_INNER6_PEER, "IPv6 peer" },
+    { ROW_FIELD, GRE_KEY_ROUTES, "Routes" },
+    { ROW_FIELD, GRE_KEY_LOCAL_NETWORKS, "Local networks" },
+    { ROW_PAGE, 0, "GRE and MTU" },
+    { ROW_HEADING, 0, "GRE options" },
+    { ROW_FIELD, GRE_KEY_KEY, "Key" },
+    { ROW_FIELD, GRE_KEY_IKEY, "Input key" },
+    { ROW_FIELD, GRE_KEY_OKEY, "Output key" },
+    { ROW_FIELD, GRE_KEY_SEQ, "Sequence numbers" },
+    { ROW_FIELD, GRE_KEY_CSUM, "Checksums" },
+    { ROW_FIELD, GRE_KEY_PMTUDISC, "Path MTU discovery" },
+    { ROW_FIELD, GRE_KEY_TTL, "TTL" },
+    { ROW_FIELD, GRE_KEY_TOS, "TOS" },
+    { ROW_FIELD, GRE_KEY_ENCAPLIMIT, "Encapsulation limit" },
+    { ROW_HEADING, 0, "MTU" },
+    { ROW_FIELD, GRE_KEY_MTU, "Tunnel MTU" },
+    { ROW_FIELD, GRE_KEY_UNDERLAY_MTU, "Underlay MTU" },
+    { ROW_PAGE, 0, "IPsec" },
+    { ROW_HEADING, 0, "GRE-only IPsec with static keys" },
+    { ROW_FIELD, GRE_KEY_IPSEC, "Mode" },
+    { ROW_FIELD, GRE_KEY_SUITE, "Suite" },
+    { ROW_FIELD, GRE_KEY_SPI_IN, "Inbound SPI" },
+    { ROW_FIELD, GRE_KEY_SPI_OUT, "Outbound SPI" },
+    { ROW_FIELD, GRE_KEY_ENC_KEY_IN, "Inbound key" },
+    { ROW_FIELD, GRE_KEY_ENC_KEY_OUT, "Outbound key" },
+    { ROW_FIELD, GRE_KEY_AUTH_KEY_IN, "Inbound HMAC key" },
+    { ROW_FIELD, GRE_KEY_AUTH_KEY_OUT, "Outbound HMAC key" },
+};
+
+static GreWidgetKind
+kind_of(const GreKeyInfo *key)
+{
+    if (key->secret)
+        return GRE_W_SECRET;
+    switch (key->type) {
+    case GRE_KT_BOOL:
+        return GRE_W_CHECK;
+    case GRE_KT_PIN:
+    case GRE_KT_IPSEC:
+    case GRE_KT_SUITE:
+        return GRE_W_COMBO;
+    default:
+        return GRE_W_ENTRY;
+    }
+}
+
+static GtkWidget *
+new_entry(const GreKeyInfo *key)
+{
+    GtkWidget  *entry = gtk_entry_new();
+    const char *range = gre_key_range(key);
+
+    gtk_entry_set_placeholder_text(GTK_ENTRY(entry), key->def ? key->def : range);
+    gtk_widget_set_hexpand(entry, TRUE);
+    gre_entry_set_width_chars(entry, 28);
+    return entry;
+}
+
+static GtkWidget *
+new_combo(const GreKeyInfo *key)
+{
+    GtkWidget *combo = gtk_combo_box_text_new();
+
+    if (key->type == GRE_KT_SUITE) {
+        for (guint i = 0; i < GRE_SUITE_COUNT; i++) {
+            const GreSuiteInfo *info = gre_suite_info(i);
+            g_autofree char    *text = g_strdup_printf("%s (%s)", info->name, info->description);
+
+            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), info->name, text);
+        }
+    } else {
+        g_auto(GStrv) values = g_strsplit(gre_key_range(key), ", ", -1);
+
+        for (guint i = 0; values[i]; i++)
+            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), values[i], values[i]);
+    }
+    gtk_widget_set_hexpand(combo, TRUE);
+    return combo;
+}
+
+static GtkWidget *
+new_page_grid(void)
+{
+    GtkWidget *grid = gtk_grid_new();
+
+    gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
+    gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+    gtk_widget_set_margin_start(grid, 12);
+    gtk_widget_set_margin_end(grid, 12);
+    gtk_widget_set_margin_top(grid, 12);
+    gtk_widget_set_margin_bottom(grid, 12);
+    return grid;
+}
+
+static GtkWidget *
+new_heading(const char *text, guint row)
+{
+    GtkWidget       *label  = gtk_label_new(NULL);
+    g_autofree char *markup = g_markup_printf_escaped("<b>%s</b>", text);
+
+    gtk_label_set_markup(GTK_LABEL(label), markup);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    if (row > 0)
+        gtk_widget_set_margin_top(label, 12);
+    return label;
+}
+
+void
+gre_page_build(GrePage *self)
+{
+    GtkWidget *notebook = gtk_notebook_new();
+    GtkWidget *grid     = NULL;
+    guint      row      = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS(layout); i++) {
+        const LayoutRow *l = &layout[i];
+        GreField        *f;
+        g_autofree char *tip = NULL;
+        GtkWidget       *cell;
+
+        if (l->kind == ROW_PAGE) {
+            grid = new_page_grid();
+            row  = 0;
+            gtk_notebook_append_page(GTK_NOTEBOOK(notebook), grid, gtk_label_new(l->text));
+            continue;
+        }
+        if (l->kind == ROW_HEADING) {
+            gtk_grid_attach(GTK_GRID(grid), new_heading(l->text, row), 0, row, 2, 1);
+            row++;
+            continue;
+        }
+
+        f       = &self->fields[l->id];
+        f->key  = gre_key_info(l->id);
+        f->kind = kind_of(f->key);
+        switch (f->kind) {
+        case GRE_W_CHECK:
+            f->widget = gtk_check_button_new_with_label(l->text);
+            break;
+        case GRE_W_COMBO:
+            f->widget = new_combo(f->key);
+            break;
+        default:
+            f->widget = new_entry(f->key);
+            break;
+        }
+        gtk_widget_set_name(f->widget, f->key->nm);
+        tip = g_strdup_printf("%s\n%s: %s", f->key->help, f->key->nm, gre_key_range(f->key));
+        gtk_widget_set_tooltip_text(f->widget, tip);
+
+        if (f->kind != GRE_W_CHECK) {
+            f->label = gtk_label_new_with_mnemonic(l->text);
+            gtk_label_set_xalign(GTK_LABEL(f->label), 1);
+            gtk_label_set_mnemonic_widget(GTK_LABEL(f->label), f->widget);
+            gtk_widget_set_margin_start(f->label, 12);
+            gtk_grid_attach(GTK_GRID(grid), f->label, 0, row, 1, 1);
+        }
+        cell = f->widget;
+        if (l->id == GRE_KEY_MTU) {
+            /* What auto would give, next to the field that overrides it. */
+            cell           = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+            self->mtu_hint = gtk_label_new(NULL);
+            gtk_widget_set_name(self->mtu_hint, "mtu-hint");
+            gtk_label_set_xalign(GTK_LABEL(self->mtu_hint), 0);
+            gre_entry_set_width_chars(f->widget, 8);
+            gtk_widget_set_hexpand(f->widget, FALSE);
+            gre_box_append(cell, f->widget);
+            gre_box_append(cell, self->mtu_hint);
+        }
+        gtk_grid_attach(GTK_GRID(grid), cell, 1, row++, 1, 1);
+    }
+
+    self->problem = gtk_label_new(NULL);
+    gtk_widget_set_name(self->problem, "problem");
+    gtk_label_set_xalign(GTK_LABEL(self->problem), 0);
+    gre_label_set_wrap(self->problem);
+    gtk_widget_set_margin_start(self->problem, 12);
+    gtk_widget_set_margin_top(self->problem, 6);
+    gtk_widget_set_margin_bottom(self->problem, 6);
+    gre_widget_set_error(self->problem, TRUE);
+
+    self->root = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    gre_box_append(self->root, notebook);
+    gre_box_append(self->root, self->problem);
+}

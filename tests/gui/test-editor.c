@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The editor page in a real toolkit, as nm-connection-editor uses it: loaded through the
+ * GTK-free plugin (or, without it, straight from the editor library), shown in a window, typed
+ * into, and asked to write the connection back. Built once for GTK3 and once for GTK4; runs
+ * under Xvfb. Screenshots of each page go to the build directory's meson-logs.
+ *
+ * Usage: test-editor-gtkN --tap [--plugin PATH] --editor PATH
+ */
+#include <dlfcn.h>
+#include <gtk/gtk.h>
+#include <NetworkManager.h>
+#include <glib/gstdio.h>
+#include <libnma/nma-ui-utils.h>
+#include <string.h>
+
+#include "gre-mtu.h"
+#include "gre-nm-data.h"
+#include "gre-settings-table.h"
+
+#if GTK_CHECK_VERSION(4, 0, 0)
+#define TOOLKIT "gtk4"
+#else
+#define TOOLKIT "gtk3"
+#endif
+
+/* Documentation addresses only; the keys are test patterns, not secrets. */
+#define KEY_IN "0x000102030405060708090a0b0c0d0e0f10111213"
+#define KEY_OUT "0x101112131415161718191a1b1c1d1e1f20212223"
+
+static const char *plugin_path;
+static char       *plugin_dir; /* the copies, removed at the end */
+static const char *editor_path;
+static GtkWidget  *window;
+static guint       changed_count;
+
+typedef NMVpnEditor *(*FactoryFunc)(NMVpnEditorPlugin *, NMConnection *, GError **);
+
+static NMConnection *
+new_connection(gboolean with_keys)
+{
+    NMConnection    *c     = nm_simple_connection_new();
+    NMSetting       *s_con = nm_setting_connection_new();
+    NMSetting       *s_vpn = nm_setting_vpn_new();
+    NMSettingVpn    *vpn   = NM_SETTING_VPN(s_vpn);
+    g_autofree char *uuid  = nm_utils_uuid_generate();
+
+    g_object_set(s_con, NM_SETTING_CONNECTION_ID, "gre-test", NM_SETTING_CONNECTION_UUID, uuid,
+                 NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_NM_SERVICE_TYPE, NM_SETTING_VPN_PERSISTENT,
+                 TRUE, NM_SETTING_VPN_TIMEOUT, 42, NULL);
+    nm_setting_vpn_add_data_item(vpn, "device", "gre-test1");
+    nm_setting_vpn_add_data_item(vpn, "remote", "192.0.2.2");
+    nm_setting_vpn_add_data_item(vpn, "local", "192.0.2.1");
+    nm_setting_vpn_add_data_item(vpn, "inner-address", "198.51.100.1/30");
+    nm_setting_vpn_add_data_item(vpn, "inner-peer", "198.51.100.2");
+    nm_setting_vpn_add_data_item(vpn, "ipsec", "manual");
+    nm_setting_vpn_add_data_item(vpn, "ipsec-suite", "aes128gcm16");
+    nm_setting_vpn_add_data_item(vpn, "spi-in", "0x1000");
+    nm_setting_vpn_add_data_item(vpn, "spi-out", "0x1001");
+    if (with_keys) {
+        nm_setting_vpn_add_secret(vpn, "esp-key-in", KEY_IN);
+        nm_setting_vpn_add_secret(vpn, "esp-key-out", KEY_OUT);
+    } else {
+        /* Asked for at connect time: the editor must accept the connection without them. */
+        nm_setting_set_secret_flags(s_vpn, "esp-key-in", NM_SETTING_SECRET_FLAG_AGENT_OWNED, NULL);
+        nm_setting_set_secret_flags(s_vpn, "esp-key-out", NM_SETTING_SECRET_FLAG_NOT_SAVED, NULL);
+    }
+    nm_connection_add_setting(c, s_con);
+    nm_connection_add_setting(c, s_vpn);
+    return c;
+}
+
+/* nm-connection-editor's way: the GTK-free plugin, which finds the editor library beside
+ * itself. The build keeps them in different directories, so both are copied into one. */
+static NMVpnEditorPlugin *
+load_plugin(void)
+{
+    static NMVpnEditorPlugin *plugin;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir    = NULL;
+    g_autofree char *copy   = NULL;
+
+    if (plugin)
+        return plugin;
+    /* Under the build directory, so that a failed run leaves nothing in /tmp. */
+    dir = g_build_filename(g_getenv("GRE_BUILDDIR") ? g_getenv("GRE_BUILDDIR") : ".",
+                           "gre-editor-XXXXXX", NULL);
+    g_assert_nonnull(g_mkdtemp(dir));
+    plugin_dir = g_strdup(dir);
+    for (guint i = 0; i < 2; i++) {
+        const char      *from   = i == 0 ? plugin_path : editor_path;
+        g_autofree char *base   = g_path_get_basename(from);
+        g_autofree char *to     = g_build_filename(dir, base, NULL);
+        g_autoptr(GFile) source = g_file_new_for_path(from);
+        g_autoptr(GFile) dest   = g_file_new_for_path(to);
+
+        g_assert_true(g_file_copy(source, dest, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error));
+        g_assert_no_error(error);
+        if (i == 0)
+            copy = g_steal_pointer(&to);
+    }
+    plugin = nm_vpn_editor_plugin_load_from_file(copy, GRE_NM_SERVICE_TYPE, -1, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_test_message("loaded %s", copy);
+    return plugin;
+}
+
+static NMVpnEditor *
+load_editor(NMConnection *connection)
+{
+    g_autoptr(GError) error = NULL;
+    NMVpnEditor *editor;
+
+    if (plugin_path) {
+        editor = nm_vpn_editor_plugin_get_editor(load_plugin(), connection, &error);
+    } else {
+        void       *lib = dlopen(editor_path, RTLD_NOW | RTLD_LOCAL);
+        FactoryFunc factory;
+
+        g_assert_nonnull(lib);
+        factory = (FactoryFunc)dlsym(lib, "nm_vpn_editor_factory_gre");
+        g_assert_nonnull(factory);
+        editor = factory(NULL, connection, &error);
+    }
+    g_assert_no_error(error);
+    g_assert_true(NM_IS_VPN_EDITOR(editor));
+    /* The page from this branch's editor library, not some other. */
+    g_assert_cmpstr(G_OBJECT_TYPE_NAME(editor), ==, "GreNmEditor");
+    return editor;
+}
+
+/* ---- toolkit differences ---- */
+
+#if !GTK_CHECK_VERSION(4, 0, 0)
+typedef struct {
+    const char *name;
+    GType       type;
+    GtkWidget  *found;
+} Search;
+
+static void find_cb(GtkWidget *w, gpointer data);
+#endif
+
+/* The widget called @name (or, with a NULL @name, the first of @type) under @root. */
+static GtkWidget *
+find(GtkWidget *root, const char *name, GType type)
+{
+    if ((name && g_strcmp0(gtk_widget_get_name(root), name) == 0) ||
+        (!name && G_TYPE_CHECK_INSTANCE_TYPE(root, type)))
+        return root;
+#if GTK_CHECK_VERSION(4, 0, 0)
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *hit = find(c, name, type);
+        if (hit)
+            return hit;
+    }
+    return NULL;
+#else
+    Search s = { name, type, NULL };
+
+    if (GTK_IS_CONTAINER(root))
+        gtk_container_forall(GTK_CONTAINER(root), find_cb, &s);
+    return s.found;
+#endif
+}
+
+#if !GTK_CHECK_VERSION(4, 0, 0)
+static void
+find_cb(GtkWidget *w, gpointer data)
+{
+    Search *s = data;
+
+    if (!s->found)
+        s->found = find(w, s->name, s->type);
+}
+#endif
+
+static void
+set_text(GtkWidget *root, const char *name, const char *text)
+{
+    GtkWidget *entry = find(root, name, G_TYPE_NONE);
+
+    g_assert_true(GTK_IS_ENTRY(entry));
+#if GTK_CHECK_VERSION(4, 0, 0)
+    gtk_editable_set_text(GTK_EDITABLE(entry), text);
+#else
+    gtk_entry_set_text(GTK_ENTRY(entry), text);
+#endif
+}
+
+static void
+set_combo(GtkWidget *root, const char *name, const char *id)
+{
+    GtkWidget *combo = find(root, name, G_TYPE_NONE);
+
+    g_assert_true(GTK_IS_COMBO_BOX(combo));
+    g_assert_true(gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), id));
+}
+
+static gboolean
+has_error(GtkWidget *root, const char *name)
+{
+    GtkWidget *w = find(root, name, G_TYPE_NONE);
+
+    g_assert_nonnull(w);
+#if GTK_CHECK_VERSION(4, 0, 0)
+    return gtk_widget_has_css_class(w, "error");
+#else
+    return gtk_style_context_has_class(gtk_widget_get_style_context(w), "error");
+#endif
+}
+
+static void
+settle(void)
+{
+    gint64 until = g_get_monotonic_time() + 300 * 1000;
+
+    while (g_get_monotonic_time() < until)
+        g_main_context_iteration(NULL, FALSE);
+}
+
+static void
+show_in_window(GtkWidget *page)
+{
+#if GTK_CHECK_VERSION(4, 0, 0)
+    window = gtk_window_new();
+    gtk_window_set_child(GTK_WINDOW(window), page);
+    gtk_window_present(GTK_WINDOW(window));
+#else
+    window = gtk_window_new(GTK_WINDOW_TOPLEVEL);
+    gtk_container_add(GTK_CONTAINER(window), page);
+    gtk_widget_show_all(window);
+#endif
+    gtk_window_set_title(GTK_WINDOW(window), "GRE tunnel");
+    settle();
+}
+
+static void
+close_window(void)
+{
+#if GTK_CHECK_VERSION(4, 0, 0)
+    gtk_window_destroy(GTK_WINDOW(window));
+#else
+    gtk_widget_destroy(window);
+#endif
+    window = NULL;
+    settle();
+}
+
+static void
+screenshot(const char *what)
+{
+    const char      *dir = g_getenv("GRE_BUILDDIR");
+    g_autofree char *path =
+        g_strdup_printf("%s/meson-logs/editor-%s-%s.png", dir ? dir : ".", TOOLKIT, what);
+    int w, h;
+
+    /* A loaded host may take a while to map and size the window. */
+    for (int i = 0; i < 50; i++) {
+        settle();
+#if GTK_CHECK_VERSION(4, 0, 0)
+        w = gtk_widget_get_width(window);
+        h = gtk_widget_get_height(window);
+#else
+        w = gtk_widget_get_allocated_width(window);
+        h = gtk_widget_get_allocated_height(window);
+#endif
+        if (gtk_widget_get_mapped(window) && w > 1 && h > 1)
+            break;
+    }
+    g_assert_cmpint(w, >, 1);
+    g_assert_cmpint(h, >, 1);
+#if GTK_CHECK_VERSION(4, 0, 0)
+    {
+        g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(window);
+        GtkSnapshot *snapshot             = gtk_snapshot_new();
+        g_autoptr(GskRenderNode) node     = NULL;
+        g_autoptr(GdkTexture) texture     = NULL;
+        GskRenderer *renderer             = gtk_native_get_renderer(GTK_NATIVE(window));
+
+        gdk_paintable_snapshot(paintable, snapshot, w, h);
+        node = gtk_snapshot_free_to_node(snapshot);
+        /* Nothing drawn yet: give the frame clock another turn. */
+        for (int i = 0; i < 20 && !node; i++) {
+            settle();
+            snapshot = gtk_snapshot_new();
+            gdk_paintable_snapshot(paintable, snapshot, w, h);
+            node = gtk_snapshot_free_to_node(snapshot);
+        }
+        g_assert_nonnull(node);
+        texture = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+        g_assert_true(gdk_texture_save_to_png(texture, path));
+    }
+#else
+    {
+        cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+        cairo_t         *cr      = cairo_create(surface);
+
+        gtk_widget_draw(window, cr);
+        g_assert_cmpint(cairo_surface_write_to_png(surface, path), ==, CAIRO_STATUS_SUCCESS);
+        cairo_destroy(cr);
+        cairo_surface_destroy(surface);
+    }
+#endif
+    g_test_message("screenshot: %s (%dx%d)", path, w, h);
+}
+
+/* ---- tests ---- */
+
+/* nm-connection-editor answers every "changed" by validating: update_connection() on a copy.
+ * That must neither recurse nor emit "changed" again. */
+static void
+on_changed(NMVpnEditor *editor)
+{
+    static gboolean inside;
+    g_autoptr(NMConnection) scratch = nm_simple_connection_new();
+
+    g_assert_false(inside);
+    changed_count++;
+    g_assert_cmpuint(changed_count, <, 1000);
+    inside = TRUE;
+    nm_vpn_editor_update_connection(editor, scratch, NULL);
+    inside = FALSE;
+}
+
+static const char *
+label_text(GtkWidget *root, const char *name)
+{
+    GtkWidget *label = find(root, name, G_TYPE_NONE);
+
+    g_assert_true(GTK_IS_LABEL(label));
+    return gtk_label_get_text(GTK_LABEL(label));
+}
+
+static void
+test_edit(void)
+{
+    g_autoptr(NMConnection) connection = new_connection(TRUE);
+    g_autoptr(NMConnection) out        = nm_simple_connection_new();
+    g_autoptr(NMVpnEditor) editor      = load_editor(connection);
+    g_autoptr(GError) error            = NULL;
+    g_autoptr(GreSettings) s           = NULL;
+    GtkWidget       *page              = GTK_WIDGET(nm_vpn_editor_get_widget(editor));
+    GtkWidget       *notebook          = find(page, NULL, GTK_TYPE_NOTEBOOK);
+    NMSettingVpn    *vpn;
+    g_autofree char *hint = NULL;
+
+    g_signal_connect(editor, "changed", G_CALLBACK(on_changed), NULL);
+    show_in_window(page);
+    g_assert_nonnull(notebook);
+    for (int i = 0; i < gtk_notebook_get_n_pages(GTK_NOTEBOOK(notebook)); i++) {
+        const char      *names[] = { "tunnel", "gre-mtu", "ipsec" };
+        g_autofree char *what    = g_strdup_printf("%d-%s", i + 1, i < 3 ? names[i] : "page");
+
+        gtk_notebook_set_current_page(GTK_NOTEBOOK(notebook), i);
+        screenshot(what);
+    }
+    gtk_notebook_set_current_page(GTK_NOTEBOOK(notebook), 0);
+
+    /* Unchanged, the connection comes back as it went in. */
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "remote"), ==, "192.0.2.2");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ipsec-suite"), ==, "aes128gcm16");
+    g_assert_cmpstr(nm_setting_vpn_get_secret(vpn, "esp-key-in"), ==, KEY_IN);
+    /* What the page does not show is kept. */
+    g_assert_true(nm_setting_vpn_get_persistent(vpn));
+    g_assert_cmpuint(nm_setting_vpn_get_timeout(vpn), ==, 42);
+
+    /* Typing: every keystroke is a change, and the values land in vpn.data. */
+    changed_count = 0;
+    set_text(page, "mtu", "1400");
+    set_text(page, "ttl", "32");
+    set_text(page, "routes", "203.0.113.0/24 metric 10");
+    set_text(page, "inner-address6", "2001:db8::1/64");
+    g_assert_cmpuint(changed_count, >=, 4);
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_service_type(vpn), ==, GRE_NM_SERVICE_TYPE);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "mtu"), ==, "1400");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ttl"), ==, "32");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "routes"), ==, "203.0.113.0/24 metric 10");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "inner-address6"), ==, "2001:db8::1/64");
+    g_assert_cmpstr(nm_setting_vpn_get_secret(vpn, "esp-key-out"), ==, KEY_OUT);
+    /* Keys left at their default are not written. */
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "sequence-numbers"));
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "pin-remote"));
+
+    /* What the editor wrote, the service accepts. */
+    s = gre_nm_settings_from_vpn(vpn, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(s->mtu, ==, 1400);
+
+    /* The hint shows what auto would give, from the same arithmetic as the service. */
+    s->mtu = GRE_MTU_AUTO;
+    hint   = g_strdup_printf("auto: %u over a 1500-byte underlay", gre_mtu_compute(s, 1500, NULL));
+    g_assert_cmpstr(label_text(page, "mtu-hint"), ==, hint);
+    g_test_message("mtu hint: %s", hint);
+    set_text(page, "mtu", "1500");
+    g_assert_nonnull(strstr(label_text(page, "mtu-hint"), "is more than fits"));
+    set_text(page, "mtu", "1400");
+
+    /* Greyed-out fields are not written: HMAC keys typed for a CBC suite are dropped when an
+     * AEAD suite is chosen again, and without IPsec no IPsec key is written at all. */
+    set_combo(page, "ipsec-suite", "aes128-sha256");
+    set_text(page, "auth-key-in", KEY_IN);
+    set_combo(page, "ipsec-suite", "aes128gcm16");
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "auth-key-in"));
+    set_combo(page, "ipsec", "none");
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "ipsec"));
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "spi-in"));
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "esp-key-in"));
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "mtu"), ==, "1400");
+    close_window();
+}
+
+static void
+test_invalid(void)
+{
+    g_autoptr(NMConnection) connection = new_connection(TRUE);
+    g_autoptr(NMConnection) out        = new_connection(TRUE);
+    g_autoptr(NMVpnEditor) editor      = load_editor(connection);
+    g_autoptr(GError) error            = NULL;
+    GtkWidget *page                    = GTK_WIDGET(nm_vpn_editor_get_widget(editor));
+    GtkWidget *notebook                = find(page, NULL, GTK_TYPE_NOTEBOOK);
+
+    show_in_window(page);
+    g_assert_false(has_error(page, "remote"));
+
+    /* Marked as typed, before anything is saved. */
+    set_text(page, "remote", "192.0.2.300");
+    g_assert_true(has_error(page, "remote"));
+    g_assert_false(has_error(page, "local"));
+    g_assert_nonnull(strstr(label_text(page, "problem"), "remote"));
+    screenshot("invalid-remote");
+
+    g_assert_false(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "vpn.data: remote: "));
+    g_test_message("error: %s", error->message);
+    g_clear_error(&error);
+
+    /* A problem between fields: the SPI is out of range, the key the wrong length. */
+    set_text(page, "remote", "192.0.2.2");
+    set_text(page, "spi-in", "12");
+    set_text(page, "esp-key-in", "0x0001");
+    g_assert_false(has_error(page, "remote"));
+    g_assert_true(has_error(page, "spi-in"));
+    g_assert_true(has_error(page, "esp-key-in"));
+    gtk_notebook_set_current_page(GTK_NOTEBOOK(notebook), 2);
+    screenshot("invalid-ipsec");
+    g_assert_false(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_nonnull(strstr(error->message, "vpn.data: spi-in: "));
+    g_assert_nonnull(strstr(error->message, "vpn.secrets: esp-key-in: "));
+    /* Never echo key material. */
+    g_assert_null(strstr(error->message, "0001"));
+    g_test_message("error: %s", error->message);
+    g_clear_error(&error);
+
+    /* Fixed, it saves again. */
+    set_text(page, "spi-in", "0x1000");
+    set_text(page, "esp-key-in", KEY_IN);
+    g_assert_false(has_error(page, "spi-in"));
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    close_window();
+}
+
+/* The storage menu of a key entry, as if the user picked "ask every time". */
+static void
+test_storage_menu(void)
+{
+    g_autoptr(NMConnection) connection = new_connection(TRUE);
+    g_autoptr(NMConnection) out        = nm_simple_connection_new();
+    g_autoptr(NMVpnEditor) editor      = load_editor(connection);
+    g_autoptr(GError) error            = NULL;
+    g_autofree const char **missing    = NULL;
+    GtkWidget              *page       = GTK_WIDGET(nm_vpn_editor_get_widget(editor));
+    GtkWidget              *entry      = find(page, "esp-key-out", G_TYPE_NONE);
+    NMSettingSecretFlags    flags      = 0;
+    NMSettingVpn           *vpn;
+
+    g_signal_connect(editor, "changed", G_CALLBACK(on_changed), NULL);
+    show_in_window(page);
+    changed_count = 0;
+    nma_utils_update_password_storage(entry, NM_SETTING_SECRET_FLAG_NOT_SAVED, NULL, "esp-key-out");
+    g_assert_cmpuint(changed_count, >, 0);
+
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "esp-key-out"));
+    g_assert_true(nm_setting_get_secret_flags(NM_SETTING(vpn), "esp-key-out", &flags, NULL));
+    g_assert_cmpint(flags, ==, NM_SETTING_SECRET_FLAG_NOT_SAVED);
+    g_assert_cmpstr(nm_setting_vpn_get_secret(vpn, "esp-key-in"), ==, KEY_IN);
+    /* The service asks for exactly that key at connect time. */
+    missing = gre_nm_missing_secrets(vpn);
+    g_assert_cmpstr(missing[0], ==, "esp-key-out");
+    g_assert_null(missing[1]);
+    close_window();
+}
+
+static void
+test_unheld_secrets(void)
+{
+    g_autoptr(NMConnection) connection = new_connection(FALSE);
+    g_autoptr(NMConnection) out        = new_connection(FALSE);
+    g_autoptr(NMVpnEditor) editor      = load_editor(connection);
+    g_autoptr(GError) error            = NULL;
+    NMSettingSecretFlags flags         = 0;
+    NMSettingVpn        *vpn;
+
+    show_in_window(GTK_WIDGET(nm_vpn_editor_get_widget(editor)));
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "esp-key-in"));
+    g_assert_true(nm_setting_get_secret_flags(NM_SETTING(vpn), "esp-key-in", &flags, NULL));
+    g_assert_cmpint(flags, ==, NM_SETTING_SECRET_FLAG_AGENT_OWNED);
+    g_assert_true(nm_setting_get_secret_flags(NM_SETTING(vpn), "esp-key-out", &flags, NULL));
+    g_assert_cmpint(flags, ==, NM_SETTING_SECRET_FLAG_NOT_SAVED);
+    close_window();
+}
+
+int
+main(int argc, char **argv)
+{
+    int status;
+
+    g_test_init(&argc, &argv, NULL);
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--plugin") == 0)
+            plugin_path = argv[i + 1];
+        else if (strcmp(argv[i], "--editor") == 0)
+            editor_path = argv[i + 1];
+    }
+    g_assert_nonnull(editor_path);
+#if GTK_CHECK_VERSION(4, 0, 0)
+    gtk_init();
+#else
+    gtk_init(NULL, NULL);
+#endif
+
+    g_test_add_func("/editor/" TOOLKIT "/edit", test_edit);
+    g_test_add_func("/editor/" TOOLKIT "/invalid", test_invalid);
+    g_test_add_func("/editor/" TOOLKIT "/storage-menu", test_storage_menu);
+    g_test_add_func("/editor/" TOOLKIT "/unheld-secrets", test_unheld_secrets);
+    status = g_test_run();
+    if (plugin_dir) {
+        g_autoptr(GDir) dir = g_dir_open(plugin_dir, 0, NULL);
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+            g_autofree char *path = g_build_filename(plugin_dir, name, NULL);
+            g_unlink(path);
+        }
+        g_rmdir(plugin_dir);
+    }
+    return status;
+}
