@@ -150,6 +150,26 @@ if [[ $out == "()" ]]; then
     expect_empty "Disconnect removed the SAs" "$(ip xfrm state)"
     expect_empty "Disconnect removed the policies" "$(ip xfrm policy)"
 
+    # IPv6 outside: an ip6gre link, the gateway reported as "ay".
+    : >"$T/signals"
+    out=$(call Connect "'device': 't6', 'remote': '2001:db8:b::1', 'local': '2001:db8:a::1',
+        'inner-address': '198.51.100.5/31', 'inner-address6': '2001:db8:ffff::1/64'")
+    expect "Connect over IPv6" "()" "$out"
+    expect "an ip6gre link" "ip6gre" "$(ip -d link show t6 2>&1)"
+    for _ in $(seq 50); do
+        grep -q Ip6Config "$T/signals" && break
+        sleep 0.1
+    done
+    sig=$(cat "$T/signals")
+    expect "Config: IPv6 gateway as ay" \
+        "'gateway': <[byte 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0b," "$sig"
+    expect "Config: has-ip6" "'has-ip6': <true>" "$sig"
+    expect "Ip6Config: prefix 64" "'prefix': <uint32 64>" "$sig"
+    expect "Disconnect (IPv6)" "()" "$(gdbus call --address "$DBUS_SYSTEM_BUS_ADDRESS" \
+        --dest "$NAME" --object-path /org/freedesktop/NetworkManager/VPN/Plugin \
+        --method org.freedesktop.NetworkManager.VPN.Plugin.Disconnect 2>&1)"
+    ip link show t6 >/dev/null 2>&1 && not_ok "Disconnect left t6" || ok "Disconnect removed t6"
+
     # A crashed service leaves the tunnel and its record; the next connect takes them over
     # (the same settings) and a later disconnect removes them.
     expect "Connect again" "()" \
