@@ -89,7 +89,9 @@ static NMVpnEditorPluginCapability
 get_capabilities(NMVpnEditorPlugin *plugin)
 {
     (void)plugin;
-    return NM_VPN_EDITOR_PLUGIN_CAPABILITY_IMPORT | NM_VPN_EDITOR_PLUGIN_CAPABILITY_EXPORT;
+    /* IPV6: the tunnel carries inner IPv6 too, so the editor keeps the IPv6 page. */
+    return NM_VPN_EDITOR_PLUGIN_CAPABILITY_IMPORT | NM_VPN_EDITOR_PLUGIN_CAPABILITY_EXPORT |
+           NM_VPN_EDITOR_PLUGIN_CAPABILITY_IPV6;
 }
 
 static NMConnection *

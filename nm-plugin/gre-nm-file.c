@@ -6,6 +6,8 @@
 #include "gre-error.h"
 #include "gre-ifcfg.h"
 #include "gre-nm-data.h"
+#include "gre-settings-table.h"
+#include "gre-suite.h"
 
 NMConnection *
 gre_nm_import(const char *path, GPtrArray *warnings, GError **error)
@@ -45,14 +47,45 @@ gre_nm_import(const char *path, GPtrArray *warnings, GError **error)
     return g_steal_pointer(&conn);
 }
 
+/* IPsec keys kept by an agent, or never saved, are not in the connection NetworkManager hands
+ * over for export. The tunnel is still exported, without keys-NAME: validation is run on a copy
+ * whose missing keys are stand-ins of the right size, and those are never written anywhere. */
+static GreSettings *
+settings_for_export(NMSettingVpn *s_vpn, gboolean *without_keys, GError **error)
+{
+    g_autofree const char **missing = gre_nm_missing_secrets(s_vpn);
+    g_autoptr(NMSetting) copy       = NULL;
+    const GreSuiteInfo *suite;
+    const char         *name;
+
+    *without_keys = FALSE;
+    if (!missing[0])
+        return gre_nm_settings_from_vpn(s_vpn, error);
+    name  = nm_setting_vpn_get_data_item(s_vpn, "ipsec-suite");
+    suite = gre_suite_lookup(name ? name : gre_key_info(GRE_KEY_SUITE)->def);
+    if (!suite)
+        return gre_nm_settings_from_vpn(s_vpn, error); /* it names the bad suite */
+    copy = nm_setting_duplicate(NM_SETTING(s_vpn));
+    for (guint i = 0; missing[i]; i++) {
+        gboolean         auth = g_str_has_prefix(missing[i], "auth-");
+        guint            len  = auth ? suite->auth_key_len : suite->enc_key_len;
+        g_autofree char *hex  = g_strnfill(2 * len, '0');
+
+        nm_setting_vpn_add_secret(NM_SETTING_VPN(copy), missing[i], hex);
+    }
+    *without_keys = TRUE;
+    return gre_nm_settings_from_vpn(NM_SETTING_VPN(copy), error);
+}
+
 gboolean
 gre_nm_export(NMConnection *connection, const char *path, GError **error)
 {
-    NMSettingVpn *s_vpn      = nm_connection_get_setting_vpn(connection);
-    g_autoptr(GreSettings) s = NULL;
-    g_autofree char *text    = NULL;
-    g_autofree char *keys    = NULL;
-    g_autofree char *kpath   = NULL;
+    NMSettingVpn *s_vpn           = nm_connection_get_setting_vpn(connection);
+    g_autoptr(GreSettings) s      = NULL;
+    g_autofree char *text         = NULL;
+    g_autofree char *keys         = NULL;
+    g_autofree char *kpath        = NULL;
+    gboolean         without_keys = FALSE;
     gboolean         ok;
 
     if (!s_vpn || g_strcmp0(nm_setting_vpn_get_service_type(s_vpn), GRE_NM_SERVICE_TYPE) != 0) {
@@ -61,12 +94,12 @@ gre_nm_export(NMConnection *connection, const char *path, GError **error)
                     nm_connection_get_id(connection), GRE_NM_SERVICE_TYPE);
         return FALSE;
     }
-    if (!(s = gre_nm_settings_from_vpn(s_vpn, error))) {
+    if (!(s = settings_for_export(s_vpn, &without_keys, error))) {
         g_prefix_error(error, "cannot export \"%s\":\n", nm_connection_get_id(connection));
         return FALSE;
     }
     text  = gre_ifcfg_format(s);
-    keys  = gre_ifcfg_format_keys(s);
+    keys  = without_keys ? NULL : gre_ifcfg_format_keys(s);
     kpath = gre_ifcfg_keys_path(path, s->name);
     /* The secrets first: an ifcfg that needs keys-NAME never appears without it. */
     if (keys) {

@@ -26,7 +26,9 @@ static struct {
     int      log_level;
     gboolean log_syslog;
     gboolean debug;
-} gl = { LOG_NOTICE, FALSE, FALSE };
+    gboolean persist;
+    char    *bus_name;
+} gl = { LOG_NOTICE, FALSE, FALSE, FALSE, NULL };
 
 static void G_GNUC_PRINTF(2, 3) log_at(int level, const char *fmt, ...)
 {
@@ -174,9 +176,15 @@ real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **erro
         return FALSE;
     }
     g_strlcpy(self->device, s->name, sizeof self->device);
-    log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", s->name,
-           report.recreated ? " (an earlier instance was removed first)" : "", report.created,
-           plan->mtu, s->ipsec ? ", GRE-only IPsec" : "");
+    if (report.unchanged)
+        log_at(LOG_NOTICE,
+               "%s: already up exactly as planned (left by an earlier instance); "
+               "taking it over",
+               s->name);
+    else
+        log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", s->name,
+               report.recreated ? " (an earlier instance was removed first)" : "", report.created,
+               plan->mtu, s->ipsec ? ", GRE-only IPsec" : "");
     for (guint i = 0; report.notes && i < report.notes->len; i++)
         log_at(LOG_NOTICE, "%s: %s", s->name, (const char *)report.notes->pdata[i]);
 
@@ -249,6 +257,16 @@ gre_service_class_init(GreServiceClass *klass)
 
 /* ---- main ---- */
 
+static const GOptionEntry entries[] = {
+    { "persist", 0, 0, G_OPTION_ARG_NONE, &gl.persist, "Keep running when the connection is down",
+      NULL },
+    { "debug", 0, 0, G_OPTION_ARG_NONE, &gl.debug,
+      "Log everything to stderr and keep running when NetworkManager goes away", NULL },
+    { "bus-name", 0, 0, G_OPTION_ARG_STRING, &gl.bus_name, "D-Bus name to own",
+      "org.freedesktop.NetworkManager.gre[.Connection_N]" },
+    { NULL },
+};
+
 static gboolean
 on_signal(gpointer user_data)
 {
@@ -280,21 +298,10 @@ log_level_from_env(void)
 int
 main(int argc, char **argv)
 {
-    g_autofree char *bus_name     = NULL;
-    gboolean         persist      = FALSE;
     g_autoptr(GOptionContext) ctx = NULL;
     g_autoptr(GError) error       = NULL;
     g_autoptr(GreService) self    = NULL;
     g_autoptr(GMainLoop) loop     = NULL;
-    GOptionEntry entries[]        = {
-               { "persist", 0, 0, G_OPTION_ARG_NONE, &persist, "Keep running when the connection is down",
-                 NULL },
-               { "debug", 0, 0, G_OPTION_ARG_NONE, &gl.debug,
-                 "Log everything to stderr and keep running when NetworkManager goes away", NULL },
-               { "bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, "D-Bus name to own",
-                 "org.freedesktop.NetworkManager.gre[.Connection_N]" },
-               { NULL },
-    };
 
     setlocale(LC_ALL, "");
     ctx = g_option_context_new(NULL);
@@ -313,7 +320,7 @@ main(int argc, char **argv)
         openlog("nm-gre", LOG_PID, LOG_DAEMON);
 
     self = g_initable_new(GRE_TYPE_SERVICE, NULL, &error, NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
-                          bus_name ? bus_name : GRE_NM_SERVICE_TYPE,
+                          gl.bus_name ? gl.bus_name : GRE_NM_SERVICE_TYPE,
                           NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, !gl.debug, NULL);
     if (!self) {
         log_at(LOG_ERR, "cannot start: %s", error->message);
@@ -321,16 +328,17 @@ main(int argc, char **argv)
     }
 
     loop = g_main_loop_new(NULL, FALSE);
-    if (!persist)
+    if (!gl.persist)
         g_signal_connect(self, "quit", G_CALLBACK(on_quit), loop);
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);
-    log_at(LOG_INFO, "ready on %s", bus_name ? bus_name : GRE_NM_SERVICE_TYPE);
+    log_at(LOG_INFO, "ready on %s", gl.bus_name ? gl.bus_name : GRE_NM_SERVICE_TYPE);
     g_main_loop_run(loop);
 
     /* Disconnects (and so takes the tunnel down) if a connection is still active. */
     nm_vpn_service_plugin_shutdown(NM_VPN_SERVICE_PLUGIN(self));
     /* Whatever state the D-Bus side was in, the kernel objects must not outlive us. */
+    g_clear_pointer(&gl.bus_name, g_free);
     if (!bring_down(self, &error))
         return 1;
     return 0;

@@ -45,7 +45,8 @@ cat >"$T/bus.conf" <<CONF
 </busconfig>
 CONF
 # The forked daemon must not hold our stdout (the TAP stream) open.
-dbus-daemon --config-file="$T/bus.conf" --fork --print-pid=3 3>"$T/bus.pid" </dev/null >/dev/null 2>&1
+dbus-daemon --config-file="$T/bus.conf" --fork --print-pid=3 3>"$T/bus.pid" \
+    </dev/null >/dev/null 2>&1
 bus_pid=$(cat "$T/bus.pid")
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
 mkdir "$T/state"
@@ -58,13 +59,23 @@ else
     not_ok "--help (${out:0:300})"
 fi
 
-GRE_TUNNEL_STATE_DIR=$T/state "$S" --debug --bus-name "$NAME" >"$T/log" 2>&1 &
-svc_pid=$!
-for _ in $(seq 50); do
-    gdbus introspect --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" \
-        --object-path /org/freedesktop/NetworkManager/VPN/Plugin >/dev/null 2>&1 && break
-    sleep 0.1
-done
+start_service() { # start_service LOG [OPTION...]: a new instance, logging to LOG
+    LOG=$1
+    shift
+    GRE_TUNNEL_STATE_DIR=$T/state "$S" "$@" --bus-name "$NAME" >"$LOG" 2>&1 &
+    svc_pid=$!
+    for _ in $(seq 50); do
+        gdbus introspect --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" \
+            --object-path /org/freedesktop/NetworkManager/VPN/Plugin >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+stop_service() { # stop_service SIGNAL
+    kill -"$1" "$svc_pid"
+    wait "$svc_pid" 2>/dev/null
+    svc_pid=
+}
+start_service "$T/log" --debug
 
 call() { # call METHOD VPN-DATA [VPN-SECRETS]
     # Generous: under an emulated VM, loading the GRE and ESP modules takes a while.
@@ -72,7 +83,8 @@ call() { # call METHOD VPN-DATA [VPN-SECRETS]
         --object-path /org/freedesktop/NetworkManager/VPN/Plugin \
         --method "org.freedesktop.NetworkManager.VPN.Plugin.$1" \
         "{'connection': {'id': <'t1'>, 'type': <'vpn'>}, 'vpn': {'service-type':
-          <'org.freedesktop.NetworkManager.gre'>, 'data': <@a{ss} {$2}>, 'secrets': <@a{ss} {${3:-}}>}}" 2>&1
+          <'org.freedesktop.NetworkManager.gre'>, 'data': <@a{ss} {$2}>,
+          'secrets': <@a{ss} {${3:-}}>}}" 2>&1
 }
 expect() { # expect DESCRIPTION WANT_SUBSTRING OUTPUT
     if [[ $3 == *"$2"* ]]; then ok "$1"; else not_ok "$1 (got: ${3:0:400})"; fi
@@ -81,7 +93,8 @@ expect_empty() { # expect_empty DESCRIPTION OUTPUT
     if [ -z "$2" ]; then ok "$1"; else not_ok "$1 (got: ${2:0:400})"; fi
 }
 
-BASE="'device': 't1', 'remote': '192.0.2.2', 'local': '192.0.2.1', 'inner-address': '198.51.100.1/31'"
+BASE="'device': 't1', 'remote': '192.0.2.2', 'local': '192.0.2.1',"
+BASE+=" 'inner-address': '198.51.100.1/31'"
 K1=0x73b7a793e1c959c572212d427b0f547760bed9c6a81c45601a7f92042a15bab79a09d41f
 K2=0x85cc207df4cfbc160b0931d6e4a2251f71c804a7bf08e8fa524818bcf44fe3aaa69e1c6a
 IPSEC="'ipsec': 'manual', 'spi-in': '0x1001', 'spi-out': '0x1002'"
@@ -109,7 +122,8 @@ if [[ $out == "()" ]]; then
     # removes it.
     ip link show t1 >/dev/null 2>&1 && ok "Connect created t1" || not_ok "Connect: no t1"
     expect "Connect created the outbound ESP SA" "spi 0x00001002" "$(ip xfrm state)"
-    expect_empty "Connect left the addresses to NetworkManager" "$(ip -o addr show dev t1 scope global)"
+    expect_empty "Connect left the addresses to NetworkManager" \
+        "$(ip -o addr show dev t1 scope global)"
     for _ in $(seq 50); do
         grep -q Ip4Config "$T/signals" && break
         sleep 0.1
@@ -135,6 +149,70 @@ if [[ $out == "()" ]]; then
     ip link show t1 >/dev/null 2>&1 && not_ok "Disconnect left t1" || ok "Disconnect removed t1"
     expect_empty "Disconnect removed the SAs" "$(ip xfrm state)"
     expect_empty "Disconnect removed the policies" "$(ip xfrm policy)"
+
+    # IPv6 outside: an ip6gre link, the gateway reported as "ay".
+    : >"$T/signals"
+    out=$(call Connect "'device': 't6', 'remote': '2001:db8:b::1', 'local': '2001:db8:a::1',
+        'inner-address': '198.51.100.5/31', 'inner-address6': '2001:db8:ffff::1/64'")
+    expect "Connect over IPv6" "()" "$out"
+    expect "an ip6gre link" "ip6gre" "$(ip -d link show t6 2>&1)"
+    for _ in $(seq 50); do
+        grep -q Ip6Config "$T/signals" && break
+        sleep 0.1
+    done
+    sig=$(cat "$T/signals")
+    expect "Config: IPv6 gateway as ay" \
+        "'gateway': <[byte 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0b," "$sig"
+    expect "Config: has-ip6" "'has-ip6': <true>" "$sig"
+    expect "Ip6Config: prefix 64" "'prefix': <uint32 64>" "$sig"
+    expect "Disconnect (IPv6)" "()" "$(gdbus call --address "$DBUS_SYSTEM_BUS_ADDRESS" \
+        --dest "$NAME" --object-path /org/freedesktop/NetworkManager/VPN/Plugin \
+        --method org.freedesktop.NetworkManager.VPN.Plugin.Disconnect 2>&1)"
+    ip link show t6 >/dev/null 2>&1 && not_ok "Disconnect left t6" || ok "Disconnect removed t6"
+
+    # A crashed service leaves the tunnel and its record; the next connect takes them over
+    # (the same settings) and a later disconnect removes them.
+    expect "Connect again" "()" \
+        "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    stop_service KILL
+    ip link show t1 >/dev/null 2>&1 && ok "a killed service leaves t1" || not_ok "t1 vanished"
+    start_service "$T/log-2" --debug
+    expect "Connect after a crash" "()" \
+        "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    expect "the leftover was taken over" "already up exactly as planned" "$(cat "$T/log-2")"
+    [ "$(ip xfrm state | grep -c 'spi 0x00001002')" = 1 ] && ok "one outbound SA, not two" ||
+        not_ok "outbound SAs: $(ip xfrm state | grep -c 'spi 0x00001002')"
+
+    # SIGTERM takes the tunnel down.
+    stop_service TERM
+    ip link show t1 >/dev/null 2>&1 && not_ok "SIGTERM left t1" || ok "SIGTERM removed t1"
+    expect_empty "SIGTERM removed the SAs" "$(ip xfrm state)"
+    expect "SIGTERM is logged" "signal received" "$(cat "$T/log-2")"
+    expect "the taken-over objects were removed" "down, 5 objects removed" "$(cat "$T/log-2")"
+
+    # As NetworkManager starts it (no --debug): when the peer that connected goes away (here
+    # gdbus, which exits after the call), the tunnel goes down.
+    NM_VPN_LOG_LEVEL=7 NM_VPN_LOG_SYSLOG=0 start_service "$T/log-3"
+    expect "Connect from a peer that then exits" "()" \
+        "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    for _ in $(seq 100); do
+        ip link show t1 >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    ip link show t1 >/dev/null 2>&1 && not_ok "the peer went away, t1 stayed" ||
+        ok "the peer going away took the tunnel down"
+    expect "NM_VPN_LOG_LEVEL=7 logs debug lines" "<debug>" "$(cat "$T/log-3")"
+    # With its peer gone the service quits by itself, possibly already.
+    for _ in $(seq 20); do
+        kill -0 "$svc_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$svc_pid" 2>/dev/null; then
+        stop_service TERM
+    else
+        wait "$svc_pid" 2>/dev/null
+        svc_pid=
+    fi
 else
     expect "Connect: a kernel failure is LaunchFailed quoting the step" \
         'VPN.Error.LaunchFailed: creating "ip ' "$out"
@@ -143,19 +221,19 @@ else
 fi
 ip link show t1 >/dev/null 2>&1 && not_ok "t1 left behind" || ok "nothing left behind"
 
-kill "$svc_pid"
-wait "$svc_pid" 2>/dev/null
-svc_pid=
-if grep -qi -e "${K1#0x}" -e "${K2#0x}" -e "${K1:2:16}" -r "$T/log" "$T/state"; then
-    not_ok "key material in the log or the state directory"
+if [ -n "$svc_pid" ]; then
+    stop_service TERM
+    expect "SIGTERM is handled" "signal received" "$(cat "$LOG")"
+fi
+if grep -qi -e "${K1#0x}" -e "${K2#0x}" -e "${K1:2:16}" -r "$T"/log* "$T/state"; then
+    not_ok "key material in a log or the state directory"
 else
-    ok "no key material in the log or the state directory"
+    ok "no key material in the logs or the state directory"
 fi
 expect "the plan was logged with keys masked" "<secret:36-bytes>" "$(cat "$T/log")"
-expect "SIGTERM is handled" "signal received" "$(cat "$T/log")"
 
 if [ "$failed" != 0 ]; then
-    sed 's/^/# service: /' "$T/log"
+    for f in "$T"/log*; do sed "s/^/# ${f##*/}: /" "$f"; done
     sed 's/^/# signals: /' "$T/signals"
 fi
 echo "1..$n"

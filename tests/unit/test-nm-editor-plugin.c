@@ -53,7 +53,8 @@ test_identity(void)
     g_assert_nonnull(strstr(desc, "IPsec"));
     g_assert_cmpint(nm_vpn_editor_plugin_get_capabilities(plugin), ==,
                     NM_VPN_EDITOR_PLUGIN_CAPABILITY_IMPORT |
-                        NM_VPN_EDITOR_PLUGIN_CAPABILITY_EXPORT);
+                        NM_VPN_EDITOR_PLUGIN_CAPABILITY_EXPORT |
+                        NM_VPN_EDITOR_PLUGIN_CAPABILITY_IPV6);
 }
 
 /* "key=value\n" for every vpn.data item, then "!key=value\n" for every secret. */
@@ -226,7 +227,7 @@ test_import_error_form(void)
     test_remove_dir(dir);
 }
 
-/* Export refuses what it cannot write faithfully. */
+/* Export writes what the connection holds and refuses what it cannot write faithfully. */
 static void
 test_export_errors(void)
 {
@@ -248,12 +249,36 @@ test_export_errors(void)
     nm_setting_vpn_add_data_item(s_vpn, "spi-out", "301");
     nm_connection_add_setting(conn, NM_SETTING(s_vpn));
 
-    /* IPsec keys that are not in the connection (e.g. kept by an agent) cannot be exported. */
+    /* IPsec keys that are not in the connection (kept by an agent, or not saved) are left out:
+     * the ifcfg is written, keys-NAME is not, and a bad value is still refused. */
+    nm_setting_vpn_add_data_item(s_vpn, "esp-key-in-flags", "1");
+    nm_setting_vpn_add_data_item(s_vpn, "esp-key-out-flags", "1");
+    g_assert_true(nm_vpn_editor_plugin_export(plugin, path, conn, &error));
+    g_assert_no_error(error);
+    {
+        g_autofree char *kpath       = g_build_filename(dir, "keys-t1", NULL);
+        g_autofree char *text        = NULL;
+        g_autoptr(NMConnection) back = NULL;
+
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_nonnull(strstr(text, "IPSEC=manual"));
+        g_assert_null(strstr(text, "0000"));
+        g_assert_false(g_file_test(kpath, G_FILE_TEST_EXISTS));
+        /* Such a file names the missing keys when read back, as at boot. */
+        back = nm_vpn_editor_plugin_import(plugin, path, &error);
+        g_assert_null(back);
+        g_assert_nonnull(strstr(error->message, "KEY_ESP_IN: missing"));
+        g_assert_nonnull(strstr(error->message, "keys-NAME"));
+        g_clear_error(&error);
+        g_unlink(path);
+    }
+    nm_setting_vpn_add_data_item(s_vpn, "ttl", "300");
     g_assert_false(nm_vpn_editor_plugin_export(plugin, path, conn, &error));
     g_assert_nonnull(strstr(error->message, "cannot export \"my tunnel\""));
-    g_assert_nonnull(strstr(error->message, "vpn.secrets: esp-key-in: missing"));
+    g_assert_nonnull(strstr(error->message, "vpn.data: ttl:"));
     g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
     g_clear_error(&error);
+    nm_setting_vpn_remove_data_item(s_vpn, "ttl");
 
     g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, "org.freedesktop.NetworkManager.openvpn",
                  NULL);

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * Shared by the parts of apply: gre-apply.c (transactions: up, down, the record),
+ * gre-apply-objects.c (plan steps as libnl objects and netlink messages), gre-apply-probe.c
+ * (is a recorded object still in the kernel, and still ours?) and gre-apply-status.c.
+ * Nothing outside apply includes this.
+ */
+#include <linux/if_tunnel.h>
+#include <linux/ip6_tunnel.h>
+#include <linux/rtnetlink.h>
+#include <linux/xfrm.h>
+#include <netlink/netlink.h>
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/ipgre.h>
+#include <netlink/route/link/ip6gre.h>
+#include <netlink/route/route.h>
+#include <netlink/xfrm/lifetime.h>
+#include <netlink/xfrm/sa.h>
+#include <netlink/xfrm/sp.h>
+#include <netlink/xfrm/selector.h>
+#include <netlink/xfrm/template.h>
+
+#include "gre-apply.h"
+#include "gre-kernel-env.h"
+#include "gre-state.h"
+
+#ifndef IFF_UP
+#define IFF_UP 0x1 /* <net/if.h> clashes with the <linux/if.h> libnl pulls in */
+#endif
+
+typedef struct nl_addr          NlAddr;
+typedef struct nl_cache         NlCache;
+typedef struct rtnl_link        RtnlLink;
+typedef struct rtnl_route       RtnlRoute;
+typedef struct xfrmnl_sa        XfrmSa;
+typedef struct xfrmnl_sp        XfrmSp;
+typedef struct xfrmnl_sel       XfrmSel;
+typedef struct xfrmnl_ltime_cfg XfrmLifetime;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NlAddr, nl_addr_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NlCache, nl_cache_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RtnlLink, rtnl_link_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RtnlRoute, rtnl_route_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSa, xfrmnl_sa_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSp, xfrmnl_sp_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSel, xfrmnl_sel_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmLifetime, xfrmnl_ltime_cfg_put)
+
+typedef struct {
+    GreNl          *rt;   /* NETLINK_ROUTE */
+    GreNl          *xfrm; /* NETLINK_XFRM; NULL until an xfrm object is touched */
+    GreApplyReport *report;
+} Kernel;
+typedef enum {
+    OBJ_ABSENT,
+    OBJ_PRESENT, /* ours: matches the record */
+    OBJ_FOREIGN, /* something with the same identity that is not what we created */
+    OBJ_ERROR,
+} ObjState;
+
+typedef struct {
+    ObjState state;
+    char    *why;   /* FOREIGN: what differs; ERROR: the error */
+    char    *drift; /* PRESENT: attributes that differ from the plan but not in identity */
+} Probe;
+
+/* gre-apply.c */
+void     apply_kernel_clear(Kernel *k);
+gboolean apply_kernel_open(Kernel *k, gboolean xfrm, GError **error);
+gboolean apply_has_xfrm(GArray *steps);
+/* Whether the kernel's last error says the object was not there (any more). */
+gboolean apply_gone(GreNl *nl);
+
+/* gre-apply-objects.c */
+NlAddr        *apply_to_nl(const GreAddr *a, int plen);
+GreAddr        apply_from_nl(NlAddr *n);
+gboolean       apply_nl_addr_is(NlAddr *n, const GreAddr *a);
+guint32        apply_route_metric(const GrePlanRoute *r);
+char          *apply_describe(const GrePlanStep *step);
+XfrmLifetime  *apply_lifetime_unlimited(void);
+XfrmSp        *apply_policy_object(const GrePlanPolicy *p, gboolean with_template);
+XfrmSa        *apply_state_id_object(const GrePlanState *st);
+RtnlRoute     *apply_route_object(const GrePlanRoute *r, int ifindex);
+RtnlLink      *apply_link_object(const GrePlanLink *l, int underlay);
+struct nl_msg *apply_addr_msg(int cmd, int flags, const GrePlanAddr *a, int ifindex);
+struct nl_msg *apply_link_updown_msg(int ifindex, gboolean up);
+
+/* gre-apply-probe.c */
+void        apply_probe_clear(Probe *p);
+ObjState    apply_failed(Probe *p, GreNl *nl, int err);
+const char *apply_sa_alg(XfrmSa *sa, char *buf);
+ObjState    apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out);
+ObjState    apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p);
+gboolean    apply_goes_with_link(const GArray *steps, const GrePlanStep *step);

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-apply-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "gre-error.h"
+#include "gre-i18n.h"
+
+/* Probes: whether an object of the record is in the kernel, and whether it is still the one we
+ * created (a look-alike with the same identity is somebody else's and is never touched). */
+
+void
+apply_probe_clear(Probe *p)
+{
+    g_clear_pointer(&p->why, g_free);
+    g_clear_pointer(&p->drift, g_free);
+}
+
+static ObjState foreign(Probe *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static ObjState
+foreign(Probe *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    p->why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return p->state = OBJ_FOREIGN;
+}
+
+ObjState
+apply_failed(Probe *p, GreNl *nl, int err)
+{
+    p->why          = gre_nl_error_text(nl, err);
+    return p->state = OBJ_ERROR;
+}
+
+const char *
+apply_sa_alg(XfrmSa *sa, char *buf)
+{
+    /* The ESP algorithm a state uses: the AEAD, else the cipher. */
+    buf[0] = '\0';
+    if (xfrmnl_sa_get_aead_params(sa, buf, NULL, NULL, NULL) < 0 || !buf[0])
+        xfrmnl_sa_get_crypto_params(sa, buf, NULL, NULL);
+    return buf;
+}
+
+static ObjState
+probe_state(Kernel *k, const GrePlanState *st, Probe *p)
+{
+    g_autoptr(NlAddr) dst = apply_to_nl(&st->dst, -1);
+    g_autoptr(XfrmSa) sa  = NULL;
+    char        alg[128];
+    const char *want = st->suite ? (st->suite->aead ? st->suite->aead : st->suite->enc) : "";
+    int         err;
+
+    err = xfrmnl_sa_get_kernel(gre_nl_begin(k->xfrm), dst, st->spi, IPPROTO_ESP, 0, 0, &sa);
+    if (err < 0 && apply_gone(k->xfrm))
+        return p->state = OBJ_ABSENT;
+    if (err < 0)
+        return apply_failed(p, k->xfrm, err);
+    if (!apply_nl_addr_is(xfrmnl_sa_get_saddr(sa), &st->src))
+        return foreign(p, _("its source address differs"));
+    if (xfrmnl_sa_get_mode(sa) != XFRM_MODE_TRANSPORT)
+        return foreign(p, _("it is not in transport mode"));
+    if ((guint32)xfrmnl_sa_get_reqid(sa) != st->reqid)
+        return foreign(p, _("its reqid is %u, not %u"), (guint)xfrmnl_sa_get_reqid(sa), st->reqid);
+    if (!g_str_equal(apply_sa_alg(sa, alg), want))
+        return foreign(p, _("it uses %s, not %s"), alg, want);
+    return p->state = OBJ_PRESENT;
+}
+
+static gboolean
+selector_is(XfrmSel *sel, const GrePlanPolicy *want)
+{
+    /* Exact, unlike xfrmnl_sel_cmp(), which compares addresses only up to the shorter prefix
+     * and takes protocol 0 as a wildcard. */
+    int   plen  = gre_addr_max_plen(want->src.family);
+    guint sport = want->has_grekey ? want->grekey >> 16 : 0;
+    guint dport = want->has_grekey ? want->grekey & 0xffff : 0;
+    guint mask  = want->has_grekey ? 0xffff : 0;
+
+    return sel && xfrmnl_sel_get_family(sel) == want->src.family &&
+           xfrmnl_sel_get_prefixlen_s(sel) == plen && xfrmnl_sel_get_prefixlen_d(sel) == plen &&
+           apply_nl_addr_is(xfrmnl_sel_get_saddr(sel), &want->src) &&
+           apply_nl_addr_is(xfrmnl_sel_get_daddr(sel), &want->dst) &&
+           xfrmnl_sel_get_proto(sel) == IPPROTO_GRE && (guint)xfrmnl_sel_get_sport(sel) == sport &&
+           (guint)xfrmnl_sel_get_sportmask(sel) == mask &&
+           (guint)xfrmnl_sel_get_dport(sel) == dport &&
+           (guint)xfrmnl_sel_get_dportmask(sel) == mask && xfrmnl_sel_get_ifindex(sel) == 0 &&
+           xfrmnl_sel_get_userid(sel) == 0;
+}
+
+/* The policy with @pol's selector and direction (and no mark), asked of the kernel by selector:
+ * XFRM_MSG_GETPOLICY with index 0 is answered from the kernel's policy hash tables, so a probe
+ * costs the same however many policies there are (a dump of all of them per probe made `down`
+ * of n tunnels quadratic). GETPOLICY takes the same xfrm_userpolicy_id and attributes as
+ * DELPOLICY (the kernel serves both in xfrm_get_policy()), so the request is libnl's removal
+ * request retyped: it names the policy exactly as remove_step() does. */
+static int
+on_policy(struct nl_msg *msg, void *arg)
+{
+    XfrmSp **sp = arg;
+
+    if (!*sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY &&
+        xfrmnl_sp_parse(nlmsg_hdr(msg), sp) < 0)
+        *sp = NULL;
+    return NL_OK;
+}
+
+static int
+policy_get(Kernel *k, const GrePlanPolicy *pol, XfrmSp **out)
+{
+    g_autoptr(XfrmSp) want = apply_policy_object(pol, FALSE);
+    struct nl_msg *msg     = NULL;
+    XfrmSp        *sp      = NULL;
+    int            err;
+
+    if ((err = xfrmnl_sp_build_delete_request(want, 0, &msg)) < 0)
+        return err;
+    nlmsg_hdr(msg)->nlmsg_type = XFRM_MSG_GETPOLICY;
+    err                        = gre_nl_transact(k->xfrm, msg, on_policy, &sp);
+    if (err >= 0 && !sp)
+        err = -NLE_PARSE_ERR;
+    if (err < 0) {
+        if (sp)
+            xfrmnl_sp_put(sp);
+        return err;
+    }
+    *out = sp;
+    return 0;
+}
+
+static ObjState
+probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
+{
+    g_autoptr(XfrmSp) sp = NULL;
+    struct xfrmnl_user_tmpl *t;
+    guint                    dir = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
+    int                      err = policy_get(k, pol, &sp);
+
+    if (err < 0 && apply_gone(k->xfrm))
+        return p->state = OBJ_ABSENT;
+    if (err < 0)
+        return apply_failed(p, k->xfrm, err);
+    if ((guint)xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
+        return foreign(p, _("the kernel answered with another selector"));
+    if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
+        return foreign(p, _("its priority is %d"), xfrmnl_sp_get_priority(sp));
+    if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_ALLOW || xfrmnl_sp_get_nusertemplates(sp) != 1)
+        return foreign(p, _("its action or templates differ"));
+    t = xfrmnl_sp_usertemplate_n(sp, 0);
+    if (xfrmnl_user_tmpl_get_proto(t) != IPPROTO_ESP ||
+        xfrmnl_user_tmpl_get_mode(t) != XFRM_MODE_TRANSPORT ||
+        (guint32)xfrmnl_user_tmpl_get_reqid(t) != pol->reqid ||
+        !apply_nl_addr_is(xfrmnl_user_tmpl_get_saddr(t), &pol->src) ||
+        !apply_nl_addr_is(xfrmnl_user_tmpl_get_daddr(t), &pol->dst))
+        return foreign(p, _("its template is not ESP transport reqid %u"), pol->reqid);
+    return p->state = OBJ_PRESENT;
+}
+
+static ObjState
+probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
+{
+    g_autoptr(NlCache) cache = NULL;
+    int ifindex              = gre_nl_ifindex(k->rt, r->dev);
+    int err;
+
+    if (!ifindex)
+        return p->state = OBJ_ABSENT;
+    err = rtnl_route_alloc_cache(gre_nl_begin(k->rt), r->dst.addr.family, 0, &cache);
+    if (err < 0)
+        return apply_failed(p, k->rt, err);
+    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+        RtnlRoute           *route = (RtnlRoute *)o;
+        NlAddr              *dst   = rtnl_route_get_dst(route);
+        GreAddr              d     = apply_from_nl(dst);
+        struct rtnl_nexthop *nh;
+
+        /* The kernel's identity of a route: table, destination, (tos,) metric. */
+        if (rtnl_route_get_table(route) != RT_TABLE_MAIN ||
+            nl_addr_get_prefixlen(dst) != r->dst.plen ||
+            rtnl_route_get_priority(route) != apply_route_metric(r) ||
+            rtnl_route_get_tos(route) != 0)
+            continue;
+        if (d.family == AF_UNSPEC || (r->dst.plen && !gre_addr_equal(&d, &r->dst.addr)))
+            continue;
+        nh = rtnl_route_get_nnexthops(route) == 1 ? rtnl_route_nexthop_n(route, 0) : NULL;
+        if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex)
+            continue; /* IPv6 keeps routes that differ in the device apart */
+        if (rtnl_route_get_protocol(route) != RTPROT_STATIC)
+            return foreign(p, _("it was not added by gre-tunnel (protocol %u)"),
+                           rtnl_route_get_protocol(route));
+        if (r->gateway.family != AF_UNSPEC
+                ? !apply_nl_addr_is(rtnl_route_nh_get_gateway(nh), &r->gateway)
+                : rtnl_route_nh_get_gateway(nh) != NULL)
+            return foreign(p, _("its gateway differs"));
+        return p->state = OBJ_PRESENT;
+    }
+    return p->state = OBJ_ABSENT;
+}
+
+ObjState
+apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
+{
+    g_autoptr(RtnlLink) link = NULL;
+    const char *kind;
+    GreAddr     local = { 0 }, remote = { 0 };
+    guint16     ifl = 0, ofl = 0;
+    guint32     ikey = 0, okey = 0;
+    guint8      ttl = 0;
+    int         err;
+
+    err = rtnl_link_get_kernel(gre_nl_begin(k->rt), 0, l->name, &link);
+    /* rtnl_link_get_kernel() installs its own error handler: only libnl's code is left. */
+    if (err == -NLE_NODEV || (err < 0 && apply_gone(k->rt)))
+        return p->state = OBJ_ABSENT;
+    if (err < 0)
+        return apply_failed(p, k->rt, err);
+    kind = rtnl_link_get_type(link);
+    if (g_strcmp0(kind, l->ip6 ? "ip6gre" : "gre") != 0)
+        return foreign(p, _("%s is of kind %s, not %s"), l->name, kind ? kind : "none",
+                       l->ip6 ? "ip6gre" : "gre");
+    if (!l->ip6) {
+        local.family = remote.family = AF_INET;
+        local.u.v4.s_addr            = rtnl_link_ipgre_get_local(link);
+        remote.u.v4.s_addr           = rtnl_link_ipgre_get_remote(link);
+        ifl                          = rtnl_link_ipgre_get_iflags(link);
+        ofl                          = rtnl_link_ipgre_get_oflags(link);
+        ikey                         = ntohl(rtnl_link_ipgre_get_ikey(link));
+        okey                         = ntohl(rtnl_link_ipgre_get_okey(link));
+        ttl                          = rtnl_link_ipgre_get_ttl(link);
+    } else {
+        local.family = remote.family = AF_INET6;
+        rtnl_link_ip6gre_get_local(link, &local.u.v6);
+        rtnl_link_ip6gre_get_remote(link, &remote.u.v6);
+        rtnl_link_ip6gre_get_iflags(link, &ifl);
+        rtnl_link_ip6gre_get_oflags(link, &ofl);
+        rtnl_link_ip6gre_get_ikey(link, &ikey);
+        rtnl_link_ip6gre_get_okey(link, &okey);
+        ikey = ntohl(ikey);
+        okey = ntohl(okey);
+        rtnl_link_ip6gre_get_ttl(link, &ttl);
+    }
+    if (!gre_addr_equal(&local, &l->local) || !gre_addr_equal(&remote, &l->remote))
+        return foreign(p, _("%s connects other endpoints"), l->name);
+    if (!!(ifl & GRE_KEY) != l->has_ikey || !!(ofl & GRE_KEY) != l->has_okey ||
+        (l->has_ikey && ikey != l->ikey) || (l->has_okey && okey != l->okey))
+        return foreign(p, _("%s has other GRE keys"), l->name);
+
+    if (rtnl_link_get_mtu(link) != l->mtu || ttl != l->ttl)
+        p->drift = g_strdup_printf(_("%s has mtu %u ttl %u, planned mtu %u ttl %u"), l->name,
+                                   rtnl_link_get_mtu(link), ttl, l->mtu, l->ttl);
+    if (out)
+        *out = g_steal_pointer(&link);
+    return p->state = OBJ_PRESENT;
+}
+
+static ObjState
+probe_addr(Kernel *k, const GrePlanAddr *a, Probe *p)
+{
+    g_autoptr(NlCache) cache = NULL;
+    int ifindex              = gre_nl_ifindex(k->rt, a->dev);
+    int err;
+
+    if (!ifindex)
+        return p->state = OBJ_ABSENT;
+    err = rtnl_addr_alloc_cache(gre_nl_begin(k->rt), &cache);
+    if (err < 0)
+        return apply_failed(p, k->rt, err);
+    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+        struct rtnl_addr *addr = (struct rtnl_addr *)o;
+
+        if (rtnl_addr_get_ifindex(addr) == ifindex &&
+            rtnl_addr_get_family(addr) == a->local.family &&
+            rtnl_addr_get_prefixlen(addr) == a->plen &&
+            apply_nl_addr_is(rtnl_addr_get_local(addr), &a->local))
+            return p->state = OBJ_PRESENT;
+    }
+    return p->state = OBJ_ABSENT;
+}
+
+ObjState
+apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p)
+{
+    *p = (Probe){ 0 };
+    switch (step->kind) {
+    case GRE_STEP_XFRM_STATE:
+        return probe_state(k, &step->state, p);
+    case GRE_STEP_XFRM_POLICY:
+        return probe_policy(k, &step->policy, p);
+    case GRE_STEP_ROUTE:
+        return probe_route(k, &step->route, p);
+    case GRE_STEP_LINK:
+        return apply_probe_link(k, &step->link, p, NULL);
+    case GRE_STEP_ADDR:
+        return probe_addr(k, &step->addr, p);
+    case GRE_STEP_LINK_UP: {
+        g_autoptr(RtnlLink) link = NULL;
+        int err = rtnl_link_get_kernel(gre_nl_begin(k->rt), 0, step->up_dev, &link);
+
+        if (err < 0)
+            return p->state = OBJ_ABSENT;
+        return p->state = (rtnl_link_get_flags(link) & IFF_UP) ? OBJ_PRESENT : OBJ_ABSENT;
+    }
+    }
+    return p->state = OBJ_ABSENT;
+}
+
+/* Objects on a link of the record go with the link: the kernel removes a device's addresses
+ * and routes with it. */
+gboolean
+apply_goes_with_link(const GArray *steps, const GrePlanStep *step)
+{
+    const char *dev = step->kind == GRE_STEP_ADDR      ? step->addr.dev
+                      : step->kind == GRE_STEP_LINK_UP ? step->up_dev
+                      : step->kind == GRE_STEP_ROUTE   ? step->route.dev
+                                                       : NULL;
+
+    for (guint i = 0; dev && i < steps->len; i++) {
+        const GrePlanStep *s = &g_array_index(steps, GrePlanStep, i);
+
+        if (s->kind == GRE_STEP_LINK && g_str_equal(s->link.name, dev))
+            return TRUE;
+    }
+    return FALSE;
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-apply-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "gre-error.h"
+#include "gre-i18n.h"
+
+/* `status`: what the kernel reports about each recorded object. */
+
+/* ---- status ---- */
+
+static void
+status_link(Kernel *k, const GrePlanLink *l, GString *out)
+{
+    g_autoptr(RtnlLink) link = NULL;
+    g_autofree char *local = NULL, *remote = NULL;
+    Probe            p   = { 0 };
+    guint16          ifl = 0, ofl = 0;
+    guint32          ikey = 0, okey = 0;
+    guint8           ttl = 0;
+
+    if (apply_probe_link(k, l, &p, &link) != OBJ_PRESENT) {
+        g_string_append_printf(out, "  link %s: %s\n", l->name,
+                               p.state == OBJ_ABSENT ? "missing" : p.why);
+        apply_probe_clear(&p);
+        return;
+    }
+    apply_probe_clear(&p);
+    if (!l->ip6) {
+        ifl  = rtnl_link_ipgre_get_iflags(link);
+        ofl  = rtnl_link_ipgre_get_oflags(link);
+        ikey = ntohl(rtnl_link_ipgre_get_ikey(link));
+        okey = ntohl(rtnl_link_ipgre_get_okey(link));
+        ttl  = rtnl_link_ipgre_get_ttl(link);
+    } else {
+        rtnl_link_ip6gre_get_iflags(link, &ifl);
+        rtnl_link_ip6gre_get_oflags(link, &ofl);
+        rtnl_link_ip6gre_get_ikey(link, &ikey);
+        rtnl_link_ip6gre_get_okey(link, &okey);
+        ikey = ntohl(ikey);
+        okey = ntohl(okey);
+        rtnl_link_ip6gre_get_ttl(link, &ttl);
+    }
+    local  = gre_addr_to_string(&l->local);
+    remote = gre_addr_to_string(&l->remote);
+    g_string_append_printf(out, "  link %s: %s, %s, local %s remote %s, mtu %u, ttl ", l->name,
+                           rtnl_link_get_type(link),
+                           (rtnl_link_get_flags(link) & IFF_UP) ? "up" : "DOWN", local, remote,
+                           rtnl_link_get_mtu(link));
+    if (ttl)
+        g_string_append_printf(out, "%u", ttl);
+    else
+        g_string_append(out, "inherit");
+    if (ifl & GRE_KEY)
+        g_string_append_printf(out, ", ikey %u", ikey);
+    if (ofl & GRE_KEY)
+        g_string_append_printf(out, ", okey %u", okey);
+    if ((ifl | ofl) & GRE_SEQ)
+        g_string_append(out, ", seq");
+    if ((ifl | ofl) & GRE_CSUM)
+        g_string_append(out, ", csum");
+    if (!l->ip6)
+        g_string_append_printf(out, ", pmtudisc %s",
+                               rtnl_link_ipgre_get_pmtudisc(link) ? "on" : "off");
+    g_string_append_c(out, '\n');
+    if (!ttl)
+        g_string_append(out, _("  warning: TTL inherit: the tunnel is translucent; traceroute "
+                               "across it and TTL-expired messages will misbehave (set TTL=64)\n"));
+}
+
+static void
+status_addresses(Kernel *k, const char *dev, GString *out)
+{
+    g_autoptr(NlCache) cache = NULL;
+    int ifindex              = gre_nl_ifindex(k->rt, dev);
+
+    if (!ifindex || rtnl_addr_alloc_cache(gre_nl_begin(k->rt), &cache) < 0)
+        return;
+    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+        struct rtnl_addr *a = (struct rtnl_addr *)o;
+        GreAddr           local, peer;
+        g_autofree char  *ls = NULL, *ps = NULL;
+
+        if (rtnl_addr_get_ifindex(a) != ifindex)
+            continue;
+        local = apply_from_nl(rtnl_addr_get_local(a));
+        peer  = apply_from_nl(rtnl_addr_get_peer(a));
+        ls    = gre_addr_to_string(&local);
+        if (peer.family != AF_UNSPEC && !gre_addr_equal(&peer, &local)) {
+            ps = gre_addr_to_string(&peer);
+            g_string_append_printf(out, "  address %s peer %s/%d\n", ls, ps,
+                                   rtnl_addr_get_prefixlen(a));
+        } else
+            g_string_append_printf(out, "  address %s/%d\n", ls, rtnl_addr_get_prefixlen(a));
+    }
+}
+
+static void
+status_state(Kernel *k, const GrePlanState *st, GString *out)
+{
+    g_autoptr(NlAddr) dst    = apply_to_nl(&st->dst, -1);
+    g_autoptr(XfrmSa) sa     = NULL;
+    g_autofree char   *what  = NULL;
+    GrePlanStep        step  = { .kind = GRE_STEP_XFRM_STATE, .state = *st };
+    unsigned long long bytes = 0, packets = 0, add_time = 0, use_time = 0;
+    unsigned long long window = 0, replay = 0, integrity = 0;
+    char               alg[128];
+    int                err;
+
+    what = apply_describe(&step);
+    err  = xfrmnl_sa_get_kernel(gre_nl_begin(k->xfrm), dst, st->spi, IPPROTO_ESP, 0, 0, &sa);
+    if (err < 0) {
+        g_autofree char *why =
+            apply_gone(k->xfrm) ? g_strdup("missing") : gre_nl_error_text(k->xfrm, err);
+
+        g_string_append_printf(out, "  %s: %s\n", what, why);
+        return;
+    }
+    xfrmnl_sa_get_curlifetime(sa, &bytes, &packets, &add_time, &use_time);
+    xfrmnl_sa_get_stats(sa, &window, &replay, &integrity);
+    g_string_append_printf(out, "  %s (%s): %llu bytes, %llu packets, %llu integrity failures\n",
+                           what, apply_sa_alg(sa, alg), bytes, packets, integrity);
+}
+
+static void
+status_one(Kernel *k, const GreStateRecord *rec, GString *out)
+{
+    g_string_append_printf(out, "%s:\n", rec->name);
+    /* The link first: it is what a reader looks for. */
+    for (guint i = 0; i < rec->steps->len; i++) {
+        const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);
+
+        if (step->kind == GRE_STEP_LINK) {
+            status_link(k, &step->link, out);
+            status_addresses(k, step->link.name, out);
+        }
+    }
+    for (guint i = 0; i < rec->steps->len; i++) {
+        const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);
+        g_autofree char   *what = NULL;
+        Probe              p    = { 0 };
+
+        switch (step->kind) {
+        case GRE_STEP_XFRM_STATE:
+            status_state(k, &step->state, out);
+            break;
+        case GRE_STEP_XFRM_POLICY:
+        case GRE_STEP_ROUTE:
+            what = apply_describe(step);
+            apply_probe_step(k, step, &p);
+            g_string_append_printf(out, "  %s: %s\n", what,
+                                   p.state == OBJ_PRESENT  ? "present"
+                                   : p.state == OBJ_ABSENT ? "missing"
+                                                           : p.why);
+            apply_probe_clear(&p);
+            break;
+        case GRE_STEP_LINK:
+        case GRE_STEP_ADDR:
+        case GRE_STEP_LINK_UP:
+            break; /* shown with the link, as the kernel has them */
+        }
+    }
+}
+
+gboolean
+gre_apply_status(const char *name_or_null, GString *out, GError **error)
+{
+    g_autoptr(GPtrArray) names = NULL;
+    Kernel   k                 = { 0 };
+    gboolean ok                = TRUE;
+
+    if (name_or_null) {
+        names = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(names, g_strdup(name_or_null));
+    } else if (!(names = gre_state_list(error)))
+        return FALSE;
+
+    for (guint i = 0; ok && i < names->len; i++) {
+        const char *name              = names->pdata[i];
+        g_autoptr(GreStateRecord) rec = gre_state_read(name, error);
+
+        if (!rec) {
+            if (error && *error)
+                ok = FALSE;
+            else
+                g_string_append_printf(out, _("%s: not up (no ownership record)\n"), name);
+            continue;
+        }
+        if (!apply_kernel_open(&k, apply_has_xfrm(rec->steps), error)) {
+            ok = FALSE;
+            break;
+        }
+        status_one(&k, rec, out);
+    }
+    apply_kernel_clear(&k);
+    return ok;
+}
