@@ -186,7 +186,7 @@ batch_lines() { # DIR I up|down
             "xfrm policy add src $r/128 dst $l/128 proto gre key $i dir in tmpl src $r dst $l proto esp reqid $ri mode transport" \
             "link add bt$i mtu 1410 type ip6gre local $l remote $r ikey $i okey $i hoplimit 64 tclass inherit encaplimit 4" \
             "link set bt$i up" \
-            "addr add 2001:db8:$x::1 peer 2001:db8:$x::2/64 dev bt$i"
+            "addr add 2001:db8:$x::1 peer 2001:db8:$x::2/64 dev bt$i nodad"
     else
         printf '%s\n' \
             "addr delete 2001:db8:$x::1 peer 2001:db8:$x::2/64 dev bt$i" \
