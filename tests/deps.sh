@@ -12,6 +12,10 @@ packages=(
     ifupdown
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
     qemu-system-x86 busybox-static cpio xz-utils zstd
+    # the nm suite: a real NetworkManager and a private system bus, which the tests start only
+    # in the VM or in namespaces of their own (on a host that runs systemd, installing
+    # network-manager also enables the host's own daemon: stop it there if it is not wanted)
+    network-manager dbus-daemon
 )
 
 missing=()
