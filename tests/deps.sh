@@ -7,6 +7,10 @@ set -euo pipefail
 packages=(
     meson ninja-build pkg-config gcc clang-format
     libglib2.0-dev libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev
+    # the NetworkManager VPN plugin
+    libnm-dev
+    # the service's D-Bus test: a private bus, gdbus
+    dbus-daemon libglib2.0-bin
     iproute2 iputils-ping tcpdump kmod strace groff-base
     # Debian ifupdown, for the boot-script tests (the VM runs the host's programs)
     ifupdown

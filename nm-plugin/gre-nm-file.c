@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "gre-nm-file.h"
+
+#include <string.h>
+
+#include "gre-error.h"
+#include "gre-ifcfg.h"
+#include "gre-nm-data.h"
+
+NMConnection *
+gre_nm_import(const char *path, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GreIfcfg) cfg      = gre_ifcfg_load(path, warnings, error);
+    g_autoptr(NMConnection) conn = NULL;
+    g_autofree char     *uuid    = NULL;
+    NMSettingConnection *s_con   = NULL;
+    NMSettingVpn        *s_vpn   = NULL;
+    NMSetting           *s_ip4   = NULL;
+    NMSetting           *s_ip6   = NULL;
+
+    if (!cfg)
+        return NULL;
+
+    conn  = nm_simple_connection_new();
+    uuid  = nm_utils_uuid_generate();
+    s_con = NM_SETTING_CONNECTION(nm_setting_connection_new());
+    g_object_set(s_con, NM_SETTING_CONNECTION_ID, cfg->settings->name, NM_SETTING_CONNECTION_UUID,
+                 uuid, NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
+    nm_connection_add_setting(conn, NM_SETTING(s_con));
+
+    s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_NM_SERVICE_TYPE, NULL);
+    gre_nm_settings_to_vpn(cfg->settings, s_vpn);
+    nm_connection_add_setting(conn, NM_SETTING(s_vpn));
+
+    /* The service reports the inner addresses and routes; NetworkManager only takes them from a
+     * VPN plugin when the method is auto. */
+    s_ip4 = nm_setting_ip4_config_new();
+    g_object_set(s_ip4, NM_SETTING_IP_CONFIG_METHOD, NM_SETTING_IP4_CONFIG_METHOD_AUTO, NULL);
+    nm_connection_add_setting(conn, s_ip4);
+    s_ip6 = nm_setting_ip6_config_new();
+    g_object_set(s_ip6, NM_SETTING_IP_CONFIG_METHOD, NM_SETTING_IP6_CONFIG_METHOD_AUTO, NULL);
+    nm_connection_add_setting(conn, s_ip6);
+
+    return g_steal_pointer(&conn);
+}
+
+gboolean
+gre_nm_export(NMConnection *connection, const char *path, GError **error)
+{
+    NMSettingVpn *s_vpn      = nm_connection_get_setting_vpn(connection);
+    g_autoptr(GreSettings) s = NULL;
+    g_autofree char *text    = NULL;
+    g_autofree char *keys    = NULL;
+    g_autofree char *kpath   = NULL;
+    gboolean         ok;
+
+    if (!s_vpn || g_strcmp0(nm_setting_vpn_get_service_type(s_vpn), GRE_NM_SERVICE_TYPE) != 0) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
+                    "connection \"%s\" is not a GRE tunnel (vpn.service-type is not %s)",
+                    nm_connection_get_id(connection), GRE_NM_SERVICE_TYPE);
+        return FALSE;
+    }
+    if (!(s = gre_nm_settings_from_vpn(s_vpn, error))) {
+        g_prefix_error(error, "cannot export \"%s\":\n", nm_connection_get_id(connection));
+        return FALSE;
+    }
+    text  = gre_ifcfg_format(s);
+    keys  = gre_ifcfg_format_keys(s);
+    kpath = gre_ifcfg_keys_path(path, s->name);
+    /* The secrets first: an ifcfg that needs keys-NAME never appears without it. */
+    if (keys) {
+        ok = gre_write_file_atomic(kpath, keys, 0600, TRUE, error);
+        explicit_bzero(keys, strlen(keys));
+        if (!ok)
+            return FALSE;
+    }
+    return gre_write_file_atomic(path, text, 0644, TRUE, error);
+}
+
+char *
+gre_nm_suggested_filename(NMConnection *connection)
+{
+    NMSettingVpn *s_vpn  = nm_connection_get_setting_vpn(connection);
+    const char   *device = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, "device") : NULL;
+
+    if (!device || !*device)
+        device = nm_connection_get_id(connection);
+    if (!device || !*device)
+        return NULL;
+    /* A connection id is free text; a file name is not. */
+    return g_strdelimit(g_strconcat("ifcfg-", device, NULL), "/", '_');
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <syslog.h>
+
+#include <NetworkManager.h>
+
+#include "gre-apply.h"
+#include "gre-error.h"
+#include "gre-kernel-env.h"
+#include "gre-nm-config.h"
+#include "gre-nm-data.h"
+#include "gre-nm-plan.h"
+
+/*
+ * nm-gre-service: NetworkManager starts one per active GRE connection. Connect creates the
+ * tunnel (IPsec, pinned endpoint route, link) exactly as `gre-tunnel up` would, through the same
+ * plan and the same transactional apply with its ownership record; the inner addresses and
+ * routes are reported to NetworkManager instead of being added. Disconnect, a signal, or
+ * NetworkManager going away removes what the record lists.
+ */
+
+static struct {
+    int      log_level;
+    gboolean log_syslog;
+    gboolean debug;
+} gl = { LOG_NOTICE, FALSE, FALSE };
+
+static void G_GNUC_PRINTF(2, 3) log_at(int level, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list          ap;
+
+    if (level > gl.log_level)
+        return;
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (gl.log_syslog)
+        syslog(level, "%s", msg);
+    else
+        g_printerr("nm-gre[%ld] <%s> %s\n", (long)getpid(),
+                   level <= LOG_ERR       ? "error"
+                   : level <= LOG_WARNING ? "warn"
+                   : level <= LOG_INFO    ? "info"
+                                          : "debug",
+                   msg);
+}
+
+#define GRE_TYPE_SERVICE (gre_service_get_type())
+G_DECLARE_FINAL_TYPE(GreService, gre_service, GRE, SERVICE, NMVpnServicePlugin)
+
+struct _GreService {
+    NMVpnServicePlugin parent;
+    char               device[GRE_IFNAMSIZ]; /* "" while nothing is up */
+    GVariant          *config, *ip4, *ip6;   /* reported once connect has returned */
+    GSource           *config_source;
+};
+
+G_DEFINE_TYPE(GreService, gre_service, NM_TYPE_VPN_SERVICE_PLUGIN)
+
+static gboolean
+send_config(gpointer user_data)
+{
+    GreService         *self   = user_data;
+    NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
+
+    g_clear_pointer(&self->config_source, g_source_unref);
+    log_at(LOG_INFO, "%s: reporting the tunnel to NetworkManager", self->device);
+    nm_vpn_service_plugin_set_config(plugin, self->config);
+    if (self->ip4)
+        nm_vpn_service_plugin_set_ip4_config(plugin, self->ip4);
+    if (self->ip6)
+        nm_vpn_service_plugin_set_ip6_config(plugin, self->ip6);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+clear_config(GreService *self)
+{
+    if (self->config_source) {
+        g_source_destroy(self->config_source);
+        g_clear_pointer(&self->config_source, g_source_unref);
+    }
+    g_clear_pointer(&self->config, g_variant_unref);
+    g_clear_pointer(&self->ip4, g_variant_unref);
+    g_clear_pointer(&self->ip6, g_variant_unref);
+}
+
+static void
+log_plan(const GrePlan *plan)
+{
+    /* Keys are masked: the log may go anywhere. */
+    g_autoptr(GPtrArray) lines = gre_plan_render_up(plan, FALSE);
+
+    for (guint i = 0; i < lines->len; i++)
+        log_at(LOG_DEBUG, "%s: %s", plan->name, (const char *)lines->pdata[i]);
+}
+
+static gboolean
+bring_down(GreService *self, GError **error)
+{
+    g_auto(GreApplyReport) report = { 0 };
+    g_autoptr(GError) local       = NULL;
+
+    if (!self->device[0])
+        return TRUE;
+    if (!gre_apply_down_full(self->device, &report, &local)) {
+        log_at(LOG_ERR, "%s: down failed: %s", self->device, local->message);
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    log_at(LOG_NOTICE, "%s: down, %u objects removed", self->device, report.removed);
+    for (guint i = 0; report.notes && i < report.notes->len; i++)
+        log_at(LOG_NOTICE, "%s: %s", self->device, (const char *)report.notes->pdata[i]);
+    self->device[0] = '\0';
+    return TRUE;
+}
+
+static gboolean
+real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
+{
+    GreService   *self            = GRE_SERVICE(plugin);
+    NMSettingVpn *s_vpn           = nm_connection_get_setting_vpn(connection);
+    g_autoptr(GreSettings) s      = NULL;
+    g_autoptr(GrePlan) plan       = NULL;
+    g_autoptr(GError) env_error   = NULL;
+    g_autoptr(GError) local       = NULL;
+    g_auto(GreApplyReport) report = { 0 };
+    GrePlanEnv env                = { 0 };
+
+    if (!s_vpn) {
+        g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_INVALID_CONNECTION,
+                            "the connection has no VPN setting");
+        return FALSE;
+    }
+    if (!(s = gre_nm_settings_from_vpn(s_vpn, &local))) {
+        log_at(LOG_ERR, "%s: invalid: %s", nm_connection_get_id(connection), local->message);
+        g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
+                            local->message);
+        return FALSE;
+    }
+
+    /* Without a route to the remote the plan can still be built when nothing depends on it. */
+    if (!gre_kernel_env_resolve(&s->remote, s->underlay[0] ? s->underlay : NULL, &env, &env_error))
+        log_at(LOG_INFO, "%s: no facts about the route to the remote: %s", s->name,
+               env_error->message);
+    if (!(plan = gre_plan_build(s, &env, &local))) {
+        g_autofree char *msg = g_strdup_printf("%s%s%s", local->message, env_error ? ": " : "",
+                                               env_error ? env_error->message : "");
+
+        log_at(LOG_ERR, "%s: %s", s->name, msg);
+        g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS, msg);
+        return FALSE;
+    }
+
+    clear_config(self);
+    self->config = g_variant_ref_sink(gre_nm_config_generic(plan));
+    if ((self->ip4 = gre_nm_config_ip(plan, AF_INET)))
+        g_variant_ref_sink(self->ip4);
+    if ((self->ip6 = gre_nm_config_ip(plan, AF_INET6)))
+        g_variant_ref_sink(self->ip6);
+
+    gre_nm_plan_tunnel_only(plan);
+    log_plan(plan);
+    /* A record left by a crashed instance is found and replaced here: apply recreates. */
+    if (!gre_apply_up(plan, &report, &local)) {
+        log_at(LOG_ERR, "%s: up failed: %s", s->name, local->message);
+        g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED,
+                            local->message);
+        clear_config(self);
+        return FALSE;
+    }
+    g_strlcpy(self->device, s->name, sizeof self->device);
+    log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", s->name,
+           report.recreated ? " (an earlier instance was removed first)" : "", report.created,
+           plan->mtu, s->ipsec ? ", GRE-only IPsec" : "");
+    for (guint i = 0; report.notes && i < report.notes->len; i++)
+        log_at(LOG_NOTICE, "%s: %s", s->name, (const char *)report.notes->pdata[i]);
+
+    /* NetworkManager ignores configuration that arrives before connect has returned. */
+    self->config_source = g_idle_source_new();
+    g_source_set_callback(self->config_source, send_config, self, NULL);
+    g_source_attach(self->config_source, NULL);
+    return TRUE;
+}
+
+static gboolean
+real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const char **setting_name,
+                  GError **error)
+{
+    NMSettingVpn           *s_vpn   = nm_connection_get_setting_vpn(connection);
+    g_autofree const char **missing = NULL;
+
+    (void)plugin;
+    if (!s_vpn) {
+        g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_INVALID_CONNECTION,
+                            "the connection has no VPN setting");
+        return FALSE;
+    }
+    missing = gre_nm_missing_secrets(s_vpn);
+    if (!missing[0])
+        return FALSE;
+    log_at(LOG_INFO, "%s: secrets needed, first: %s", nm_connection_get_id(connection), missing[0]);
+    *setting_name = NM_SETTING_VPN_SETTING_NAME;
+    return TRUE;
+}
+
+static gboolean
+real_disconnect(NMVpnServicePlugin *plugin, GError **error)
+{
+    GreService *self        = GRE_SERVICE(plugin);
+    g_autoptr(GError) local = NULL;
+
+    clear_config(self);
+    if (!bring_down(self, &local)) {
+        g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED, local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+gre_service_init(GreService *self)
+{
+    (void)self;
+}
+
+static void
+dispose(GObject *object)
+{
+    clear_config(GRE_SERVICE(object));
+    G_OBJECT_CLASS(gre_service_parent_class)->dispose(object);
+}
+
+static void
+gre_service_class_init(GreServiceClass *klass)
+{
+    GObjectClass            *object_class = G_OBJECT_CLASS(klass);
+    NMVpnServicePluginClass *parent_class = NM_VPN_SERVICE_PLUGIN_CLASS(klass);
+
+    object_class->dispose      = dispose;
+    parent_class->connect      = real_connect;
+    parent_class->need_secrets = real_need_secrets;
+    parent_class->disconnect   = real_disconnect;
+}
+
+/* ---- main ---- */
+
+static gboolean
+on_signal(gpointer user_data)
+{
+    GMainLoop *loop = user_data;
+
+    log_at(LOG_NOTICE, "signal received, taking the tunnel down");
+    g_main_loop_quit(loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+on_quit(NMVpnServicePlugin *plugin, gpointer user_data)
+{
+    (void)plugin;
+    g_main_loop_quit(user_data);
+}
+
+static int
+log_level_from_env(void)
+{
+    const char *text = g_getenv("NM_VPN_LOG_LEVEL");
+    gint64      v;
+
+    if (!text || !g_ascii_string_to_signed(text, 10, 0, LOG_DEBUG, &v, NULL))
+        return LOG_NOTICE;
+    return (int)v;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *bus_name     = NULL;
+    gboolean         persist      = FALSE;
+    g_autoptr(GOptionContext) ctx = NULL;
+    g_autoptr(GError) error       = NULL;
+    g_autoptr(GreService) self    = NULL;
+    g_autoptr(GMainLoop) loop     = NULL;
+    GOptionEntry entries[]        = {
+               { "persist", 0, 0, G_OPTION_ARG_NONE, &persist, "Keep running when the connection is down",
+                 NULL },
+               { "debug", 0, 0, G_OPTION_ARG_NONE, &gl.debug,
+                 "Log everything to stderr and keep running when NetworkManager goes away", NULL },
+               { "bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, "D-Bus name to own",
+                 "org.freedesktop.NetworkManager.gre[.Connection_N]" },
+               { NULL },
+    };
+
+    setlocale(LC_ALL, "");
+    ctx = g_option_context_new(NULL);
+    g_option_context_set_summary(
+        ctx, "The NetworkManager service for GRE tunnels (vpn-type gre). NetworkManager starts "
+             "it; run it by hand with --debug as root to watch a connection.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        g_printerr("nm-gre-service: %s\n", error->message);
+        return 2;
+    }
+
+    gl.log_level  = gl.debug ? LOG_DEBUG : log_level_from_env();
+    gl.log_syslog = !gl.debug && g_strcmp0(g_getenv("NM_VPN_LOG_SYSLOG"), "1") == 0;
+    if (gl.log_syslog)
+        openlog("nm-gre", LOG_PID, LOG_DAEMON);
+
+    self = g_initable_new(GRE_TYPE_SERVICE, NULL, &error, NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
+                          bus_name ? bus_name : GRE_NM_SERVICE_TYPE,
+                          NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, !gl.debug, NULL);
+    if (!self) {
+        log_at(LOG_ERR, "cannot start: %s", error->message);
+        return 1;
+    }
+
+    loop = g_main_loop_new(NULL, FALSE);
+    if (!persist)
+        g_signal_connect(self, "quit", G_CALLBACK(on_quit), loop);
+    g_unix_signal_add(SIGTERM, on_signal, loop);
+    g_unix_signal_add(SIGINT, on_signal, loop);
+    log_at(LOG_INFO, "ready on %s", bus_name ? bus_name : GRE_NM_SERVICE_TYPE);
+    g_main_loop_run(loop);
+
+    /* Disconnects (and so takes the tunnel down) if a connection is still active. */
+    nm_vpn_service_plugin_shutdown(NM_VPN_SERVICE_PLUGIN(self));
+    /* Whatever state the D-Bus side was in, the kernel objects must not outlive us. */
+    if (!bring_down(self, &error))
+        return 1;
+    return 0;
+}

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gre-error.h"
+#include "gre-nm-data.h"
+#include "test-util.h"
+
+/*
+ * The editor plugin as its users load it: libnm's loader on the built .so, then the interface.
+ * The .so is copied into a directory of its own, so no editor library sits beside it.
+ */
+
+static NMVpnEditorPlugin *plugin;
+static char              *plugin_dir;
+
+static void
+load_plugin(void)
+{
+    const char      *build = g_getenv("GRE_BUILDDIR");
+    g_autofree char *built = NULL;
+    g_autofree char *copy  = NULL;
+    g_autofree char *data  = NULL;
+    gsize            len;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_nonnull(build);
+    built      = g_build_filename(build, "nm-plugin", "libnm-vpn-plugin-gre.so", NULL);
+    plugin_dir = g_dir_make_tmp("gre-plugin-XXXXXX", NULL);
+    copy       = g_build_filename(plugin_dir, "libnm-vpn-plugin-gre.so", NULL);
+    g_assert_true(g_file_get_contents(built, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(copy, data, len, NULL));
+    g_assert_cmpint(g_chmod(copy, 0755), ==, 0);
+    plugin = nm_vpn_editor_plugin_load_from_file(copy, GRE_NM_SERVICE_TYPE, getuid(), NULL, NULL,
+                                                 &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(plugin);
+}
+
+static void
+test_identity(void)
+{
+    g_autofree char *name    = NULL;
+    g_autofree char *service = NULL;
+    g_autofree char *desc    = NULL;
+
+    g_object_get(plugin, NM_VPN_EDITOR_PLUGIN_NAME, &name, NM_VPN_EDITOR_PLUGIN_SERVICE, &service,
+                 NM_VPN_EDITOR_PLUGIN_DESCRIPTION, &desc, NULL);
+    g_assert_cmpstr(service, ==, "org.freedesktop.NetworkManager.gre");
+    g_assert_cmpstr(name, ==, "GRE tunnel");
+    g_assert_nonnull(strstr(desc, "IPsec"));
+    g_assert_cmpint(nm_vpn_editor_plugin_get_capabilities(plugin), ==,
+                    NM_VPN_EDITOR_PLUGIN_CAPABILITY_IMPORT |
+                        NM_VPN_EDITOR_PLUGIN_CAPABILITY_EXPORT);
+}
+
+/* "key=value\n" for every vpn.data item, then "!key=value\n" for every secret. */
+static char *
+vpn_dump(NMConnection *conn)
+{
+    NMSettingVpn           *s_vpn = nm_connection_get_setting_vpn(conn);
+    GString                *out   = g_string_new(NULL);
+    g_autofree const char **data  = nm_setting_vpn_get_data_keys(s_vpn, NULL);
+    g_autofree const char **sec   = nm_setting_vpn_get_secret_keys(s_vpn, NULL);
+
+    for (guint i = 0; data && data[i]; i++)
+        g_string_append_printf(out, "%s=%s\n", data[i],
+                               nm_setting_vpn_get_data_item(s_vpn, data[i]));
+    for (guint i = 0; sec && sec[i]; i++)
+        g_string_append_printf(out, "!%s=%s\n", sec[i], nm_setting_vpn_get_secret(s_vpn, sec[i]));
+    return g_string_free(out, FALSE);
+}
+
+static guint
+file_mode(const char *path)
+{
+    struct stat st;
+
+    g_assert_cmpint(g_stat(path, &st), ==, 0);
+    return st.st_mode & 07777;
+}
+
+/* import -> export -> import keeps vpn.data and vpn.secrets for every example. */
+static void
+test_round_trip(void)
+{
+    g_autofree char *src = test_copy_data_dir("examples");
+    g_autofree char *dst = g_dir_make_tmp("gre-export-XXXXXX", NULL);
+    g_autoptr(GDir) d    = g_dir_open(src, 0, NULL);
+    const char *name;
+    guint       n = 0, with_keys = 0;
+
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *in        = g_build_filename(src, name, NULL);
+        g_autofree char *out       = NULL;
+        g_autofree char *keys      = NULL;
+        g_autofree char *suggested = NULL;
+        g_autofree char *dump_a    = NULL;
+        g_autofree char *dump_b    = NULL;
+        g_autoptr(GError) error    = NULL;
+        g_autoptr(NMConnection) a  = NULL;
+        g_autoptr(NMConnection) b  = NULL;
+        NMSettingVpn *s_vpn;
+
+        if (!g_str_has_prefix(name, "ifcfg-"))
+            continue;
+        a = nm_vpn_editor_plugin_import(plugin, in, &error);
+        g_assert_no_error(error);
+        g_assert_true(nm_connection_verify(a, &error));
+        g_assert_no_error(error);
+        s_vpn = nm_connection_get_setting_vpn(a);
+        g_assert_cmpstr(nm_setting_vpn_get_service_type(s_vpn), ==, GRE_NM_SERVICE_TYPE);
+        g_assert_cmpstr(nm_connection_get_id(a), ==, nm_setting_vpn_get_data_item(s_vpn, "device"));
+        g_assert_cmpstr(nm_connection_get_connection_type(a), ==, NM_SETTING_VPN_SETTING_NAME);
+
+        suggested = nm_vpn_editor_plugin_get_suggested_filename(plugin, a);
+        g_assert_cmpstr(suggested + strlen("ifcfg-"), ==, nm_connection_get_id(a));
+        out = g_build_filename(dst, suggested, NULL);
+        g_assert_true(nm_vpn_editor_plugin_export(plugin, out, a, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(file_mode(out), ==, 0644);
+        keys = g_strdup_printf("%s/keys-%s", dst, nm_connection_get_id(a));
+        if (nm_setting_vpn_get_num_secrets(s_vpn)) {
+            g_autofree char *text  = NULL;
+            g_autofree char *ktext = NULL;
+
+            g_assert_cmpuint(file_mode(keys), ==, 0600);
+            with_keys++;
+            /* The secrets went to keys-NAME only. */
+            g_assert_true(g_file_get_contents(out, &text, NULL, NULL));
+            g_assert_null(strstr(text, "KEY_ESP"));
+            g_assert_true(g_file_get_contents(keys, &ktext, NULL, NULL));
+            g_assert_nonnull(strstr(ktext, "KEY_ESP_IN="));
+        } else
+            g_assert_false(g_file_test(keys, G_FILE_TEST_EXISTS));
+
+        b = nm_vpn_editor_plugin_import(plugin, out, &error);
+        g_assert_no_error(error);
+        dump_a = vpn_dump(a);
+        dump_b = vpn_dump(b);
+        g_assert_cmpstr(dump_b, ==, dump_a);
+        g_assert_cmpstr(nm_connection_get_id(b), ==, nm_connection_get_id(a));
+        /* A new connection each time. */
+        g_assert_cmpstr(nm_connection_get_uuid(b), !=, nm_connection_get_uuid(a));
+        n++;
+    }
+    g_assert_cmpuint(n, >=, 5);
+    g_assert_cmpuint(with_keys, >=, 3);
+    test_remove_dir(src);
+    test_remove_dir(dst);
+}
+
+/* Each file of tests/data/bad is refused by import with the message the core gives: file, line
+ * and key. */
+static void
+test_import_errors(void)
+{
+    g_autofree char *dir = test_copy_data_dir("bad");
+    g_autoptr(GDir) d    = g_dir_open(dir, 0, NULL);
+    const char *name;
+    guint       n = 0;
+
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *path        = g_build_filename(dir, name, NULL);
+        g_autofree char *text        = NULL;
+        g_autofree char *expect      = NULL;
+        g_autofree char *keys        = NULL;
+        g_autoptr(GError) error      = NULL;
+        g_autoptr(NMConnection) conn = NULL;
+        g_auto(GStrv) parts          = NULL;
+        char *nl;
+
+        if (!g_str_has_prefix(name, "ifcfg-"))
+            continue;
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_true(g_str_has_prefix(text, "# expect: "));
+        nl     = strchr(text, '\n');
+        expect = g_strndup(text + 10, nl - text - 10);
+        keys   = g_strdup_printf("%s/keys-%s", dir, name + 6);
+        parts  = g_strsplit(expect, "{f}", -1);
+        g_free(expect);
+        expect = g_strjoinv(path, parts);
+        g_strfreev(parts);
+        parts = g_strsplit(expect, "{k}", -1);
+        g_free(expect);
+        expect = g_strjoinv(keys, parts);
+
+        conn = nm_vpn_editor_plugin_import(plugin, path, &error);
+        if (conn)
+            g_error("%s: imported, expected: %s", name, expect);
+        if (!strstr(error->message, expect))
+            g_error("%s:\n  got:      %s\n  expected: %s", name, error->message, expect);
+        n++;
+    }
+    g_assert_cmpuint(n, >=, 50);
+    test_remove_dir(dir);
+}
+
+/* A few messages spelled out, so that the form "FILE:LINE: KEY: reason" is pinned here too. */
+static void
+test_import_error_form(void)
+{
+    g_autofree char *dir         = g_dir_make_tmp("gre-import-XXXXXX", NULL);
+    g_autofree char *path        = g_build_filename(dir, "ifcfg-t1", NULL);
+    g_autofree char *want        = NULL;
+    g_autoptr(GError) error      = NULL;
+    g_autoptr(NMConnection) conn = NULL;
+
+    g_assert_true(g_file_set_contents(path,
+                                      "DEVICE=t1\nPEER_OUTER_IPADDR=192.0.2.2\n"
+                                      "MY_INNER_IPADDR=198.51.100.1/31\nTTL=300\n",
+                                      -1, NULL));
+    conn = nm_vpn_editor_plugin_import(plugin, path, &error);
+    g_assert_null(conn);
+    want = g_strdup_printf("%s:4: TTL: \"300\" is not inherit or a TTL from 1 to 255", path);
+    g_assert_cmpstr(error->message, ==, want);
+    g_clear_error(&error);
+    g_unlink(path);
+
+    conn = nm_vpn_editor_plugin_import(plugin, path, &error);
+    g_assert_null(conn);
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, path));
+    test_remove_dir(dir);
+}
+
+/* Export refuses what it cannot write faithfully. */
+static void
+test_export_errors(void)
+{
+    g_autofree char *dir         = g_dir_make_tmp("gre-export-XXXXXX", NULL);
+    g_autofree char *path        = g_build_filename(dir, "ifcfg-t1", NULL);
+    g_autoptr(NMConnection) conn = nm_simple_connection_new();
+    NMSettingConnection *s_con   = NM_SETTING_CONNECTION(nm_setting_connection_new());
+    NMSettingVpn        *s_vpn   = NM_SETTING_VPN(nm_setting_vpn_new());
+    g_autoptr(GError) error      = NULL;
+
+    g_object_set(s_con, NM_SETTING_CONNECTION_ID, "my tunnel", NULL);
+    nm_connection_add_setting(conn, NM_SETTING(s_con));
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_NM_SERVICE_TYPE, NULL);
+    nm_setting_vpn_add_data_item(s_vpn, "device", "t1");
+    nm_setting_vpn_add_data_item(s_vpn, "remote", "192.0.2.2");
+    nm_setting_vpn_add_data_item(s_vpn, "inner-address", "198.51.100.1/31");
+    nm_setting_vpn_add_data_item(s_vpn, "ipsec", "manual");
+    nm_setting_vpn_add_data_item(s_vpn, "spi-in", "300");
+    nm_setting_vpn_add_data_item(s_vpn, "spi-out", "301");
+    nm_connection_add_setting(conn, NM_SETTING(s_vpn));
+
+    /* IPsec keys that are not in the connection (e.g. kept by an agent) cannot be exported. */
+    g_assert_false(nm_vpn_editor_plugin_export(plugin, path, conn, &error));
+    g_assert_nonnull(strstr(error->message, "cannot export \"my tunnel\""));
+    g_assert_nonnull(strstr(error->message, "vpn.secrets: esp-key-in: missing"));
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_clear_error(&error);
+
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, "org.freedesktop.NetworkManager.openvpn",
+                 NULL);
+    g_assert_false(nm_vpn_editor_plugin_export(plugin, path, conn, &error));
+    g_assert_nonnull(strstr(error->message, "is not a GRE tunnel"));
+    g_rmdir(dir);
+}
+
+/* Without an editor library beside the plugin, asking for the editor is a clear error. */
+static void
+test_no_editor(void)
+{
+    g_autoptr(NMConnection) conn = nm_simple_connection_new();
+    g_autoptr(GError) error      = NULL;
+    NMVpnEditor *editor          = nm_vpn_editor_plugin_get_editor(plugin, conn, &error);
+
+    g_assert_null(editor);
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "libnm-gtk4-vpn-plugin-gre-editor.so"));
+    g_assert_nonnull(strstr(error->message, "GRE tunnel editor for GTK 4 is not installed"));
+}
+
+int
+main(int argc, char **argv)
+{
+    int ret;
+
+    g_test_init(&argc, &argv, NULL);
+    load_plugin();
+    g_test_add_func("/editor-plugin/identity", test_identity);
+    g_test_add_func("/editor-plugin/round-trip", test_round_trip);
+    g_test_add_func("/editor-plugin/import-errors", test_import_errors);
+    g_test_add_func("/editor-plugin/import-error-form", test_import_error_form);
+    g_test_add_func("/editor-plugin/export-errors", test_export_errors);
+    g_test_add_func("/editor-plugin/no-editor", test_no_editor);
+    ret = g_test_run();
+    g_object_unref(plugin);
+    test_remove_dir(plugin_dir);
+    return ret;
+}
