@@ -38,6 +38,10 @@ fi
 
 . "$(dirname "${BASH_SOURCE[0]}")/../kernel/lib.sh"
 
+# Loading ip_gre (or ip6_gre) adds fallback devices (gre0, gretap0, ...) to every namespace:
+# load them before the test's namespaces exist, so that a "before" dump already has them.
+modprobe -a -q ip_gre ip6_gre 2>/dev/null
+
 NM_DIR=$T/nm
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$NM_DIR/system_bus_socket
 _nm_pid= _dbus_pid=
@@ -115,16 +119,17 @@ EOF
 # nm_start NS [UNMANAGED...]: NetworkManager in namespace NS, on our bus, with the keyfile plugin
 # only and a configuration of its own. It creates no connection by itself (no-auto-default),
 # leaves DNS alone, asks no polkit (root clients only), and does not manage the kernel's fallback
-# tunnel devices, the veth "wire" the test configures, nor the interfaces named in UNMANAGED.
+# tunnel devices nor the interfaces named in UNMANAGED (e.g. the veth "wire" when the test
+# configures it with ip itself).
 # Logs (debug level) go to $NM_DIR/NetworkManager.log. Waits until nmcli gets an answer.
 nm_start() {
     local ns=$1 spec d
     shift
     mkdir -p "$NM_DIR/conf.d" "$NM_DIR/system-conf.d" "$NM_DIR/connections"
     chmod 0700 "$NM_DIR/connections"
-    spec="interface-name:wire"
+    spec=
     for d in gre0 gretap0 erspan0 ip_vti0 ip6_vti0 ip6gre0 ip6tnl0 sit0 "$@"; do
-        spec+=";interface-name:$d"
+        spec+="${spec:+;}interface-name:$d"
     done
     cat >"$NM_DIR/NetworkManager.conf" <<EOF
 [main]
@@ -214,4 +219,29 @@ wait_gone() {
     done
     ip -n "$1" -d link show "$2"
     return 1
+}
+
+# nm_install_plugin: make NetworkManager, nmcli and the bus know our VPN plugin, from the build
+# tree: the built .name file (its service name, capabilities, ...) with program= and plugin=
+# pointing into the build tree, in the VPN plugin directory (a tmpfs of ours), and the plugin's
+# D-Bus policy from the source tree in the bus's configuration. Call it before nm_start.
+# Fails (so that a test can skip) when the plugin is not built.
+NM_PLUGIN_BUILD=$GRE_BUILDDIR/nm-plugin
+nm_install_plugin() {
+    local b=$NM_PLUGIN_BUILD
+    local name=$b/nm-gre-service.name svc=$b/nm-gre-service so=$b/libnm-vpn-plugin-gre.so
+    local conf=$SRC/nm-plugin/nm-gre-service.conf
+    [ -f "$name" ] && [ -x "$svc" ] && [ -f "$so" ] && [ -f "$conf" ] || return 1
+    mkdir -p "$NM_DIR/system.d"
+    sed -e "s|^program=.*|program=$svc|" -e "s|^plugin=.*|plugin=$so|" "$name" \
+        >/usr/lib/NetworkManager/VPN/nm-gre-service.name
+    cp "$conf" "$NM_DIR/system.d/"
+}
+
+# service_pids: the nm-gre-service processes running (NM starts one per active connection).
+service_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = nm-gre-service ] && echo "${p#/proc/}"
+    done
 }

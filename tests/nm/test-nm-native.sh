@@ -16,7 +16,7 @@ ip -n $B addr add 198.51.100.2/30 dev gre1
 ip -n $B link set gre1 up
 
 t0=$SECONDS
-check "NetworkManager starts in $A and answers nmcli" nm_start $A
+check "NetworkManager starts in $A and answers nmcli" nm_start $A wire
 note "NetworkManager up after $((SECONDS - t0)) s"
 expect "nmcli general: NM is running" '^(connected|disconnected|connecting|connected \(site only\)|connected \(local only\)|asleep):' \
     "$(nmc -t -f STATE,NETWORKING general status 2>&1)"
