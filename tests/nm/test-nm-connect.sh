@@ -48,7 +48,7 @@ up_timed() {
     [ $rc = 0 ] || { cat "$T/up.out"; nm_log_tail 25; }
     return $rc
 }
-up() { up "$1" "$2"; note "$(cat "$T/up.time")"; }
+up_check() { check "$1" up_timed "$2"; note "$(cat "$T/up.time")"; }
 
 # ---------------------------------------------------------------- 1: vpn.data, plain GRE
 note "1: plain GRE from vpn.data (KEY=7), peer from the mirror of the same settings"
@@ -70,7 +70,7 @@ check "nmcli connection add type vpn vpn-type gre vpn.data ..." \
 expect "NM stored it as a gre VPN connection" '^org\.freedesktop\.NetworkManager\.gre$' \
     "$(nmc -g vpn.service-type connection show data-gre1 2>&1)"
 
-up "nmcli connection up" data-gre1
+up_check "nmcli connection up" data-gre1
 check "state activated" wait_con_state data-gre1 activated 30
 expect "NM's VPN state is connected" '^VPN\.VPN-STATE: +5 - VPN connected' "$(nmc connection show data-gre1 2>&1)"
 expect "nmcli device lists the tunnel device gre1" '^gre1:' "$(nmc -t -f DEVICE,TYPE,STATE device 2>&1)"
@@ -134,7 +134,7 @@ check "the imported secrets are stored (the keyfile has the outbound key)" grep 
 check_not "nmcli connection show does not print the key" \
     grep -qi "$keyout" <(nmc connection show imp-gre2 2>&1)
 
-up "nmcli connection up (IPsec)" imp-gre2
+up_check "nmcli connection up (IPsec)" imp-gre2
 check "state activated" wait_con_state imp-gre2 activated 30
 expect "nmcli device lists the tunnel device gre2" '^gre2:' "$(nmc -t -f DEVICE,TYPE,STATE device 2>&1)"
 expect "kernel: gre2 is GRE between the outer addresses" 'gre remote 192\.0\.2\.2 local 192\.0\.2\.1 ' \
@@ -170,7 +170,7 @@ same_dump "A after down is A before up (no SA, no policy, no route left)" "$befo
 
 # ---------------------------------------------------------------- 3: SIGKILL
 note "3: nm-gre-service killed while imp-gre2 is up"
-up "nmcli connection up" imp-gre2
+up_check "nmcli connection up" imp-gre2
 check "state activated" wait_con_state imp-gre2 activated 30
 check "ping A -> B inner" nsping $A 198.51.100.6
 pids=$(service_pids)
@@ -184,7 +184,7 @@ expect "NM dropped the VPN straight from activated (not a user's deactivation)" 
     "$(grep -F 'vpn[' "$NM_DIR/NetworkManager.log" | tail -20)"
 left=$(diff <(printf '%s\n' "$before") <(dump $A) | grep -c '^>')
 note "after SIGKILL, $left dump lines are left over (no one could remove them)"
-up "nmcli connection up again" imp-gre2
+up_check "nmcli connection up again" imp-gre2
 check "state activated again" wait_con_state imp-gre2 activated 30
 check "ping A -> B inner again" nsping $A 198.51.100.6
 expect_eq "exactly 2 SAs (the crashed instance's were replaced, not duplicated)" 2 \
