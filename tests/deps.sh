@@ -25,6 +25,9 @@ packages=(
     python3-dbusmock dbus-daemon libglib2.0-bin
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
     qemu-system-x86 busybox-static cpio xz-utils zstd
+    # the nm suite: a real NetworkManager and a private system bus, which the tests start only
+    # in the VM or in namespaces of their own (the host's own daemon is masked below)
+    network-manager dbus-daemon
 )
 
 missing=()
@@ -36,12 +39,12 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "deps: missing packages: ${missing[*]}; run as root (or install them)" >&2
         exit 1
     fi
-    # network-manager-gnome (for nm-connection-editor) pulls in the NetworkManager daemon. The
-    # tests never run it (they talk to a mock on a private bus); where it is new, mask it before
-    # installing so that it does not start and take over the host's networking.
-    if [[ " ${missing[*]} " == *" network-manager-gnome "* ]] && [ -d /run/systemd/system ] &&
+    # The tests start NetworkManager only in the VM or in namespaces of their own (the gui suite
+    # talks to a mock). Where the daemon is new on a host that runs systemd, mask it before
+    # installing, so that it never starts and takes over the host's networking.
+    if [ -d /run/systemd/system ] &&
         ! dpkg-query -W -f='${Status}' network-manager 2>/dev/null | grep -q 'install ok installed'; then
-        echo "deps: masking NetworkManager.service (pulled in by network-manager-gnome)"
+        echo "deps: masking NetworkManager.service (installed for the tests, never run here)"
         systemctl mask NetworkManager.service
     fi
     echo "deps: installing ${missing[*]}"
