@@ -94,10 +94,10 @@ test_dbus_policy(void)
     g_markup_parse_context_free(ctx);
     g_assert_cmpstr(root->str, ==,
                     "allow own_prefix=org.freedesktop.NetworkManager.gre\n"
-                    "allow send_destination=org.freedesktop.NetworkManager.gre\n");
+                    "allow send_destination_prefix=org.freedesktop.NetworkManager.gre\n");
     g_assert_cmpstr(deflt->str, ==,
                     "deny own_prefix=org.freedesktop.NetworkManager.gre\n"
-                    "deny send_destination=org.freedesktop.NetworkManager.gre\n");
+                    "deny send_destination_prefix=org.freedesktop.NetworkManager.gre\n");
 }
 
 int
