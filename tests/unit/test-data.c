@@ -42,3 +42,26 @@ test_remove_dir(const char *path)
     }
     g_rmdir(path);
 }
+
+char *
+test_bad_expectation(const char *dir, const char *name)
+{
+    g_autofree char *path   = g_build_filename(dir, name, NULL);
+    g_autofree char *keys   = g_strdup_printf("%s/keys-%s", dir, name + strlen("ifcfg-"));
+    g_autofree char *text   = NULL;
+    g_autofree char *expect = NULL;
+    g_auto(GStrv) parts     = NULL;
+    char *nl;
+
+    g_assert_true(g_str_has_prefix(name, "ifcfg-"));
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_true(g_str_has_prefix(text, "# expect: "));
+    nl     = strchr(text, '\n');
+    expect = g_strndup(text + 10, nl - text - 10);
+    parts  = g_strsplit(expect, "{f}", -1);
+    g_free(expect);
+    expect = g_strjoinv(path, parts);
+    g_strfreev(parts);
+    parts = g_strsplit(expect, "{k}", -1);
+    return g_strjoinv(keys, parts);
+}

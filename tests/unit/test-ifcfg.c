@@ -67,31 +67,14 @@ test_bad_corpus(void)
 
     while ((name = g_dir_read_name(d))) {
         g_autofree char *path   = g_build_filename(dir, name, NULL);
-        g_autofree char *text   = NULL;
         g_autofree char *expect = NULL;
-        g_autofree char *keys   = NULL;
         g_autoptr(GError) error = NULL;
         g_autoptr(GreIfcfg) cfg = NULL;
-        g_auto(GStrv) parts     = NULL;
-        char *nl;
 
         if (!g_str_has_prefix(name, "ifcfg-"))
             continue;
-        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-        g_assert_true(g_str_has_prefix(text, "# expect: "));
-        nl     = strchr(text, '\n');
-        expect = g_strndup(text + 10, nl - text - 10);
-        keys   = g_strdup_printf("%s/keys-%s", dir, name + 6);
-        /* {f} is the ifcfg file, {k} its keys file. */
-        parts = g_strsplit(expect, "{f}", -1);
-        g_free(expect);
-        expect = g_strjoinv(path, parts);
-        g_strfreev(parts);
-        parts = g_strsplit(expect, "{k}", -1);
-        g_free(expect);
-        expect = g_strjoinv(keys, parts);
-
-        cfg = gre_ifcfg_load(path, NULL, &error);
+        expect = test_bad_expectation(dir, name);
+        cfg    = gre_ifcfg_load(path, NULL, &error);
         if (cfg)
             g_error("%s: accepted, expected: %s", name, expect);
         g_assert_true(error->domain == GRE_ERROR);

@@ -165,30 +165,14 @@ test_import_errors(void)
 
     while ((name = g_dir_read_name(d))) {
         g_autofree char *path        = g_build_filename(dir, name, NULL);
-        g_autofree char *text        = NULL;
         g_autofree char *expect      = NULL;
-        g_autofree char *keys        = NULL;
         g_autoptr(GError) error      = NULL;
         g_autoptr(NMConnection) conn = NULL;
-        g_auto(GStrv) parts          = NULL;
-        char *nl;
 
         if (!g_str_has_prefix(name, "ifcfg-"))
             continue;
-        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-        g_assert_true(g_str_has_prefix(text, "# expect: "));
-        nl     = strchr(text, '\n');
-        expect = g_strndup(text + 10, nl - text - 10);
-        keys   = g_strdup_printf("%s/keys-%s", dir, name + 6);
-        parts  = g_strsplit(expect, "{f}", -1);
-        g_free(expect);
-        expect = g_strjoinv(path, parts);
-        g_strfreev(parts);
-        parts = g_strsplit(expect, "{k}", -1);
-        g_free(expect);
-        expect = g_strjoinv(keys, parts);
-
-        conn = nm_vpn_editor_plugin_import(plugin, path, &error);
+        expect = test_bad_expectation(dir, name);
+        conn   = nm_vpn_editor_plugin_import(plugin, path, &error);
         if (conn)
             g_error("%s: imported, expected: %s", name, expect);
         if (!strstr(error->message, expect))

@@ -16,3 +16,6 @@ char *test_data_path(const char *rel);
 /* A fresh temporary copy of tests/data/SUB, keys files at mode 0600 (git keeps no modes). */
 char *test_copy_data_dir(const char *sub);
 void  test_remove_dir(const char *path);
+/* For a bad-input case DIR/NAME (a copy of tests/data/bad): the message it must give, from its
+ * first line "# expect: ...", with {f} replaced by its path and {k} by its keys file's path. */
+char *test_bad_expectation(const char *dir, const char *name);
