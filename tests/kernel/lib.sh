@@ -92,11 +92,12 @@ gt() {
 
 # dump NS: everything apply could touch, for before/after comparisons. It first waits (up to
 # 10 s) until no address is tentative: a link-local address still in duplicate address
-# detection would otherwise make a "before" dump differ from every later one.
+# detection would otherwise make a "before" dump differ from every later one. (-o: without it,
+# `addr show tentative` prints every link's header line even when no address matches.)
 dump() {
     local ns=$1 _
     for _ in $(seq 100); do
-        [ -z "$(ip -n "$ns" addr show tentative 2>/dev/null)" ] && break
+        [ -z "$(ip -n "$ns" -o addr show tentative 2>/dev/null)" ] && break
         sleep 0.1
     done
     {
