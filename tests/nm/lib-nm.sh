@@ -223,7 +223,7 @@ wait_gone() {
 
 # nm_install_plugin: make NetworkManager, nmcli and the bus know our VPN plugin, from the build
 # tree: the built .name file (its service name, capabilities, ...) with program= and plugin=
-# pointing into the build tree, in the VPN plugin directory (a tmpfs of ours), and the plugin's
+# (and the auth dialog's path) pointing into the build tree, in the VPN plugin directory (a tmpfs of ours), and the plugin's
 # D-Bus policy from the source tree in the bus's configuration. Call it before nm_start.
 # Fails (so that a test can skip) when the plugin is not built.
 NM_PLUGIN_BUILD=$GRE_BUILDDIR/nm-plugin
@@ -233,7 +233,8 @@ nm_install_plugin() {
     local conf=$SRC/nm-plugin/nm-gre-service.conf
     [ -f "$name" ] && [ -x "$svc" ] && [ -f "$so" ] && [ -f "$conf" ] || return 1
     mkdir -p "$NM_DIR/system.d"
-    sed -e "s|^program=.*|program=$svc|" -e "s|^plugin=.*|plugin=$so|" "$name" \
+    sed -e "s|^program=.*|program=$svc|" -e "s|^plugin=.*|plugin=$so|" \
+        -e "s|^auth-dialog=.*|auth-dialog=$b/auth-dialog/nm-gre-auth-dialog|" "$name" \
         >/usr/lib/NetworkManager/VPN/nm-gre-service.name
     cp "$conf" "$NM_DIR/system.d/"
 }
@@ -244,4 +245,19 @@ service_pids() {
     for p in /proc/[0-9]*; do
         [ "$(cat "$p/comm" 2>/dev/null)" = nm-gre-service ] && echo "${p#/proc/}"
     done
+}
+
+# nm_underlay NS ADDR: NM manages NS's end of the wire as it would a LAN (ethernet connection
+# "underlay", ADDR/24), with a default route via a gateway that exists nowhere (the peer is
+# on-link; nothing leaves the namespaces): a VPN connection rides on the base connection that
+# has the default route. TAP checks.
+nm_underlay() {
+    local ns=$1 addr=$2
+    check "underlay: NM activates an ethernet connection on wire" \
+        nmc connection add type ethernet con-name underlay ifname wire autoconnect no \
+        ipv4.method manual ipv4.addresses "$addr/24" ipv4.gateway 192.0.2.254 ipv6.method disabled
+    check "underlay up" nmc connection up underlay
+    check "underlay activated" wait_con_state underlay activated 30
+    expect "underlay: NM's default route via wire" '^default via 192\.0\.2\.254 dev wire ' \
+        "$(ip -n "$ns" route show default)"
 }

@@ -26,16 +26,7 @@ mkdir -p "$T/a" "$T/b"
 t0=$SECONDS
 check "NetworkManager starts in $A with the plugin installed" nm_start $A
 note "NetworkManager up after $((SECONDS - t0)) s"
-# A VPN connection rides on a base connection: by default the one with the default route. So NM
-# manages A's end of the wire, as it would a LAN, with a default route via a gateway that
-# exists nowhere (B is on-link; nothing leaves the namespaces).
-check "underlay: NM activates an ethernet connection on wire" \
-    nmc connection add type ethernet con-name underlay ifname wire autoconnect no \
-    ipv4.method manual ipv4.addresses 192.0.2.1/24 ipv4.gateway 192.0.2.254 ipv6.method disabled
-check "underlay up" nmc connection up underlay
-check "underlay activated" wait_con_state underlay activated 30
-expect "underlay: NM's default route via wire" '^default via 192\.0\.2\.254 dev wire ' \
-    "$(ip -n $A route show default)"
+nm_underlay $A 192.0.2.1
 before=$(dump $A)
 
 # up_timed NAME: nmcli connection up; on failure its output and the end of NM's log. The time
