@@ -57,35 +57,35 @@ G_DECLARE_FINAL_TYPE(GreService, gre_service, GRE, SERVICE, NMVpnServicePlugin)
 struct _GreService {
     NMVpnServicePlugin parent;
     char               device[GRE_IFNAMSIZ]; /* "" while nothing is up */
-    GVariant          *config, *ip4, *ip6;   /* reported once connect has returned */
-    GSource           *config_source;
+    GVariant          *config, *ip4, *ip6;   /* reported once the tunnel is up */
+    GrePlan           *pending;              /* validated, applied once connect has returned */
+    gboolean           pending_ipsec;
+    GSource           *apply_source;
 };
 
 G_DEFINE_TYPE(GreService, gre_service, NM_TYPE_VPN_SERVICE_PLUGIN)
 
-static gboolean
-send_config(gpointer user_data)
+static void
+send_config(GreService *self)
 {
-    GreService         *self   = user_data;
     NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
 
-    g_clear_pointer(&self->config_source, g_source_unref);
     log_at(LOG_INFO, "%s: reporting the tunnel to NetworkManager", self->device);
     nm_vpn_service_plugin_set_config(plugin, self->config);
     if (self->ip4)
         nm_vpn_service_plugin_set_ip4_config(plugin, self->ip4);
     if (self->ip6)
         nm_vpn_service_plugin_set_ip6_config(plugin, self->ip6);
-    return G_SOURCE_REMOVE;
 }
 
 static void
 clear_config(GreService *self)
 {
-    if (self->config_source) {
-        g_source_destroy(self->config_source);
-        g_clear_pointer(&self->config_source, g_source_unref);
+    if (self->apply_source) {
+        g_source_destroy(self->apply_source);
+        g_clear_pointer(&self->apply_source, g_source_unref);
     }
+    g_clear_pointer(&self->pending, gre_plan_free);
     g_clear_pointer(&self->config, g_variant_unref);
     g_clear_pointer(&self->ip4, g_variant_unref);
     g_clear_pointer(&self->ip6, g_variant_unref);
@@ -119,6 +119,40 @@ bring_down(GreService *self, GError **error)
         log_at(LOG_NOTICE, "%s: %s", self->device, (const char *)report.notes->pdata[i]);
     self->device[0] = '\0';
     return TRUE;
+}
+
+static gboolean
+apply_pending(gpointer user_data)
+{
+    GreService *self              = user_data;
+    g_autoptr(GrePlan) plan       = g_steal_pointer(&self->pending);
+    g_autoptr(GError) local       = NULL;
+    g_auto(GreApplyReport) report = { 0 };
+
+    g_clear_pointer(&self->apply_source, g_source_unref);
+    /* A record left by a crashed instance is found and replaced here: apply recreates. */
+    if (!gre_apply_up(plan, &report, &local)) {
+        log_at(LOG_ERR, "%s: up failed: %s", plan->name, local->message);
+        clear_config(self);
+        nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self),
+                                      NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+        nm_vpn_service_plugin_disconnect(NM_VPN_SERVICE_PLUGIN(self), NULL);
+        return G_SOURCE_REMOVE;
+    }
+    g_strlcpy(self->device, plan->name, sizeof self->device);
+    if (report.unchanged)
+        log_at(LOG_NOTICE,
+               "%s: already up exactly as planned (left by an earlier instance); "
+               "taking it over",
+               plan->name);
+    else
+        log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", plan->name,
+               report.recreated ? " (an earlier instance was removed first)" : "", report.created,
+               plan->mtu, self->pending_ipsec ? ", GRE-only IPsec" : "");
+    for (guint i = 0; report.notes && i < report.notes->len; i++)
+        log_at(LOG_NOTICE, "%s: %s", plan->name, (const char *)report.notes->pdata[i]);
+    send_config(self);
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -167,31 +201,14 @@ real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **erro
 
     gre_nm_plan_tunnel_only(plan);
     log_plan(plan);
-    /* A record left by a crashed instance is found and replaced here: apply recreates. */
-    if (!gre_apply_up(plan, &report, &local)) {
-        log_at(LOG_ERR, "%s: up failed: %s", s->name, local->message);
-        g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED,
-                            local->message);
-        clear_config(self);
-        return FALSE;
-    }
-    g_strlcpy(self->device, s->name, sizeof self->device);
-    if (report.unchanged)
-        log_at(LOG_NOTICE,
-               "%s: already up exactly as planned (left by an earlier instance); "
-               "taking it over",
-               s->name);
-    else
-        log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", s->name,
-               report.recreated ? " (an earlier instance was removed first)" : "", report.created,
-               plan->mtu, s->ipsec ? ", GRE-only IPsec" : "");
-    for (guint i = 0; report.notes && i < report.notes->len; i++)
-        log_at(LOG_NOTICE, "%s: %s", s->name, (const char *)report.notes->pdata[i]);
-
-    /* NetworkManager ignores configuration that arrives before connect has returned. */
-    self->config_source = g_idle_source_new();
-    g_source_set_callback(self->config_source, send_config, self, NULL);
-    g_source_attach(self->config_source, NULL);
+    /* The kernel work runs after connect has returned: NetworkManager ignores configuration
+     * that arrives earlier, and gives the Connect call only seconds, while the first ESP state
+     * of a boot may wait for crypto modules to load. Failures are then reported as Failure. */
+    self->pending       = g_steal_pointer(&plan);
+    self->pending_ipsec = s->ipsec != GRE_IPSEC_NONE;
+    self->apply_source  = g_idle_source_new();
+    g_source_set_callback(self->apply_source, apply_pending, self, NULL);
+    g_source_attach(self->apply_source, NULL);
     return TRUE;
 }
 

@@ -115,19 +115,27 @@ sleep 0.5
 gdbus monitor --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" >"$T/signals" 2>&1 &
 mon_pid=$!
 sleep 0.5
+# wait_for FILE ERE: up to 30 s, until a line of FILE matches.
+wait_for() {
+    for _ in $(seq 300); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# Connect checks the settings and returns; the kernel work follows, ending in the
+# configuration signals or in Failure.
 out=$(call Connect "$BASE, $IPSEC, 'routes': '203.0.113.0/24 metric 20'" \
     "'esp-key-in': '$K1', 'esp-key-out': '$K2'")
-if [[ $out == "()" ]]; then
+expect "Connect with valid settings returns at once" "()" "$out"
+wait_for "$T/signals" 'Ip4Config|Failure' || not_ok "neither Ip4Config nor Failure came"
+if grep -q Ip4Config "$T/signals"; then
     # This kernel has GRE and ESP: the tunnel exists here, it is reported, and Disconnect
     # removes it.
     ip link show t1 >/dev/null 2>&1 && ok "Connect created t1" || not_ok "Connect: no t1"
     expect "Connect created the outbound ESP SA" "spi 0x00001002" "$(ip xfrm state)"
     expect_empty "Connect left the addresses to NetworkManager" \
         "$(ip -o addr show dev t1 scope global)"
-    for _ in $(seq 50); do
-        grep -q Ip4Config "$T/signals" && break
-        sleep 0.1
-    done
     sig=$(cat "$T/signals")
     # Not /sys/class/net: sysfs shows the namespace it was mounted in, not ours.
     mtu=$(ip -o link show t1 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
@@ -174,11 +182,13 @@ if [[ $out == "()" ]]; then
     # (the same settings) and a later disconnect removes them.
     expect "Connect again" "()" \
         "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    wait_for "$LOG" 't1: up' || not_ok "the second connect did not bring t1 up"
     stop_service KILL
     ip link show t1 >/dev/null 2>&1 && ok "a killed service leaves t1" || not_ok "t1 vanished"
     start_service "$T/log-2" --debug
     expect "Connect after a crash" "()" \
         "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    wait_for "$T/log-2" 'already up|up failed'
     expect "the leftover was taken over" "already up exactly as planned" "$(cat "$T/log-2")"
     [ "$(ip xfrm state | grep -c 'spi 0x00001002')" = 1 ] && ok "one outbound SA, not two" ||
         not_ok "outbound SAs: $(ip xfrm state | grep -c 'spi 0x00001002')"
@@ -195,6 +205,7 @@ if [[ $out == "()" ]]; then
     NM_VPN_LOG_LEVEL=7 NM_VPN_LOG_SYSLOG=0 start_service "$T/log-3"
     expect "Connect from a peer that then exits" "()" \
         "$(call Connect "$BASE, $IPSEC" "'esp-key-in': '$K1', 'esp-key-out': '$K2'")"
+    wait_for "$T/log-3" 't1: up' && ok "the tunnel came up" || not_ok "t1 did not come up"
     for _ in $(seq 100); do
         ip link show t1 >/dev/null 2>&1 || break
         sleep 0.1
@@ -214,8 +225,16 @@ if [[ $out == "()" ]]; then
         svc_pid=
     fi
 else
-    expect "Connect: a kernel failure is LaunchFailed quoting the step" \
-        'VPN.Error.LaunchFailed: creating "ip ' "$out"
+    expect "a kernel failure is the Failure signal, connect-failed" \
+        'VPN.Plugin.Failure (uint32 1,)' "$(cat "$T/signals")"
+    expect "the log quotes the failing step" 'up failed: creating "ip ' "$(cat "$LOG")"
+    stopped_after_failure() { grep -A5 Failure "$T/signals" | grep -q 'StateChanged (uint32 6,)'; }
+    for _ in $(seq 100); do stopped_after_failure && break; sleep 0.1; done
+    if stopped_after_failure; then
+        ok "after Failure the service state goes to stopped (6)"
+    else
+        not_ok "after Failure the service state goes to stopped: $(tail -3 "$T/signals")"
+    fi
     skip "Connect creates the tunnel" "this kernel cannot; the VM test covers it"
     skip "Disconnect removes it" "idem"
 fi
