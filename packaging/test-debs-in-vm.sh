@@ -3,7 +3,8 @@
 # read-only under a tmpfs overlay, so the host's dpkg database and /etc are never touched),
 # and uses them as installed: the programs where the packages put them, NetworkManager's
 # .name file pointing at programs that exist, a GRE tunnel from an ifupdown stanza through
-# the installed hook, then a purge that leaves nothing behind.
+# the installed hook, NetworkManager's connect and --ask tests against the installed plugin,
+# then a purge that leaves nothing behind.
 #
 # Usage: tests/vm/run packaging/test-debs-in-vm.sh DEBDIR     (TAP on stdout)
 set -uo pipefail
@@ -62,6 +63,24 @@ else
 fi
 check "ifdown gre-deb removes it" ifdown -i /tmp/interfaces --state-dir /tmp/ifstate gre-deb
 check "... and the device is gone" sh -c '! ip link show gre-deb 2>/dev/null'
+
+# NetworkManager with the installed plugin: the nm suite's connect test (vpn.data, import with
+# IPsec, a killed service) and its agent-owned-keys test (nmcli --ask through the installed auth
+# dialog), run against what the packages installed instead of the build tree.
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+for t in connect ask; do
+    out=$(GRE_NM_INSTALLED=1 GRE_TUNNEL=/usr/sbin/gre-tunnel GRE_SRCDIR="$SRC" GRE_BUILDDIR=/nonexistent \
+        bash "$SRC/tests/nm/test-nm-$t.sh" 2>&1)
+    rc=$?
+    total=$(grep -cE '^(not )?ok ' <<<"$out")
+    bad=$(grep -c '^not ok ' <<<"$out")
+    if [ "$rc" = 0 ] && [ "$total" -gt 0 ] && [ "$bad" = 0 ]; then
+        ok "tests/nm/test-nm-$t.sh against the installed packages: $total checks"
+    else
+        not_ok "tests/nm/test-nm-$t.sh against the installed packages: exit $rc, $bad of $total not ok"
+        { grep -E '^not ok |SKIP' <<<"$out"; tail -n 15 <<<"$out"; } | sed 's/^/# /'
+    fi
+done
 
 check "dpkg --purge of the three packages succeeds" dpkg --purge "${pkgs[@]}"
 left=$(for f in /usr/sbin/gre-tunnel /usr/lib/gre-tunnel /etc/network/if-pre-up.d/gre-tunnel \

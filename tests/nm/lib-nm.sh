@@ -24,7 +24,10 @@ fi
 _nm_private_mounts() {
     local d
     mount -t tmpfs -o mode=0755 nm-test-run /run || return 1
-    for d in /etc/NetworkManager /var/lib/NetworkManager /usr/lib/NetworkManager/VPN; do
+    local hide=(/etc/NetworkManager /var/lib/NetworkManager /usr/lib/NetworkManager/VPN)
+    # Against installed packages (GRE_NM_INSTALLED=1, in a VM) their .name file must stay seen.
+    [ "${GRE_NM_INSTALLED:-}" = 1 ] && hide=(/etc/NetworkManager /var/lib/NetworkManager)
+    for d in "${hide[@]}"; do
         [ -d "$d" ] || continue # nothing there to hide (and nothing reads it)
         mount -t tmpfs -o mode=0755 nm-test "$d" || return 1
     done
@@ -226,9 +229,19 @@ wait_gone() {
 # (and the auth dialog's path) pointing into the build tree, in the VPN plugin directory (a tmpfs of ours), and the plugin's
 # D-Bus policy from the source tree in the bus's configuration. Call it before nm_start.
 # Fails (so that a test can skip) when the plugin is not built.
-NM_PLUGIN_BUILD=$GRE_BUILDDIR/nm-plugin
+# With GRE_NM_INSTALLED=1 the plugin is the one installed by the packages: nothing is copied,
+# and it fails when the installed .name file is missing. Either way NM_AUTH_DIALOG is then the
+# auth dialog NetworkManager's agents will run.
+NM_PLUGIN_BUILD=${GRE_BUILDDIR:-}/nm-plugin
+NM_AUTH_DIALOG=
 nm_install_plugin() {
-    local b=$NM_PLUGIN_BUILD
+    local b=$NM_PLUGIN_BUILD installed=/usr/lib/NetworkManager/VPN/nm-gre-service.name
+    if [ "${GRE_NM_INSTALLED:-}" = 1 ]; then
+        [ -f "$installed" ] || return 1
+        NM_AUTH_DIALOG=$(sed -n 's/^auth-dialog=//p' "$installed")
+        return 0
+    fi
+    NM_AUTH_DIALOG=$b/auth-dialog/nm-gre-auth-dialog
     local name=$b/nm-gre-service.name svc=$b/nm-gre-service so=$b/libnm-vpn-plugin-gre.so
     local conf=$SRC/nm-plugin/nm-gre-service.conf
     [ -f "$name" ] && [ -x "$svc" ] && [ -f "$so" ] && [ -f "$conf" ] || return 1

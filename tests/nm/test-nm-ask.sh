@@ -9,9 +9,8 @@
 # Usage (root): GRE_BUILDDIR=... GRE_SRCDIR=... tests/kernel/run-test tests/nm/test-nm-ask.sh
 . "$(dirname "$0")/lib-nm.sh"
 
-dialog=$NM_PLUGIN_BUILD/auth-dialog/nm-gre-auth-dialog
-if ! nm_install_plugin || [ ! -x "$dialog" ]; then
-    echo "1..0 # SKIP the NetworkManager plugin or its auth dialog is not built ($NM_PLUGIN_BUILD)"
+if ! nm_install_plugin || [ ! -x "$NM_AUTH_DIALOG" ]; then
+    echo "1..0 # SKIP the NetworkManager plugin or its auth dialog is not built (${NM_AUTH_DIALOG:-$NM_PLUGIN_BUILD})"
     exit 0
 fi
 if ! command -v script >/dev/null; then
@@ -70,7 +69,7 @@ same_dump "A after the failed up is A before" "$before" "$(dump $A)"
 
 # The external UI: what the dialog tells nmcli to ask, as nmcli would run it.
 ui=$(printf 'DATA_KEY=ipsec\nDATA_VAL=manual\nDATA_KEY=ipsec-suite\nDATA_VAL=aes128-sha256\nDATA_KEY=esp-key-in-flags\nDATA_VAL=1\nDATA_KEY=esp-key-out-flags\nDATA_VAL=1\nDATA_KEY=auth-key-in-flags\nDATA_VAL=1\nDATA_KEY=auth-key-out-flags\nDATA_VAL=1\nDONE\n\n' |
-    "$dialog" -u 00000000-0000-0000-0000-000000000000 -n ask-gre4 \
+    "$NM_AUTH_DIALOG" -u 00000000-0000-0000-0000-000000000000 -n ask-gre4 \
         -s org.freedesktop.NetworkManager.gre --external-ui-mode -i 2>&1)
 expect_eq "the dialog asks for all four keys" 4 "$(grep -c '^ShouldAsk=true' <<<"$ui")"
 order=$(sed -n 's/^\[\(.*-key-.*\)\]$/\1/p' <<<"$ui" | tr '\n' ' ')
