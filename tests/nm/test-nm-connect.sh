@@ -4,7 +4,7 @@
 # installed from the build tree activates:
 #   1. a plain GRE connection made with `nmcli connection add type vpn vpn-type gre vpn.data ...`
 #   2. an IPsec connection imported with `nmcli connection import type gre file ifcfg-gre2`
-#      (keys from keys-gre2 next to it)
+#      (keys from keys-gre2 next to it), and exported again with `nmcli connection export`
 #   3. connection 2 again, with nm-gre-service killed (SIGKILL) while it is up.
 # Every assertion reads the kernel (ip link/addr/route/xfrm, SA counters), the wire (tcpdump) or
 # NetworkManager's own view (nmcli), never what our code says it did. After each `down` A must
@@ -124,6 +124,17 @@ keyout=$(sed -n 's/^KEY_ESP_OUT=0x//p' "$T/a/keys-gre2")
 check "the imported secrets are stored (the keyfile has the outbound key)" grep -qi "$keyout" "$kf"
 check_not "nmcli connection show does not print the key" \
     grep -qi "$keyout" <(nmc connection show imp-gre2 2>&1)
+# Export goes back to network-scripts: the same tunnel, as gre-tunnel plans it from each file
+# (keys masked; the exported file gets the original keys-gre2 next to it, since nmcli exports
+# without secrets).
+mkdir -p "$T/exp"
+check "nmcli connection export imp-gre2 writes an ifcfg file" \
+    nmc connection export imp-gre2 "$T/exp/ifcfg-gre2"
+check_not "the exported file holds no key" grep -qi "$keyout" "$T/exp/ifcfg-gre2"
+cp -p "$T/a/keys-gre2" "$T/exp/keys-gre2"
+expect_eq "gre-tunnel plans the same tunnel from the exported file as from the original" \
+    "$("$G" plan -u 1500 "$T/a/ifcfg-gre2" 2>&1 | grep -v '^#')" \
+    "$("$G" plan -u 1500 "$T/exp/ifcfg-gre2" 2>&1 | grep -v '^#')"
 
 up_check "nmcli connection up (IPsec)" imp-gre2
 check "state activated" wait_con_state imp-gre2 activated 30
