@@ -93,8 +93,10 @@ else
     ok "po/de.po # SKIP no msgfmt"
 fi
 
-# Every source file of plugin/ and ifup-scripts/ with marked messages is in po/POTFILES.
-unlisted=$(cd "$SRC" && grep -l -E '\<N?_\(|g_dngettext\(' plugin/*.c ifup-scripts/*.c |
+# Every source file of plugin/, ifup-scripts/ and nm-plugin/ with marked messages is in
+# po/POTFILES.
+unlisted=$(cd "$SRC" && grep -l -E '\<N?_\(|g_dngettext\(' plugin/*.c ifup-scripts/*.c \
+    nm-plugin/*.c nm-plugin/*/*.c |
     grep -vxF -f po/POTFILES)
 if [ -z "$unlisted" ]; then
     ok "po/POTFILES lists every file with marked messages"
