@@ -4,6 +4,7 @@
 #include <NetworkManager.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-nm-data.h"
 #include "gre-nm-file.h"
 
@@ -63,7 +64,7 @@ get_editor(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
 
     if (!dir) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
-                    "cannot find where the GRE VPN plugin is installed");
+                    _("cannot find where the GRE VPN plugin is installed"));
         return NULL;
     }
     path = g_build_filename(dir, gtk3 ? GRE_EDITOR_GTK3 : GRE_EDITOR_GTK4, NULL);
@@ -71,14 +72,16 @@ get_editor(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
     handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
     if (!handle) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
-                    "the GRE tunnel editor for GTK %d is not installed or cannot be loaded (%s); "
-                    "nmcli can still edit the connection",
+                    /* TRANSLATORS: the GTK version (3 or 4), then the loader's reason */
+                    _("the GRE tunnel editor for GTK %d is not installed or cannot be loaded (%s); "
+                      "nmcli can still edit the connection"),
                     gtk3 ? 3 : 4, dlerror());
         return NULL;
     }
     factory = (GreEditorFactory)dlsym(handle, GRE_EDITOR_FACTORY);
     if (!factory) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "%s does not provide %s", path,
+        /* TRANSLATORS: a library's path, then the name of a function it should export */
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("%s does not provide %s"), path,
                     GRE_EDITOR_FACTORY);
         return NULL;
     }
@@ -125,13 +128,14 @@ get_suggested_filename(NMVpnEditorPlugin *plugin, NMConnection *connection)
 static void
 get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
+    /* Translated on each read, in the language the host has when it asks. */
     switch (prop_id) {
     case PROP_NAME:
-        g_value_set_string(value, "GRE tunnel");
+        g_value_set_string(value, _("GRE tunnel"));
         break;
     case PROP_DESC:
-        g_value_set_string(value, "A GRE or ip6gre tunnel to a peer, optionally with GRE-only "
-                                  "IPsec (manual keys)");
+        g_value_set_string(value, _("A GRE or ip6gre tunnel to a peer, optionally with GRE-only "
+                                    "IPsec (manual keys)"));
         break;
     case PROP_SERVICE:
         g_value_set_string(value, GRE_NM_SERVICE_TYPE);
@@ -173,5 +177,8 @@ G_MODULE_EXPORT NMVpnEditorPlugin *
 nm_vpn_editor_plugin_factory(GError **error)
 {
     g_return_val_if_fail(!error || !*error, NULL);
+    /* The host (nmcli, nm-connection-editor, GNOME Settings) owns the locale and the default
+     * text domain; the plugin only says where its own catalogs are. */
+    gre_i18n_bind();
     return g_object_new(GRE_TYPE_EDITOR_PLUGIN, NULL);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-settings-table.h"
 #include "gre-suite.h"
 #include "gre-validate.h"
@@ -68,16 +69,16 @@ check_names(NMSettingVpn *s_vpn, GString *problems)
         if (gre_nm_is_data_key(data[i]) || is_flags_key(data[i]))
             continue;
         if (gre_nm_is_secret_key(data[i]))
-            add_problem(problems,
-                        "vpn.data: %s: this is a secret; it belongs in vpn.secrets, where "
-                        "NetworkManager keeps it private",
-                        data[i]);
+            add_problem(problems, "vpn.data: %s: %s", data[i],
+                        _("this is a secret; it belongs in vpn.secrets, where NetworkManager "
+                          "keeps it private"));
         else
-            add_problem(problems, "vpn.data: %s: not a setting of GRE tunnels", data[i]);
+            add_problem(problems, "vpn.data: %s: %s", data[i], _("not a setting of GRE tunnels"));
     }
     for (guint i = 0; secrets && secrets[i]; i++) {
         if (!gre_nm_is_secret_key(secrets[i]))
-            add_problem(problems, "vpn.secrets: %s: not a secret of GRE tunnels", secrets[i]);
+            add_problem(problems, "vpn.secrets: %s: %s", secrets[i],
+                        _("not a secret of GRE tunnels"));
     }
     g_free(data);
     g_free(secrets);

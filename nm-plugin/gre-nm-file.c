@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-ifcfg.h"
 #include "gre-nm-data.h"
 #include "gre-settings-table.h"
@@ -90,12 +91,12 @@ gre_nm_export(NMConnection *connection, const char *path, GError **error)
 
     if (!s_vpn || g_strcmp0(nm_setting_vpn_get_service_type(s_vpn), GRE_NM_SERVICE_TYPE) != 0) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                    "connection \"%s\" is not a GRE tunnel (vpn.service-type is not %s)",
+                    _("connection \"%s\" is not a GRE tunnel (vpn.service-type is not %s)"),
                     nm_connection_get_id(connection), GRE_NM_SERVICE_TYPE);
         return FALSE;
     }
     if (!(s = settings_for_export(s_vpn, &without_keys, error))) {
-        g_prefix_error(error, "cannot export \"%s\":\n", nm_connection_get_id(connection));
+        g_prefix_error(error, _("cannot export \"%s\":\n"), nm_connection_get_id(connection));
         return FALSE;
     }
     text  = gre_ifcfg_format(s);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gre-auth-secrets.h"
+#include "gre-i18n.h"
 #include "gre-settings.h"
 
 #define GRE_SERVICE_TYPE "org.freedesktop.NetworkManager.gre"
@@ -23,13 +24,14 @@
 static gboolean
 ask_user(GPtrArray *list, const char *connection_name)
 {
-    g_autofree char *text = g_markup_printf_escaped(
-        "<b>IPsec keys needed</b>\n\nThe GRE tunnel \"%s\" needs these keys (hex digits) to "
-        "connect.",
-        connection_name);
+    g_autofree char *sentence = g_strdup_printf(
+        _("The GRE tunnel \"%s\" needs these keys (hex digits) to connect."), connection_name);
+    /* The markup stays out of the catalog; the name and the translations are escaped. */
+    g_autofree char *text =
+        g_markup_printf_escaped("<b>%s</b>\n\n%s", _("IPsec keys needed"), sentence);
     GtkWidget *dialog =
-        gtk_dialog_new_with_buttons("Authenticate GRE tunnel", NULL, 0, "_Cancel",
-                                    GTK_RESPONSE_CANCEL, "C_onnect", GTK_RESPONSE_OK, NULL);
+        gtk_dialog_new_with_buttons(_("Authenticate GRE tunnel"), NULL, 0, _("_Cancel"),
+                                    GTK_RESPONSE_CANCEL, _("C_onnect"), GTK_RESPONSE_OK, NULL);
     GtkWidget *grid       = gtk_grid_new();
     GtkWidget *label      = gtk_label_new(text);
     GtkWidget *entries[8] = { NULL };
@@ -98,6 +100,19 @@ wait_for_quit(void)
     }
 }
 
+/* An error for whoever started the dialog: agents log its stderr. Returns the exit status. */
+static int G_GNUC_PRINTF(1, 2) fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("nm-gre-auth-dialog: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -105,41 +120,37 @@ main(int argc, char **argv)
     g_auto(GStrv) hints   = NULL;
     gboolean     reprompt = FALSE, interactive = FALSE, external_ui = FALSE;
     GOptionEntry entries[] = {
-        { "reprompt", 'r', 0, G_OPTION_ARG_NONE, &reprompt, "Ask again even if keys are known",
+        { "reprompt", 'r', 0, G_OPTION_ARG_NONE, &reprompt, N_("Ask again even if keys are known"),
           NULL },
-        { "uuid", 'u', 0, G_OPTION_ARG_STRING, &uuid, "UUID of the connection", "UUID" },
-        { "name", 'n', 0, G_OPTION_ARG_STRING, &name, "Name of the connection", "NAME" },
-        { "service", 's', 0, G_OPTION_ARG_STRING, &service, "VPN service type", "SERVICE" },
-        { "allow-interaction", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Allow asking the user",
+        { "uuid", 'u', 0, G_OPTION_ARG_STRING, &uuid, N_("UUID of the connection"), "UUID" },
+        { "name", 'n', 0, G_OPTION_ARG_STRING, &name, N_("Name of the connection"), "NAME" },
+        { "service", 's', 0, G_OPTION_ARG_STRING, &service, N_("VPN service type"), "SERVICE" },
+        { "allow-interaction", 'i', 0, G_OPTION_ARG_NONE, &interactive, N_("Allow asking the user"),
           NULL },
         { "external-ui-mode", 0, 0, G_OPTION_ARG_NONE, &external_ui,
-          "Describe the secrets as a key file for the agent to ask", NULL },
-        { "hint", 't', 0, G_OPTION_ARG_STRING_ARRAY, &hints, "Secret hints (unused)", "HINT" },
+          N_("Describe the secrets as a key file for the agent to ask"), NULL },
+        { "hint", 't', 0, G_OPTION_ARG_STRING_ARRAY, &hints, N_("Secret hints (unused)"), "HINT" },
         { NULL },
     };
-    g_autoptr(GOptionContext) context = g_option_context_new("- GRE tunnel IPsec key dialog");
+    g_autoptr(GOptionContext) context = NULL;
     g_autoptr(GError) error           = NULL;
     g_autoptr(GHashTable) data        = NULL;
     g_autoptr(GHashTable) secrets     = NULL;
     g_autoptr(GPtrArray) list         = NULL;
 
-    g_option_context_add_main_entries(context, entries, NULL);
-    if (!g_option_context_parse(context, &argc, &argv, &error)) {
-        fprintf(stderr, "nm-gre-auth-dialog: %s\n", error->message);
-        return 1;
-    }
-    if (!uuid || !name || !service) {
-        fprintf(stderr, "nm-gre-auth-dialog: -u UUID, -n NAME and -s SERVICE are required\n");
-        return 1;
-    }
-    if (strcmp(service, GRE_SERVICE_TYPE) != 0) {
-        fprintf(stderr, "nm-gre-auth-dialog: service %s is not %s\n", service, GRE_SERVICE_TYPE);
-        return 1;
-    }
-    if (!nm_vpn_service_plugin_read_vpn_details(STDIN_FILENO, &data, &secrets)) {
-        fprintf(stderr, "nm-gre-auth-dialog: no connection details on stdin for %s\n", uuid);
-        return 1;
-    }
+    /* A program of its own: the agent's locale, and this package's catalog as the default. */
+    gre_i18n_init();
+    context = g_option_context_new(N_("- GRE tunnel IPsec key dialog"));
+    g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
+    g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+    if (!g_option_context_parse(context, &argc, &argv, &error))
+        return fail("%s", error->message);
+    if (!uuid || !name || !service)
+        return fail("%s", _("-u UUID, -n NAME and -s SERVICE are required"));
+    if (strcmp(service, GRE_SERVICE_TYPE) != 0)
+        return fail(_("service %s is not %s"), service, GRE_SERVICE_TYPE);
+    if (!nm_vpn_service_plugin_read_vpn_details(STDIN_FILENO, &data, &secrets))
+        return fail(_("no connection details on stdin for %s"), uuid);
 
     list = gre_auth_secrets_needed(data, secrets, reprompt);
     if (external_ui) {
@@ -151,10 +162,8 @@ main(int argc, char **argv)
         return 0;
     }
     if (interactive && gre_auth_secrets_any_ask(list)) {
-        if (!gtk_init_check(NULL, NULL)) {
-            fprintf(stderr, "nm-gre-auth-dialog: no display to ask on\n");
-            return 1;
-        }
+        if (!gtk_init_check(NULL, NULL))
+            return fail("%s", _("no display to ask on"));
         if (!ask_user(list, name))
             return 1;
     }

@@ -4,6 +4,7 @@
 #include <NetworkManager.h>
 #include <stdio.h>
 
+#include "gre-i18n.h"
 #include "gre-settings-table.h"
 #include "gre-suite.h"
 
@@ -69,11 +70,11 @@ gre_auth_secrets_needed(GHashTable *data, GHashTable *secrets, gboolean reprompt
     read_key(s, data, GRE_KEY_SUITE);
     if (s->ipsec != GRE_IPSEC_MANUAL)
         return list;
-    add(list, data, secrets, reprompt, GRE_KEY_ENC_KEY_IN, "Inbound ESP key (hex)");
-    add(list, data, secrets, reprompt, GRE_KEY_ENC_KEY_OUT, "Outbound ESP key (hex)");
+    add(list, data, secrets, reprompt, GRE_KEY_ENC_KEY_IN, _("Inbound ESP key (hex)"));
+    add(list, data, secrets, reprompt, GRE_KEY_ENC_KEY_OUT, _("Outbound ESP key (hex)"));
     if (!gre_suite_info(s->suite)->aead) {
-        add(list, data, secrets, reprompt, GRE_KEY_AUTH_KEY_IN, "Inbound HMAC key (hex)");
-        add(list, data, secrets, reprompt, GRE_KEY_AUTH_KEY_OUT, "Outbound HMAC key (hex)");
+        add(list, data, secrets, reprompt, GRE_KEY_AUTH_KEY_IN, _("Inbound HMAC key (hex)"));
+        add(list, data, secrets, reprompt, GRE_KEY_AUTH_KEY_OUT, _("Outbound HMAC key (hex)"));
     }
     return list;
 }
@@ -92,12 +93,12 @@ char *
 gre_auth_secrets_to_external_ui(GPtrArray *list, const char *connection_name)
 {
     g_autoptr(GKeyFile) kf       = g_key_file_new();
-    g_autofree char *description = g_strdup_printf("The GRE tunnel \"%s\" needs its IPsec keys.",
+    g_autofree char *description = g_strdup_printf(_("The GRE tunnel \"%s\" needs its IPsec keys."),
                                                    connection_name ? connection_name : "");
 
     g_key_file_set_integer(kf, "VPN Plugin UI", "Version", 2);
     g_key_file_set_string(kf, "VPN Plugin UI", "Description", description);
-    g_key_file_set_string(kf, "VPN Plugin UI", "Title", "Authenticate GRE tunnel");
+    g_key_file_set_string(kf, "VPN Plugin UI", "Title", _("Authenticate GRE tunnel"));
     for (guint i = 0; i < list->len; i++) {
         const GreAuthSecret *secret = list->pdata[i];
 

@@ -2,6 +2,7 @@
 #include "gre-editor-page.h"
 
 #include "gre-editor-gtk.h"
+#include "gre-i18n.h"
 #include "gre-suite.h"
 
 typedef enum {
@@ -13,50 +14,50 @@ typedef enum {
 typedef struct {
     RowKind     kind;
     GreKeyId    id;
-    const char *text; /* page title, heading or field label */
+    const char *text; /* page title, heading or field label; translated when shown */
 } LayoutRow;
 
 /* Which keys go where. Everything else about a key (name, type, default, help) is in the
- * settings table. */
+ * settings table. The texts are looked up in the catalog when the page is built. */
 static const LayoutRow layout[] = {
-    { ROW_PAGE, 0, "Tunnel" },
-    { ROW_HEADING, 0, "Endpoints" },
-    { ROW_FIELD, GRE_KEY_DEVICE, "Device name" },
-    { ROW_FIELD, GRE_KEY_REMOTE, "Remote address" },
-    { ROW_FIELD, GRE_KEY_LOCAL, "Local address" },
-    { ROW_FIELD, GRE_KEY_UNDERLAY, "Underlay device" },
-    { ROW_FIELD, GRE_KEY_PIN, "Host route to remote" },
-    { ROW_HEADING, 0, "Inner addresses and routes" },
-    { ROW_FIELD, GRE_KEY_INNER4, "IPv4 address" },
-    { ROW_FIELD, GRE_KEY_INNER4_PEER, "IPv4 peer" },
-    { ROW_FIELD, GRE_KEY_INNER6, "IPv6 address" },
-    { ROW_FIELD, GRE_KEY_INNER6_PEER, "IPv6 peer" },
-    { ROW_FIELD, GRE_KEY_ROUTES, "Routes" },
-    { ROW_FIELD, GRE_KEY_LOCAL_NETWORKS, "Local networks" },
-    { ROW_PAGE, 0, "GRE and MTU" },
-    { ROW_HEADING, 0, "GRE options" },
-    { ROW_FIELD, GRE_KEY_KEY, "Key" },
-    { ROW_FIELD, GRE_KEY_IKEY, "Input key" },
-    { ROW_FIELD, GRE_KEY_OKEY, "Output key" },
-    { ROW_FIELD, GRE_KEY_SEQ, "Sequence numbers" },
-    { ROW_FIELD, GRE_KEY_CSUM, "Checksums" },
-    { ROW_FIELD, GRE_KEY_PMTUDISC, "Path MTU discovery" },
-    { ROW_FIELD, GRE_KEY_TTL, "TTL" },
-    { ROW_FIELD, GRE_KEY_TOS, "TOS" },
-    { ROW_FIELD, GRE_KEY_ENCAPLIMIT, "Encapsulation limit" },
-    { ROW_HEADING, 0, "MTU" },
-    { ROW_FIELD, GRE_KEY_MTU, "Tunnel MTU" },
-    { ROW_FIELD, GRE_KEY_UNDERLAY_MTU, "Underlay MTU" },
-    { ROW_PAGE, 0, "IPsec" },
-    { ROW_HEADING, 0, "GRE-only IPsec with static keys" },
-    { ROW_FIELD, GRE_KEY_IPSEC, "Mode" },
-    { ROW_FIELD, GRE_KEY_SUITE, "Suite" },
-    { ROW_FIELD, GRE_KEY_SPI_IN, "Inbound SPI" },
-    { ROW_FIELD, GRE_KEY_SPI_OUT, "Outbound SPI" },
-    { ROW_FIELD, GRE_KEY_ENC_KEY_IN, "Inbound key" },
-    { ROW_FIELD, GRE_KEY_ENC_KEY_OUT, "Outbound key" },
-    { ROW_FIELD, GRE_KEY_AUTH_KEY_IN, "Inbound HMAC key" },
-    { ROW_FIELD, GRE_KEY_AUTH_KEY_OUT, "Outbound HMAC key" },
+    { ROW_PAGE, 0, N_("Tunnel") },
+    { ROW_HEADING, 0, N_("Endpoints") },
+    { ROW_FIELD, GRE_KEY_DEVICE, N_("Device name") },
+    { ROW_FIELD, GRE_KEY_REMOTE, N_("Remote address") },
+    { ROW_FIELD, GRE_KEY_LOCAL, N_("Local address") },
+    { ROW_FIELD, GRE_KEY_UNDERLAY, N_("Underlay device") },
+    { ROW_FIELD, GRE_KEY_PIN, N_("Host route to remote") },
+    { ROW_HEADING, 0, N_("Inner addresses and routes") },
+    { ROW_FIELD, GRE_KEY_INNER4, N_("IPv4 address") },
+    { ROW_FIELD, GRE_KEY_INNER4_PEER, N_("IPv4 peer") },
+    { ROW_FIELD, GRE_KEY_INNER6, N_("IPv6 address") },
+    { ROW_FIELD, GRE_KEY_INNER6_PEER, N_("IPv6 peer") },
+    { ROW_FIELD, GRE_KEY_ROUTES, N_("Routes") },
+    { ROW_FIELD, GRE_KEY_LOCAL_NETWORKS, N_("Local networks") },
+    { ROW_PAGE, 0, N_("GRE and MTU") },
+    { ROW_HEADING, 0, N_("GRE options") },
+    { ROW_FIELD, GRE_KEY_KEY, N_("Key") },
+    { ROW_FIELD, GRE_KEY_IKEY, N_("Input key") },
+    { ROW_FIELD, GRE_KEY_OKEY, N_("Output key") },
+    { ROW_FIELD, GRE_KEY_SEQ, N_("Sequence numbers") },
+    { ROW_FIELD, GRE_KEY_CSUM, N_("Checksums") },
+    { ROW_FIELD, GRE_KEY_PMTUDISC, N_("Path MTU discovery") },
+    { ROW_FIELD, GRE_KEY_TTL, N_("TTL") },
+    { ROW_FIELD, GRE_KEY_TOS, N_("TOS") },
+    { ROW_FIELD, GRE_KEY_ENCAPLIMIT, N_("Encapsulation limit") },
+    { ROW_HEADING, 0, N_("MTU") },
+    { ROW_FIELD, GRE_KEY_MTU, N_("Tunnel MTU") },
+    { ROW_FIELD, GRE_KEY_UNDERLAY_MTU, N_("Underlay MTU") },
+    { ROW_PAGE, 0, N_("IPsec") },
+    { ROW_HEADING, 0, N_("GRE-only IPsec with static keys") },
+    { ROW_FIELD, GRE_KEY_IPSEC, N_("Mode") },
+    { ROW_FIELD, GRE_KEY_SUITE, N_("Suite") },
+    { ROW_FIELD, GRE_KEY_SPI_IN, N_("Inbound SPI") },
+    { ROW_FIELD, GRE_KEY_SPI_OUT, N_("Outbound SPI") },
+    { ROW_FIELD, GRE_KEY_ENC_KEY_IN, N_("Inbound key") },
+    { ROW_FIELD, GRE_KEY_ENC_KEY_OUT, N_("Outbound key") },
+    { ROW_FIELD, GRE_KEY_AUTH_KEY_IN, N_("Inbound HMAC key") },
+    { ROW_FIELD, GRE_KEY_AUTH_KEY_OUT, N_("Outbound HMAC key") },
 };
 
 static GreWidgetKind
@@ -153,11 +154,11 @@ gre_page_build(GrePage *self)
         if (l->kind == ROW_PAGE) {
             grid = new_page_grid();
             row  = 0;
-            gtk_notebook_append_page(GTK_NOTEBOOK(notebook), grid, gtk_label_new(l->text));
+            gtk_notebook_append_page(GTK_NOTEBOOK(notebook), grid, gtk_label_new(_(l->text)));
             continue;
         }
         if (l->kind == ROW_HEADING) {
-            gtk_grid_attach(GTK_GRID(grid), new_heading(l->text, row), 0, row, 2, 1);
+            gtk_grid_attach(GTK_GRID(grid), new_heading(_(l->text), row), 0, row, 2, 1);
             row++;
             continue;
         }
@@ -167,7 +168,7 @@ gre_page_build(GrePage *self)
         f->kind = kind_of(f->key);
         switch (f->kind) {
         case GRE_W_CHECK:
-            f->widget = gtk_check_button_new_with_label(l->text);
+            f->widget = gtk_check_button_new_with_label(_(l->text));
             break;
         case GRE_W_COMBO:
             f->widget = new_combo(f->key);
@@ -177,11 +178,14 @@ gre_page_build(GrePage *self)
             break;
         }
         gtk_widget_set_name(f->widget, f->key->nm);
-        tip = g_strdup_printf("%s\n%s: %s", f->key->help, f->key->nm, gre_key_range(f->key));
+        /* The table's help is marked N_() in the core, and translated here, when shown. The key
+         * and its range of values are the names and syntax vpn.data uses: never translated. */
+        tip = g_strdup_printf("%s\n%s: %s", g_dgettext(GETTEXT_PACKAGE, f->key->help), f->key->nm,
+                              gre_key_range(f->key));
         gtk_widget_set_tooltip_text(f->widget, tip);
 
         if (f->kind != GRE_W_CHECK) {
-            f->label = gtk_label_new_with_mnemonic(l->text);
+            f->label = gtk_label_new_with_mnemonic(_(l->text));
             gtk_label_set_xalign(GTK_LABEL(f->label), 1);
             gtk_label_set_mnemonic_widget(GTK_LABEL(f->label), f->widget);
             gtk_widget_set_margin_start(f->label, 12);

@@ -7,6 +7,7 @@
 #include "gre-editor-check.h"
 #include "gre-editor-gtk.h"
 #include "gre-editor-page.h"
+#include "gre-i18n.h"
 #include "gre-mtu.h"
 #include "gre-settings-table.h"
 #include "gre-suite.h"
@@ -154,15 +155,18 @@ update_mtu_hint(GreNmEditor *self, const GreSettings *s)
     g_autofree char *text = NULL;
 
     if (gre_settings_outer_family(s) == AF_UNSPEC) {
-        gtk_label_set_text(GTK_LABEL(self->page.mtu_hint), "auto: set the remote address first");
+        /* TRANSLATORS: "auto" is the MTU setting's value, as typed; keep it as it is */
+        gtk_label_set_text(GTK_LABEL(self->page.mtu_hint), _("auto: set the remote address first"));
         return;
     }
     fits = gre_mtu_compute(s, underlay, NULL);
     if (s->mtu && s->mtu > fits)
-        text = g_strdup_printf("%u is more than fits: %u over a %u-byte underlay", s->mtu, fits,
+        /* TRANSLATORS: the MTU typed in, the largest that fits, the underlay's MTU */
+        text = g_strdup_printf(_("%u is more than fits: %u over a %u-byte underlay"), s->mtu, fits,
                                underlay);
     else
-        text = g_strdup_printf("auto: %u over a %u-byte underlay", fits, underlay);
+        /* TRANSLATORS: "auto" is the MTU setting's value; the MTU it gives, the underlay's MTU */
+        text = g_strdup_printf(_("auto: %u over a %u-byte underlay"), fits, underlay);
     gtk_label_set_text(GTK_LABEL(self->page.mtu_hint), text);
 }
 
@@ -309,7 +313,7 @@ update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
 
     if (!self->page.fields[0].widget) {
         g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED,
-                            "the GRE editor page has been closed");
+                            _("the GRE editor page has been closed"));
         return FALSE;
     }
     s_vpn = editor_to_vpn(self);
@@ -384,6 +388,10 @@ nm_vpn_editor_factory_gre(NMVpnEditorPlugin *editor_plugin, NMConnection *connec
     (void)editor_plugin;
     g_return_val_if_fail(NM_IS_CONNECTION(connection), NULL);
     g_return_val_if_fail(!error || !*error, NULL);
+
+    /* Usually done already by the editor plugin that loaded this library, but it can be loaded
+     * on its own; the locale and the default text domain are the host's. */
+    gre_i18n_bind();
 
     s_vpn = nm_connection_get_setting_vpn(connection);
     self  = g_object_new(GRE_TYPE_NM_EDITOR, NULL);

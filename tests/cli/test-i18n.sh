@@ -1,12 +1,16 @@
 #!/bin/bash
 # Translations: with LANGUAGE=de the programs speak German (help, option descriptions, plural
-# forms, validation errors), without it English; po/de.po is complete. The catalogs come from
-# the build tree through GRE_LOCALEDIR, so nothing has to be installed.
+# forms, validation errors), without it English; po/de.po is complete. So do the NetworkManager
+# plugin's parts: the auth dialog's external UI, and the editor plugin inside a host program
+# (gre-nm-plugin-host, a stand-in for nmcli), which must not change the host's text domain. The
+# catalogs come from the build tree through GRE_LOCALEDIR, so nothing has to be installed.
 # Usage: test-i18n.sh BUILDDIR
 set -uo pipefail
-B=$1
+B=$(cd "$1" && pwd) # libnm loads plugins by absolute path only
 SRC=${GRE_SRCDIR:?}
 G=$B/plugin/gre-tunnel UP=$B/ifup-scripts/ifup-gre
+AD=$B/nm-plugin/auth-dialog/nm-gre-auth-dialog
+HOST=$B/tests/gre-nm-plugin-host PLUGIN=$B/nm-plugin/libnm-vpn-plugin-gre.so
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 n=0 failed=0
@@ -75,6 +79,52 @@ expect "validation error in English without LANGUAGE" 1 \
     'TTL: "sixty" is not inherit or a TTL from 1 to 255' \
     -- en "$G" plan "$SRC/tests/data/bad/ifcfg-ttl-word"
 expect "LANGUAGE=de in the C locale stays English" 0 "Commands:" -- c "$G" --help
+# nmcli's external UI: the agent shows Title, Description and each Label as they come. Group and
+# key names are the protocol's and stay as they are.
+if [ -x "$AD" ]; then
+    printf 'DATA_KEY=%s\nDATA_VAL=%s\n\n' ipsec manual ipsec-suite aes128-sha256 >"$T/auth-in"
+    printf 'DONE\n\n' >>"$T/auth-in"
+    ad=("$AD" --external-ui-mode -u 00000000-0000-0000-0000-000000000000 -n t
+        -s org.freedesktop.NetworkManager.gre)
+    expect "auth dialog: external UI title in German" 0 "Title=GRE-Tunnel authentifizieren" \
+        -- de "${ad[@]}" <"$T/auth-in"
+    expect "auth dialog: external UI description in German" 0 \
+        "Description=Der GRE-Tunnel »t« benötigt seine IPsec-Schlüssel." \
+        -- de "${ad[@]}" <"$T/auth-in"
+    expect "auth dialog: external UI labels in German, groups kept" 0 \
+        $'[auth-key-in]\nValue=\nLabel=Eingehender HMAC-Schlüssel (hex)' \
+        -- de "${ad[@]}" <"$T/auth-in"
+    expect "auth dialog: external UI in English without LANGUAGE" 0 \
+        "Label=Inbound ESP key (hex)" -- en "${ad[@]}" <"$T/auth-in"
+    expect "auth dialog: error in German" 1 \
+        "nm-gre-auth-dialog: Dienst org.freedesktop.NetworkManager.openvpn ist nicht" \
+        -- de "$AD" -u 00000000-0000-0000-0000-000000000000 -n t \
+        -s org.freedesktop.NetworkManager.openvpn </dev/null
+else
+    ok "auth dialog in German # SKIP not built (no GTK 3)"
+fi
+
+# The editor plugin as nmcli loads it: its name, an import error (the core's message, which the
+# plugin's own copy of the core translates once the plugin has bound the catalog), an export
+# error of its own; the host's default text domain stays "messages".
+if [ -x "$HOST" ] && [ -f "$PLUGIN" ]; then
+    expect "editor plugin: name in German" 0 "name: GRE-Tunnel" \
+        -- de "$HOST" "$PLUGIN" "$SRC/tests/data/bad/ifcfg-ttl-word"
+    expect "editor plugin: import error in German" 0 \
+        "import: $SRC/tests/data/bad/ifcfg-ttl-word:8: TTL: »sixty« ist weder inherit noch" \
+        -- de "$HOST" "$PLUGIN" "$SRC/tests/data/bad/ifcfg-ttl-word"
+    expect "editor plugin: export error in German" 0 \
+        "export: Verbindung »office« ist kein GRE-Tunnel (vpn.service-type ist nicht" \
+        -- de "$HOST" "$PLUGIN" "$SRC/tests/data/bad/ifcfg-ttl-word"
+    expect "editor plugin: the host's default text domain is left alone" 0 "domain: messages" \
+        -- de "$HOST" "$PLUGIN" "$SRC/tests/data/bad/ifcfg-ttl-word"
+    expect "editor plugin: import error in English without LANGUAGE" 0 \
+        'import: '"$SRC"'/tests/data/bad/ifcfg-ttl-word:8: TTL: "sixty" is not inherit' \
+        -- en "$HOST" "$PLUGIN" "$SRC/tests/data/bad/ifcfg-ttl-word"
+else
+    ok "editor plugin in German # SKIP not built"
+fi
+
 out=$(de "$G" plan -u 1500 "$T/ifcfg-branch" 2>&1)
 if grep -q '^ip link add branch' <<<"$out" && grep -q '^# branch: gre nach' <<<"$out"; then
     ok "plan: comments translated, ip commands not"
@@ -93,8 +143,10 @@ else
     ok "po/de.po # SKIP no msgfmt"
 fi
 
-# Every source file of plugin/ and ifup-scripts/ with marked messages is in po/POTFILES.
-unlisted=$(cd "$SRC" && grep -l -E '\<N?_\(|g_dngettext\(' plugin/*.c ifup-scripts/*.c |
+# Every source file of plugin/, ifup-scripts/ and nm-plugin/ with marked messages is in
+# po/POTFILES.
+unlisted=$(cd "$SRC" && grep -l -E '\<N?_\(|g_dngettext\(' plugin/*.c ifup-scripts/*.c \
+    nm-plugin/*.c nm-plugin/*/*.c |
     grep -vxF -f po/POTFILES)
 if [ -z "$unlisted" ]; then
     ok "po/POTFILES lists every file with marked messages"

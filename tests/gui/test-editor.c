@@ -5,10 +5,12 @@
  * into, and asked to write the connection back. Built once for GTK3 and once for GTK4; runs
  * under Xvfb. Screenshots of each page go to the build directory's meson-logs.
  *
- * Usage: test-editor-gtkN --tap [--plugin PATH] --editor PATH
+ * Usage: test-editor-gtkN --tap [--plugin PATH] --editor PATH [--german]
+ * With --german only the page in German is tested (the catalogs of the build directory).
  */
 #include <dlfcn.h>
 #include <gtk/gtk.h>
+#include <locale.h>
 #include <NetworkManager.h>
 #include <glib/gstdio.h>
 #include <libnma/nma-ui-utils.h>
@@ -531,29 +533,86 @@ test_unheld_secrets(void)
     close_window();
 }
 
+/* The page as a German host shows it: the layout's labels, the settings table's help in the
+ * tooltips, the MTU hint and the core's messages come from the catalog; key names and values
+ * stay as vpn.data spells them. */
+static void
+test_german(void)
+{
+    g_autoptr(NMConnection) connection = new_connection(TRUE);
+    g_autoptr(NMVpnEditor) editor      = NULL;
+    g_autofree char *tip               = NULL;
+    GList           *labels            = NULL;
+    GtkWidget       *page;
+
+    /* gtk_init() took the locale from LC_ALL=C.UTF-8; without it, LANGUAGE is ignored. */
+    if (g_strcmp0(setlocale(LC_MESSAGES, NULL), "C") == 0) {
+        g_test_skip("no C.UTF-8 locale");
+        return;
+    }
+    editor = load_editor(connection);
+    page   = GTK_WIDGET(nm_vpn_editor_get_widget(editor));
+    show_in_window(page);
+    screenshot("german");
+
+    labels = gtk_widget_list_mnemonic_labels(find(page, "remote", G_TYPE_NONE));
+    g_assert_nonnull(labels);
+    g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(labels->data)), ==, "Adresse der Gegenstelle");
+    g_list_free(labels);
+    /* A copy in both toolkits (GTK4's getter returns the widget's own string). */
+    g_object_get(find(page, "device", G_TYPE_NONE), "tooltip-text", &tip, NULL);
+    g_assert_cmpstr(tip, ==, "Name des Tunnelgeräts.\ndevice: 1-15 characters");
+    g_assert_true(g_str_has_prefix(label_text(page, "mtu-hint"), "auto: "));
+    g_assert_nonnull(strstr(label_text(page, "mtu-hint"), " über einem Underlay mit 1500 Byte"));
+    set_text(page, "mtu", "1500");
+    g_assert_nonnull(strstr(label_text(page, "mtu-hint"), "1500 ist mehr als passt"));
+
+    set_text(page, "remote", "192.0.2.300");
+    g_assert_cmpstr(label_text(page, "problem"), ==,
+                    "vpn.data: remote: »192.0.2.300« ist keine IPv4- oder IPv6-Adresse");
+    g_test_message("problem: %s", label_text(page, "problem"));
+    close_window();
+}
+
 int
 main(int argc, char **argv)
 {
-    int status;
+    gboolean german = FALSE;
+    int      status;
 
     g_test_init(&argc, &argv, NULL);
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--plugin") == 0)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--german") == 0)
+            german = TRUE;
+        else if (i + 1 < argc && strcmp(argv[i], "--plugin") == 0)
             plugin_path = argv[i + 1];
-        else if (strcmp(argv[i], "--editor") == 0)
+        else if (i + 1 < argc && strcmp(argv[i], "--editor") == 0)
             editor_path = argv[i + 1];
     }
     g_assert_nonnull(editor_path);
+    if (german) {
+        g_autofree char *po = g_build_filename(g_getenv("GRE_BUILDDIR"), "po", NULL);
+
+        g_assert_nonnull(g_getenv("GRE_BUILDDIR"));
+        /* Before gtk_init(), which sets the locale from the environment. */
+        g_setenv("LANGUAGE", "de", TRUE);
+        g_setenv("LC_ALL", "C.UTF-8", TRUE);
+        g_setenv("GRE_LOCALEDIR", po, TRUE);
+    }
 #if GTK_CHECK_VERSION(4, 0, 0)
     gtk_init();
 #else
     gtk_init(NULL, NULL);
 #endif
 
-    g_test_add_func("/editor/" TOOLKIT "/edit", test_edit);
-    g_test_add_func("/editor/" TOOLKIT "/invalid", test_invalid);
-    g_test_add_func("/editor/" TOOLKIT "/storage-menu", test_storage_menu);
-    g_test_add_func("/editor/" TOOLKIT "/unheld-secrets", test_unheld_secrets);
+    if (german) {
+        g_test_add_func("/editor/" TOOLKIT "/german", test_german);
+    } else {
+        g_test_add_func("/editor/" TOOLKIT "/edit", test_edit);
+        g_test_add_func("/editor/" TOOLKIT "/invalid", test_invalid);
+        g_test_add_func("/editor/" TOOLKIT "/storage-menu", test_storage_menu);
+        g_test_add_func("/editor/" TOOLKIT "/unheld-secrets", test_unheld_secrets);
+    }
     status = g_test_run();
     if (plugin_dir) {
         g_autoptr(GDir) dir = g_dir_open(plugin_dir, 0, NULL);
