@@ -59,7 +59,7 @@ SPI_ESP_OUT=0x6002
 CFG
 keys_for aes128gcm16 "$T/esp" gre6
 nmc connection import type gre file "$T/esp/ifcfg-gre6" >/dev/null || die "cannot import gre6"
-nmc connection modify gre6 connection.id gre+esp connection.autoconnect no >/dev/null
+nmc connection modify "System gre6" connection.id gre+esp connection.autoconnect no >/dev/null
 
 # One up and one down of NAME, in microseconds, appended to the arrays up_NAME / down_NAME.
 declare -A UP DOWN

@@ -8,6 +8,7 @@
 #include "gre-ifcfg.h"
 #include "gre-nm-data.h"
 #include "gre-settings-table.h"
+#include "gre-shvar.h"
 #include "gre-suite.h"
 
 NMConnection *
@@ -16,19 +17,27 @@ gre_nm_import(const char *path, GPtrArray *warnings, GError **error)
     g_autoptr(GreIfcfg) cfg      = gre_ifcfg_load(path, warnings, error);
     g_autoptr(NMConnection) conn = NULL;
     g_autofree char     *uuid    = NULL;
-    NMSettingConnection *s_con   = NULL;
-    NMSettingVpn        *s_vpn   = NULL;
-    NMSetting           *s_ip4   = NULL;
-    NMSetting           *s_ip6   = NULL;
+    g_autofree char     *id      = NULL;
+    const char          *given;
+    NMSettingConnection *s_con = NULL;
+    NMSettingVpn        *s_vpn = NULL;
+    NMSetting           *s_ip4 = NULL;
+    NMSetting           *s_ip6 = NULL;
 
     if (!cfg)
         return NULL;
 
+    /* Named as NetworkManager's own ifcfg reader names a network-scripts file: NAME=, else
+     * "System DEVICE". Not the bare device name: while the tunnel is up NetworkManager also
+     * lists the tunnel link under a connection of that name, and `nmcli connection down gre1`
+     * would then have two to choose from. */
+    given = gre_shvar_file_get(cfg->ifcfg, "NAME");
+    id    = given && *given ? g_strdup(given) : g_strdup_printf("System %s", cfg->settings->name);
     conn  = nm_simple_connection_new();
     uuid  = nm_utils_uuid_generate();
     s_con = NM_SETTING_CONNECTION(nm_setting_connection_new());
-    g_object_set(s_con, NM_SETTING_CONNECTION_ID, cfg->settings->name, NM_SETTING_CONNECTION_UUID,
-                 uuid, NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
+    g_object_set(s_con, NM_SETTING_CONNECTION_ID, id, NM_SETTING_CONNECTION_UUID, uuid,
+                 NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
     nm_connection_add_setting(conn, NM_SETTING(s_con));
 
     s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
@@ -84,6 +93,8 @@ gre_nm_export(NMConnection *connection, const char *path, GError **error)
     NMSettingVpn *s_vpn           = nm_connection_get_setting_vpn(connection);
     g_autoptr(GreSettings) s      = NULL;
     g_autofree char *text         = NULL;
+    g_autofree char *name         = NULL;
+    g_autofree char *body         = NULL;
     g_autofree char *keys         = NULL;
     g_autofree char *kpath        = NULL;
     gboolean         without_keys = FALSE;
@@ -99,7 +110,11 @@ gre_nm_export(NMConnection *connection, const char *path, GError **error)
         g_prefix_error(error, _("cannot export \"%s\":\n"), nm_connection_get_id(connection));
         return FALSE;
     }
-    text  = gre_ifcfg_format(s);
+    /* NAME= keeps the connection's name for the next import (network-scripts ignores it). */
+    name  = gre_shvar_escape(nm_connection_get_id(connection) ? nm_connection_get_id(connection)
+                                                              : s->name);
+    body  = gre_ifcfg_format(s);
+    text  = g_strdup_printf("NAME=%s\n%s", name, body);
     keys  = without_keys ? NULL : gre_ifcfg_format_keys(s);
     kpath = gre_ifcfg_keys_path(path, s->name);
     /* The secrets first: an ifcfg that needs keys-NAME never appears without it. */

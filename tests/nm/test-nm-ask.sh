@@ -47,29 +47,31 @@ check "B up (gre-tunnel, IPsec)" gt $B up "$T/b/ifcfg-gre4"
 
 check "nmcli connection import type gre file ifcfg-gre4" \
     nmc connection import type gre file "$T/a/ifcfg-gre4"
-check "rename it to ask-gre4" nmc connection modify gre4 connection.id ask-gre4 \
-    connection.autoconnect no
+# Used under the name the import gave it ("System gre4", as NetworkManager names an ifcfg file
+# without NAME=): the device name stays free for NetworkManager's own view of the link.
+C="System gre4"
+check "the import is named \"$C\"" nmc connection modify "$C" connection.autoconnect no
 # Agent-owned (flag 1): NetworkManager drops the stored keys and asks an agent at each up.
-check "make the four keys agent-owned" nmc connection modify ask-gre4 \
+check "make the four keys agent-owned" nmc connection modify "$C" \
     +vpn.data esp-key-in-flags=1 +vpn.data esp-key-out-flags=1 \
     +vpn.data auth-key-in-flags=1 +vpn.data auth-key-out-flags=1
-kf=$(grep -l '^id=ask-gre4$' "$NM_DIR"/connections/* 2>/dev/null | head -1)
+kf=$(grep -lx "id=$C" "$NM_DIR"/connections/* 2>/dev/null | head -1)
 check "the connection is stored ($kf)" test -f "$kf"
 stored=0
 for k in "$ein" "$eout" "$ain" "$aout"; do grep -qi "$k" "$kf" && stored=$((stored + 1)); done
 expect_eq "NetworkManager's store keeps none of the four keys" 0 "$stored"
 expect "the flags are in vpn.data" 'esp-key-in-flags = 1' \
-    "$(nmc -g vpn.data connection show ask-gre4 2>&1 | tr ',' '\n' | sed 's/^ *//')"
+    "$(nmc -g vpn.data connection show "$C" 2>&1 | tr ',' '\n' | sed 's/^ *//')"
 
 # Without an agent there is nobody to give the keys: up fails and nothing is left.
 check_not "nmcli connection up without --ask fails (no agent has the keys)" \
-    nmc connection up ask-gre4
-check "state: not active" wait_con_state ask-gre4 "" 30
+    nmc connection up "$C"
+check "state: not active" wait_con_state "$C" "" 30
 same_dump "A after the failed up is A before" "$before" "$(dump $A)"
 
 # The external UI: what the dialog tells nmcli to ask, as nmcli would run it.
 ui=$(printf 'DATA_KEY=ipsec\nDATA_VAL=manual\nDATA_KEY=ipsec-suite\nDATA_VAL=aes128-sha256\nDATA_KEY=esp-key-in-flags\nDATA_VAL=1\nDATA_KEY=esp-key-out-flags\nDATA_VAL=1\nDATA_KEY=auth-key-in-flags\nDATA_VAL=1\nDATA_KEY=auth-key-out-flags\nDATA_VAL=1\nDONE\n\n' |
-    "$NM_AUTH_DIALOG" -u 00000000-0000-0000-0000-000000000000 -n ask-gre4 \
+    "$NM_AUTH_DIALOG" -u 00000000-0000-0000-0000-000000000000 -n "$C" \
         -s org.freedesktop.NetworkManager.gre --external-ui-mode -i 2>&1)
 expect_eq "the dialog asks for all four keys" 4 "$(grep -c '^ShouldAsk=true' <<<"$ui")"
 order=$(sed -n 's/^\[\(.*-key-.*\)\]$/\1/p' <<<"$ui" | tr '\n' ' ')
@@ -101,19 +103,19 @@ feed() {
 }
 ask_up() {
     : >"$T/ask.out"
-    feed | timeout 120 script -qec "nmcli --colors no --ask --wait 60 connection up ask-gre4" \
+    feed | timeout 120 script -qec "nmcli --colors no --ask --wait 60 connection up '$C'" \
         /dev/null >"$T/ask.out" 2>&1
 }
 ask_up
 rc=$?
-if [ $rc = 0 ] || [ "$(con_state ask-gre4)" = activated ]; then
+if [ $rc = 0 ] || [ "$(con_state "$C")" = activated ]; then
     ok "nmcli --ask connection up succeeds with the keys typed in"
 else
     not_ok "nmcli --ask connection up: exit $rc"
     tr -d '\r' <"$T/ask.out" | tail -15 | sed 's/^/#   /'
     nm_log_tail 20
 fi
-check "state activated" wait_con_state ask-gre4 activated 30
+check "state activated" wait_con_state "$C" activated 30
 asked=$(tr -d '\r' <"$T/ask.out")
 for label in "Inbound ESP key (hex)" "Outbound ESP key (hex)" "Inbound HMAC key (hex)" \
     "Outbound HMAC key (hex)"; do
@@ -142,8 +144,8 @@ logged=0
 for k in "$ein" "$eout" "$ain" "$aout"; do grep -qi "$k" "$NM_DIR"/*.log && logged=$((logged + 1)); done
 expect_eq "no key in NetworkManager's log (which has the service's too) nor the bus's" 0 "$logged"
 
-check "nmcli connection down" nmc connection down ask-gre4
-check "state: not active any more" wait_con_state ask-gre4 "" 30
+check "nmcli connection down" nmc connection down "$C"
+check "state: not active any more" wait_con_state "$C" "" 30
 check "kernel: gre4 is gone" wait_gone $A gre4
 same_dump "A after down is A before up" "$before" "$(dump $A)"
 finish

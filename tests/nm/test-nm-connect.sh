@@ -114,10 +114,13 @@ check "mirror writes B's file and keys" "$G" mirror -o "$T/b" "$T/a/ifcfg-gre2"
 check "B up (gre-tunnel, IPsec)" gt $B up "$T/b/ifcfg-gre2"
 check "nmcli connection import type gre file ifcfg-gre2" \
     nmc connection import type gre file "$T/a/ifcfg-gre2"
-expect "the import is a gre VPN connection named gre2" '^org\.freedesktop\.NetworkManager\.gre$' \
-    "$(nmc -g vpn.service-type connection show gre2 2>&1)"
-# Renamed: once device gre2 exists, NM shows a generated connection named gre2 for it as well.
-check "rename it to imp-gre2" nmc connection modify gre2 connection.id imp-gre2 connection.autoconnect no
+# Named as NetworkManager names an ifcfg file without NAME=: not "gre2", since while the tunnel
+# is up NM lists the link gre2 under a connection of that name as well.
+expect "the import is a gre VPN connection named \"System gre2\"" \
+    '^org\.freedesktop\.NetworkManager\.gre$' \
+    "$(nmc -g vpn.service-type connection show "System gre2" 2>&1)"
+check "rename it to imp-gre2" nmc connection modify "System gre2" connection.id imp-gre2 \
+    connection.autoconnect no
 kf=$(grep -l '^id=imp-gre2$' "$NM_DIR"/connections/* 2>/dev/null | head -1)
 expect "its keyfile is root-only (0600)" '^600$' "$(stat -c %a "$kf" 2>&1)"
 keyout=$(sed -n 's/^KEY_ESP_OUT=0x//p' "$T/a/keys-gre2")

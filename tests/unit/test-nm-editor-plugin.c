@@ -98,12 +98,14 @@ test_round_trip(void)
         g_autofree char *out       = NULL;
         g_autofree char *keys      = NULL;
         g_autofree char *suggested = NULL;
+        g_autofree char *id        = NULL;
         g_autofree char *dump_a    = NULL;
         g_autofree char *dump_b    = NULL;
         g_autoptr(GError) error    = NULL;
         g_autoptr(NMConnection) a  = NULL;
         g_autoptr(NMConnection) b  = NULL;
         NMSettingVpn *s_vpn;
+        const char   *device;
 
         if (!g_str_has_prefix(name, "ifcfg-"))
             continue;
@@ -113,16 +115,19 @@ test_round_trip(void)
         g_assert_no_error(error);
         s_vpn = nm_connection_get_setting_vpn(a);
         g_assert_cmpstr(nm_setting_vpn_get_service_type(s_vpn), ==, GRE_NM_SERVICE_TYPE);
-        g_assert_cmpstr(nm_connection_get_id(a), ==, nm_setting_vpn_get_data_item(s_vpn, "device"));
+        device = nm_setting_vpn_get_data_item(s_vpn, "device");
+        /* No NAME= in the examples: named as NetworkManager's ifcfg reader would. */
+        id = g_strdup_printf("System %s", device);
+        g_assert_cmpstr(nm_connection_get_id(a), ==, id);
         g_assert_cmpstr(nm_connection_get_connection_type(a), ==, NM_SETTING_VPN_SETTING_NAME);
 
         suggested = nm_vpn_editor_plugin_get_suggested_filename(plugin, a);
-        g_assert_cmpstr(suggested + strlen("ifcfg-"), ==, nm_connection_get_id(a));
+        g_assert_cmpstr(suggested + strlen("ifcfg-"), ==, device);
         out = g_build_filename(dst, suggested, NULL);
         g_assert_true(nm_vpn_editor_plugin_export(plugin, out, a, &error));
         g_assert_no_error(error);
         g_assert_cmpuint(file_mode(out), ==, 0644);
-        keys = g_strdup_printf("%s/keys-%s", dst, nm_connection_get_id(a));
+        keys = g_strdup_printf("%s/keys-%s", dst, device);
         if (nm_setting_vpn_get_num_secrets(s_vpn)) {
             g_autofree char *text  = NULL;
             g_autofree char *ktext = NULL;
@@ -212,6 +217,42 @@ test_import_error_form(void)
 }
 
 /* Export writes what the connection holds and refuses what it cannot write faithfully. */
+/* NAME= names the connection, and export writes the connection's name back, quoted so that
+ * the reader (and bash) take it literally. */
+static void
+test_name(void)
+{
+    g_autofree char *dir      = g_dir_make_tmp("gre-name-XXXXXX", NULL);
+    g_autofree char *in       = g_build_filename(dir, "ifcfg-gre7", NULL);
+    g_autofree char *out      = g_build_filename(dir, "out", NULL);
+    g_autofree char *text     = NULL;
+    const char      *odd_name = "Branch \"North\" $HOME `id` 'x'";
+    g_autoptr(GError) error   = NULL;
+    g_autoptr(NMConnection) a = NULL;
+    g_autoptr(NMConnection) b = NULL;
+
+    g_assert_true(
+        g_file_set_contents(in,
+                            "NAME='Branch office'\nDEVICE=gre7\nTYPE=GRE\n"
+                            "PEER_OUTER_IPADDR=192.0.2.2\nMY_INNER_IPADDR=198.51.100.1/31\n",
+                            -1, NULL));
+    a = nm_vpn_editor_plugin_import(plugin, in, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(nm_connection_get_id(a), ==, "Branch office");
+
+    g_object_set(nm_connection_get_setting_connection(a), NM_SETTING_CONNECTION_ID, odd_name, NULL);
+    g_assert_true(nm_vpn_editor_plugin_export(plugin, out, a, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_get_contents(out, &text, NULL, NULL));
+    g_assert_true(g_str_has_prefix(text, "NAME="));
+    b = nm_vpn_editor_plugin_import(plugin, out, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(nm_connection_get_id(b), ==, odd_name);
+    g_assert_cmpint(g_unlink(in), ==, 0);
+    g_assert_cmpint(g_unlink(out), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 static void
 test_export_errors(void)
 {
@@ -296,6 +337,7 @@ main(int argc, char **argv)
     g_test_add_func("/editor-plugin/round-trip", test_round_trip);
     g_test_add_func("/editor-plugin/import-errors", test_import_errors);
     g_test_add_func("/editor-plugin/import-error-form", test_import_error_form);
+    g_test_add_func("/editor-plugin/name", test_name);
     g_test_add_func("/editor-plugin/export-errors", test_export_errors);
     g_test_add_func("/editor-plugin/no-editor", test_no_editor);
     ret = g_test_run();
