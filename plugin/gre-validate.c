@@ -250,9 +250,10 @@ check_ipsec(Ctx *c)
 {
     const GreSettings    *s            = c->s;
     const GreSuiteInfo   *suite        = gre_suite_info(s->suite);
-    static const GreKeyId ipsec_only[] = { GRE_KEY_SPI_IN,      GRE_KEY_SPI_OUT,
-                                           GRE_KEY_ENC_KEY_IN,  GRE_KEY_ENC_KEY_OUT,
-                                           GRE_KEY_AUTH_KEY_IN, GRE_KEY_AUTH_KEY_OUT };
+    static const GreKeyId ipsec_only[] = { GRE_KEY_SUITE,       GRE_KEY_SPI_IN,
+                                           GRE_KEY_SPI_OUT,     GRE_KEY_ENC_KEY_IN,
+                                           GRE_KEY_ENC_KEY_OUT, GRE_KEY_AUTH_KEY_IN,
+                                           GRE_KEY_AUTH_KEY_OUT };
 
     if (s->ipsec == GRE_IPSEC_NONE) {
         for (guint i = 0; i < G_N_ELEMENTS(ipsec_only); i++) {

@@ -141,14 +141,17 @@ test_styles(void)
 static void
 test_warnings(void)
 {
-    g_autoptr(GreSettings) s   = test_settings(BASE "TTL=inherit\nSPI_ESP_IN=0x300");
+    g_autoptr(GreSettings) s   = test_settings(BASE "TTL=inherit\nSPI_ESP_IN=0x300\n"
+                                                      "IPSEC_SUITE=chacha20poly1305");
     g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) error    = NULL;
 
     g_assert_true(gre_settings_validate(s, GRE_STYLE_IFCFG, NULL, NULL, warns, &error));
-    g_assert_cmpuint(warns->len, ==, 2);
+    g_assert_cmpuint(warns->len, ==, 3);
     g_assert_nonnull(strstr(warns->pdata[0], "translucent"));
-    g_assert_nonnull(strstr(warns->pdata[1], "SPI_ESP_IN: ignored: IPSEC is none"));
+    /* A suite without IPSEC=manual is as likely a forgotten IPSEC line as the SPIs are. */
+    g_assert_nonnull(strstr(warns->pdata[1], "IPSEC_SUITE: ignored: IPSEC is none"));
+    g_assert_nonnull(strstr(warns->pdata[2], "SPI_ESP_IN: ignored: IPSEC is none"));
 }
 
 int
