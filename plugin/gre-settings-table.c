@@ -618,8 +618,11 @@ GreSettings *
 gre_settings_from_lookup(GreKeyStyle style, GreKeyGetFunc get, GreKeyLocateFunc locate,
                          gpointer user_data, GError **error)
 {
-    g_autoptr(GreSettings) s = gre_settings_new();
+    g_autoptr(GreSettings) s  = gre_settings_new();
+    g_autoptr(GString) errors = g_string_new(NULL);
 
+    /* Every value that does not parse is named, one a line, as validation names its problems:
+     * a user fixes a file in one go. */
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
         const GreKeyInfo *key  = &rows[i].info;
         const char       *name = gre_key_name(key, style);
@@ -630,10 +633,14 @@ gre_settings_from_lookup(GreKeyStyle style, GreKeyGetFunc get, GreKeyLocateFunc 
             continue;
         if (!gre_key_set(key, s, text, &local)) {
             g_autofree char *where = locate(key, user_data);
-            g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, "%s: %s: %s", where, name,
-                        local->message);
-            return NULL;
+
+            g_string_append_printf(errors, "%s%s: %s: %s", errors->len ? "\n" : "", where, name,
+                                   local->message);
         }
+    }
+    if (errors->len) {
+        g_set_error_literal(error, GRE_ERROR, GRE_ERROR_INVALID, errors->str);
+        return NULL;
     }
     return g_steal_pointer(&s);
 }

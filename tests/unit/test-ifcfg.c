@@ -2,6 +2,7 @@
 #include <glib/gstdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "gre-error.h"
@@ -145,6 +146,29 @@ test_quoting(void)
     g_assert_nonnull(strstr(text, "TYPE=gre\nDEVICETYPE=gre\n"));
 }
 
+/* Every value that does not parse is named with its line, not only the first. */
+static void
+test_every_parse_error(void)
+{
+    g_autofree char *dir    = g_dir_make_tmp("gre-ifcfg-XXXXXX", NULL);
+    g_autofree char *path   = g_build_filename(dir, "ifcfg-two", NULL);
+    g_autoptr(GError) error = NULL;
+    GreIfcfg *cfg;
+
+    g_assert_true(g_file_set_contents(path,
+                                      "DEVICE=two\nPEER_OUTER_IPADDR=192.0.2.2\n"
+                                      "MY_INNER_IPADDR=198.51.100.1/30\nTTL=sixty\nMTU=big\n",
+                                      -1, NULL));
+    cfg = gre_ifcfg_load(path, NULL, &error);
+    g_assert_null(cfg);
+    g_assert_error(error, GRE_ERROR, GRE_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "ifcfg-two:4: TTL: "));
+    g_assert_nonnull(strstr(error->message, "\n"));
+    g_assert_nonnull(strstr(error->message, "ifcfg-two:5: MTU: "));
+    g_assert_cmpint(g_unlink(path), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -154,5 +178,6 @@ main(int argc, char **argv)
     g_test_add_func("/ifcfg/bad-corpus", test_bad_corpus);
     g_test_add_func("/ifcfg/write-read", test_write_read);
     g_test_add_func("/ifcfg/quoting", test_quoting);
+    g_test_add_func("/ifcfg/every-parse-error", test_every_parse_error);
     return g_test_run();
 }
