@@ -276,6 +276,33 @@ apply_link_object(const GrePlanLink *l, int underlay)
     return link;
 }
 
+void
+apply_link_tunnel(RtnlLink *link, gboolean ip6, LinkTunnel *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!ip6) {
+        t->local.family = t->remote.family = AF_INET;
+        t->local.u.v4.s_addr               = rtnl_link_ipgre_get_local(link);
+        t->remote.u.v4.s_addr              = rtnl_link_ipgre_get_remote(link);
+        t->iflags                          = rtnl_link_ipgre_get_iflags(link);
+        t->oflags                          = rtnl_link_ipgre_get_oflags(link);
+        t->ikey                            = ntohl(rtnl_link_ipgre_get_ikey(link));
+        t->okey                            = ntohl(rtnl_link_ipgre_get_okey(link));
+        t->ttl                             = rtnl_link_ipgre_get_ttl(link);
+        return;
+    }
+    t->local.family = t->remote.family = AF_INET6;
+    rtnl_link_ip6gre_get_local(link, &t->local.u.v6);
+    rtnl_link_ip6gre_get_remote(link, &t->remote.u.v6);
+    rtnl_link_ip6gre_get_iflags(link, &t->iflags);
+    rtnl_link_ip6gre_get_oflags(link, &t->oflags);
+    rtnl_link_ip6gre_get_ikey(link, &t->ikey);
+    rtnl_link_ip6gre_get_okey(link, &t->okey);
+    t->ikey = ntohl(t->ikey);
+    t->okey = ntohl(t->okey);
+    rtnl_link_ip6gre_get_ttl(link, &t->ttl);
+}
+
 struct nl_msg *
 apply_addr_msg(int cmd, int flags, const GrePlanAddr *a, int ifindex)
 {

@@ -90,6 +90,15 @@ RtnlLink      *apply_link_object(const GrePlanLink *l, int underlay);
 struct nl_msg *apply_addr_msg(int cmd, int flags, const GrePlanAddr *a, int ifindex);
 struct nl_msg *apply_link_updown_msg(int ifindex, gboolean up);
 
+/* A gre or ip6gre link's tunnel parameters as the kernel reports them (keys in host order). */
+typedef struct {
+    GreAddr local, remote;
+    guint16 iflags, oflags;
+    guint32 ikey, okey;
+    guint8  ttl;
+} LinkTunnel;
+void apply_link_tunnel(RtnlLink *link, gboolean ip6, LinkTunnel *t);
+
 /* gre-apply-probe.c */
 void        apply_probe_clear(Probe *p);
 ObjState    apply_failed(Probe *p, GreNl *nl, int err);

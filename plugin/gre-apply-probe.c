@@ -209,10 +209,7 @@ apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
 {
     g_autoptr(RtnlLink) link = NULL;
     const char *kind;
-    GreAddr     local = { 0 }, remote = { 0 };
-    guint16     ifl = 0, ofl = 0;
-    guint32     ikey = 0, okey = 0;
-    guint8      ttl = 0;
+    LinkTunnel  t;
     int         err;
 
     err = rtnl_link_get_kernel(gre_nl_begin(k->rt), 0, l->name, &link);
@@ -225,36 +222,16 @@ apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
     if (g_strcmp0(kind, l->ip6 ? "ip6gre" : "gre") != 0)
         return foreign(p, _("%s is of kind %s, not %s"), l->name, kind ? kind : "none",
                        l->ip6 ? "ip6gre" : "gre");
-    if (!l->ip6) {
-        local.family = remote.family = AF_INET;
-        local.u.v4.s_addr            = rtnl_link_ipgre_get_local(link);
-        remote.u.v4.s_addr           = rtnl_link_ipgre_get_remote(link);
-        ifl                          = rtnl_link_ipgre_get_iflags(link);
-        ofl                          = rtnl_link_ipgre_get_oflags(link);
-        ikey                         = ntohl(rtnl_link_ipgre_get_ikey(link));
-        okey                         = ntohl(rtnl_link_ipgre_get_okey(link));
-        ttl                          = rtnl_link_ipgre_get_ttl(link);
-    } else {
-        local.family = remote.family = AF_INET6;
-        rtnl_link_ip6gre_get_local(link, &local.u.v6);
-        rtnl_link_ip6gre_get_remote(link, &remote.u.v6);
-        rtnl_link_ip6gre_get_iflags(link, &ifl);
-        rtnl_link_ip6gre_get_oflags(link, &ofl);
-        rtnl_link_ip6gre_get_ikey(link, &ikey);
-        rtnl_link_ip6gre_get_okey(link, &okey);
-        ikey = ntohl(ikey);
-        okey = ntohl(okey);
-        rtnl_link_ip6gre_get_ttl(link, &ttl);
-    }
-    if (!gre_addr_equal(&local, &l->local) || !gre_addr_equal(&remote, &l->remote))
+    apply_link_tunnel(link, l->ip6, &t);
+    if (!gre_addr_equal(&t.local, &l->local) || !gre_addr_equal(&t.remote, &l->remote))
         return foreign(p, _("%s connects other endpoints"), l->name);
-    if (!!(ifl & GRE_KEY) != l->has_ikey || !!(ofl & GRE_KEY) != l->has_okey ||
-        (l->has_ikey && ikey != l->ikey) || (l->has_okey && okey != l->okey))
+    if (!!(t.iflags & GRE_KEY) != l->has_ikey || !!(t.oflags & GRE_KEY) != l->has_okey ||
+        (l->has_ikey && t.ikey != l->ikey) || (l->has_okey && t.okey != l->okey))
         return foreign(p, _("%s has other GRE keys"), l->name);
 
-    if (rtnl_link_get_mtu(link) != l->mtu || ttl != l->ttl)
+    if (rtnl_link_get_mtu(link) != l->mtu || t.ttl != l->ttl)
         p->drift = g_strdup_printf(_("%s has mtu %u ttl %u, planned mtu %u ttl %u"), l->name,
-                                   rtnl_link_get_mtu(link), ttl, l->mtu, l->ttl);
+                                   rtnl_link_get_mtu(link), t.ttl, l->mtu, l->ttl);
     if (out)
         *out = g_steal_pointer(&link);
     return p->state = OBJ_PRESENT;

@@ -18,10 +18,8 @@ status_link(Kernel *k, const GrePlanLink *l, GString *out)
 {
     g_autoptr(RtnlLink) link = NULL;
     g_autofree char *local = NULL, *remote = NULL;
-    Probe            p   = { 0 };
-    guint16          ifl = 0, ofl = 0;
-    guint32          ikey = 0, okey = 0;
-    guint8           ttl = 0;
+    Probe            p = { 0 };
+    LinkTunnel       t;
 
     if (apply_probe_link(k, l, &p, &link) != OBJ_PRESENT) {
         g_string_append_printf(out, "  link %s: %s\n", l->name,
@@ -30,44 +28,30 @@ status_link(Kernel *k, const GrePlanLink *l, GString *out)
         return;
     }
     apply_probe_clear(&p);
-    if (!l->ip6) {
-        ifl  = rtnl_link_ipgre_get_iflags(link);
-        ofl  = rtnl_link_ipgre_get_oflags(link);
-        ikey = ntohl(rtnl_link_ipgre_get_ikey(link));
-        okey = ntohl(rtnl_link_ipgre_get_okey(link));
-        ttl  = rtnl_link_ipgre_get_ttl(link);
-    } else {
-        rtnl_link_ip6gre_get_iflags(link, &ifl);
-        rtnl_link_ip6gre_get_oflags(link, &ofl);
-        rtnl_link_ip6gre_get_ikey(link, &ikey);
-        rtnl_link_ip6gre_get_okey(link, &okey);
-        ikey = ntohl(ikey);
-        okey = ntohl(okey);
-        rtnl_link_ip6gre_get_ttl(link, &ttl);
-    }
+    apply_link_tunnel(link, l->ip6, &t);
     local  = gre_addr_to_string(&l->local);
     remote = gre_addr_to_string(&l->remote);
     g_string_append_printf(out, "  link %s: %s, %s, local %s remote %s, mtu %u, ttl ", l->name,
                            rtnl_link_get_type(link),
                            (rtnl_link_get_flags(link) & IFF_UP) ? "up" : "DOWN", local, remote,
                            rtnl_link_get_mtu(link));
-    if (ttl)
-        g_string_append_printf(out, "%u", ttl);
+    if (t.ttl)
+        g_string_append_printf(out, "%u", t.ttl);
     else
         g_string_append(out, "inherit");
-    if (ifl & GRE_KEY)
-        g_string_append_printf(out, ", ikey %u", ikey);
-    if (ofl & GRE_KEY)
-        g_string_append_printf(out, ", okey %u", okey);
-    if ((ifl | ofl) & GRE_SEQ)
+    if (t.iflags & GRE_KEY)
+        g_string_append_printf(out, ", ikey %u", t.ikey);
+    if (t.oflags & GRE_KEY)
+        g_string_append_printf(out, ", okey %u", t.okey);
+    if ((t.iflags | t.oflags) & GRE_SEQ)
         g_string_append(out, ", seq");
-    if ((ifl | ofl) & GRE_CSUM)
+    if ((t.iflags | t.oflags) & GRE_CSUM)
         g_string_append(out, ", csum");
     if (!l->ip6)
         g_string_append_printf(out, ", pmtudisc %s",
                                rtnl_link_ipgre_get_pmtudisc(link) ? "on" : "off");
     g_string_append_c(out, '\n');
-    if (!ttl)
+    if (!t.ttl)
         g_string_append(out, _("  warning: TTL inherit: the tunnel is translucent; traceroute "
                                "across it and TTL-expired messages will misbehave (set TTL=64)\n"));
 }
