@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <glib-unix.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <syslog.h>
@@ -9,6 +8,7 @@
 
 #include "gre-apply.h"
 #include "gre-error.h"
+#include "gre-i18n.h"
 #include "gre-kernel-env.h"
 #include "gre-nm-config.h"
 #include "gre-nm-data.h"
@@ -320,7 +320,8 @@ main(int argc, char **argv)
     g_autoptr(GreService) self    = NULL;
     g_autoptr(GMainLoop) loop     = NULL;
 
-    setlocale(LC_ALL, "");
+    /* Errors returned to NetworkManager (BadArguments) are shown to the user: translated. */
+    gre_i18n_init();
     ctx = g_option_context_new(NULL);
     g_option_context_set_summary(
         ctx, "The NetworkManager service for GRE tunnels (vpn-type gre). NetworkManager starts "

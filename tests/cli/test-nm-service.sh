@@ -110,6 +110,20 @@ expect "Connect: invalid vpn.data is BadArguments" "VPN.Error.BadArguments" "$ou
 expect "Connect: every problem named by its key (ttl)" 'vpn.data: ttl: "300" is not inherit' "$out"
 expect "Connect: every problem named by its key (mtu)" 'vpn.data: mtu: "x" is not auto' "$out"
 
+# The same error in the user's language: NetworkManager shows it to them. The catalog comes from
+# the build tree next to the service.
+po=$(cd "$(dirname "$S")/../po" 2>/dev/null && pwd)
+if [ -f "$po/de/LC_MESSAGES/NetworkManager-gre.mo" ] && locale -a 2>/dev/null | grep -qix 'c.utf-\?8'; then
+    stop_service TERM
+    LANGUAGE=de LC_ALL=C.UTF-8 GRE_LOCALEDIR=$po start_service "$T/log-de" --debug
+    out=$(call Connect "'device': 't1', 'remote': '192.0.2.2', 'ttl': '300'")
+    expect "Connect: the problem in the service's language (LANGUAGE=de)" 'ttl: »300« ist weder' "$out"
+    stop_service TERM
+    start_service "$T/log" --debug
+else
+    skip "Connect: the problem in the service's language" "no catalog in the build tree or no C.UTF-8"
+fi
+
 # A failed connect stops the service state machine from an idle; let it settle.
 sleep 0.5
 gdbus monitor --address "$DBUS_SYSTEM_BUS_ADDRESS" --dest "$NAME" >"$T/signals" 2>&1 &
