@@ -233,5 +233,13 @@ expect "wire: B -> A is ESP with list-sas' spi-in" \
     "192\\.0\\.2\\.2 > 192\\.0\\.2\\.1: ESP\\(spi=0x${spi_in#0x}," "$w"
 expect_not "wire: no plain GRE" 'GREv0' "$w"
 
+# Why IPSEC=ike cannot use swanctl for its connections: --load-conns unloads every connection
+# the daemon holds that is not in the file it read (here B's gre-peer, loaded over VICI).
+check "B: swanctl --load-conns with only the administrator's file" \
+    sw $B --load-conns --file "$T/admin.conf"
+out=$(vt $B get-conns3 get-conns 2>&1)
+expect_not "B: ... unloaded gre-peer, which was loaded over VICI" '^gre-peer$' "$out"
+note "AppArmor in this kernel: $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo absent)"
+
 stop_charons
 finish
