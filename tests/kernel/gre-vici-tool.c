@@ -12,6 +12,7 @@
  *   get-conns | get-shared         names loaded over VICI, one a line
  *   list-conns | list-sas          the streamed events, dumped
  *   initiate CHILD IKE TIMEOUT_MS  start a CHILD_SA and wait for it
+ *   terminate IKE TIMEOUT_MS       close an IKE_SA (and its CHILD_SAs) and wait for it
  *   command NAME                   any command with an empty message; the reply, dumped
  *   register EVENT                 register and unregister EVENT
  *   wait-event EVENT TIMEOUT_MS    register EVENT and dump the first one that arrives
@@ -225,6 +226,17 @@ run(GreVici *v, int argc, char **argv, GError **error)
         /* charon answers when the exchange is over: give it the requested time and some. */
         gre_vici_set_timeout(v, (guint)atoi(argv[3]) + 5000);
         return gre_vici_call(v, "initiate", msg, error) ? 0 : 1;
+    }
+    if (strcmp(cmd, "terminate") == 0) {
+        NEED(3);
+        g_autoptr(GreViciBuilder) b = gre_vici_builder_new();
+        g_autoptr(GBytes) msg       = NULL;
+
+        gre_vici_builder_add(b, "ike", argv[1]);
+        gre_vici_builder_add(b, "timeout", argv[2]);
+        msg = finish(b);
+        gre_vici_set_timeout(v, (guint)atoi(argv[2]) + 5000);
+        return gre_vici_call(v, "terminate", msg, error) ? 0 : 1;
     }
     if (strcmp(cmd, "command") == 0) {
         NEED(2);

@@ -10,7 +10,7 @@
 #     reported as such.
 #   A and B: both ends loaded through our client, B waits for child-updown, A initiates; list-sas
 #     shows the CHILD_SA in TRANSPORT mode; a plain iproute2 GRE link pings over it, and the wire
-#     carries ESP with the SPIs list-sas reports.
+#     carries ESP with the SPIs list-sas reports; terminate removes the SAs, the trap stays.
 # GRE_VICI_RECORD=DIR: the tool also writes every VICI segment to DIR/<step>/ (tests/data/vici/).
 . "${GRE_SRCDIR:?}/tests/kernel/lib.sh"
 umask 077
@@ -232,6 +232,16 @@ expect "wire: A -> B is ESP with list-sas' spi-out" \
 expect "wire: B -> A is ESP with list-sas' spi-in" \
     "192\\.0\\.2\\.2 > 192\\.0\\.2\\.1: ESP\\(spi=0x${spi_in#0x}," "$w"
 expect_not "wire: no plain GRE" 'GREv0' "$w"
+
+# terminate through our client: the SAs go, the trap's policies stay (the connection is still
+# loaded), so GRE between the two still needs ESP. The GRE links go first: their IPv6 link-local
+# traffic would hit the trap and negotiate a new CHILD_SA at once.
+ip -n $A link del gre1
+ip -n $B link del gre1
+check "A: terminate the IKE_SA gre-peer (waits for it)" vt $A terminate terminate gre-peer 20000
+expect_eq "A: no ESP SA left in the kernel" "" "$(ip -n $A xfrm state)"
+expect_eq "A: the trap's two GRE policies stay" 2 "$(gre_policies $A | grep -c .)"
+expect_not "A: list-sas shows no IKE_SA" '^event list-sa:$' "$(vt $A list-sas2 list-sas 2>&1)"
 
 # Why IPSEC=ike cannot use swanctl for its connections: --load-conns unloads every connection
 # the daemon holds that is not in the file it read (here B's gre-peer, loaded over VICI).
