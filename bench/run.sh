@@ -58,6 +58,7 @@ esac
 # ---- inside the namespace ----
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# One state directory of the benchmark's own (it may run directly on a host with GRE).
 export GRE_TUNNEL_STATE_DIR=$T/state
 REPS=${BENCH_REPS:-9}
 SIZES=${BENCH_SIZES:-10 1 100 1000 10}
@@ -319,6 +320,8 @@ waited=$((SECONDS - t0)) burst=$((_o6 - first))
 BINS=("$G")
 [ -n "$CMP" ] && BINS+=("$CMP")
 declare -A T3
+# A record directory per namespace although gre-tunnel keeps one per namespace by itself:
+# BENCH_COMPARE may be a build from before it did.
 in_ns() { GRE_TUNNEL_STATE_DIR=$T/state-$1 ip netns exec "$1" "${@:2}"; }
 for ((r = 0; r < REPS3; r++)); do
     for k in "${!BINS[@]}"; do

@@ -173,7 +173,8 @@ take_down(const char *name, gboolean from_ifup_tunnel_file)
     g_autoptr(GError) error       = NULL;
     g_auto(GreApplyReport) report = { 0 };
     gboolean         had_record   = gre_state_exists(name);
-    g_autofree char *dir          = gre_state_dir();
+    g_autofree char *nsdir        = gre_state_netns_dir(NULL);
+    g_autofree char *dir          = nsdir ? g_steal_pointer(&nsdir) : gre_state_dir();
 
     if (!gre_apply_down_full(name, &report, &error))
         return fail(g_steal_pointer(&error));

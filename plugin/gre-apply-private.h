@@ -70,9 +70,12 @@ typedef struct {
 } Probe;
 
 /* gre-apply.c */
-void     apply_kernel_clear(Kernel *k);
-gboolean apply_kernel_open(Kernel *k, gboolean xfrm, GError **error);
-gboolean apply_has_xfrm(GArray *steps);
+void apply_note(Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* This namespace's record of @name, or one an earlier version left that is this namespace's. */
+GreStateRecord *apply_record_read(Kernel *k, const char *name, GError **error);
+void            apply_kernel_clear(Kernel *k);
+gboolean        apply_kernel_open(Kernel *k, gboolean xfrm, GError **error);
+gboolean        apply_has_xfrm(GArray *steps);
 /* Whether the kernel's last error says the object was not there (any more). */
 gboolean apply_gone(GreNl *nl);
 

@@ -150,23 +150,79 @@ status_one(Kernel *k, const GreStateRecord *rec, GString *out)
     }
 }
 
+static int
+cmp_str(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names with a record here, and those with one an earlier version left for the whole host
+ * (whose namespace apply_record_read decides). */
+static GPtrArray *
+all_names(GError **error)
+{
+    g_autoptr(GPtrArray) names  = gre_state_list(error);
+    g_autoptr(GPtrArray) legacy = NULL;
+
+    if (!names || !(legacy = gre_state_list_legacy(error)))
+        return NULL;
+    for (guint i = 0; i < legacy->len; i++) {
+        if (!g_ptr_array_find_with_equal_func(names, legacy->pdata[i], g_str_equal, NULL))
+            g_ptr_array_add(names, g_strdup(legacy->pdata[i]));
+    }
+    g_ptr_array_sort(names, cmp_str);
+    return g_steal_pointer(&names);
+}
+
+static void
+status_notes(GreApplyReport *report, GString *out)
+{
+    for (guint i = 0; report->notes && i < report->notes->len; i++)
+        g_string_append_printf(out, "%s\n", (const char *)report->notes->pdata[i]);
+    if (report->notes)
+        g_ptr_array_set_size(report->notes, 0);
+}
+
+/* Records whose namespace is gone: nothing of them is left in the kernel. */
+static void
+status_stale(const char *name_or_null, GString *out)
+{
+    g_autoptr(GPtrArray) stale = gre_state_list_stale();
+
+    for (guint i = 0; i < stale->len; i++) {
+        const char      *path = stale->pdata[i];
+        g_autofree char *base = g_path_get_basename(path);
+
+        base[strlen(base) - strlen(".state")] = '\0';
+        if (name_or_null && !g_str_equal(base, name_or_null))
+            continue;
+        g_string_append_printf(out,
+                               _("%s: stale: the network namespace it was brought up in no "
+                                 "longer exists, and the kernel removed its objects with it (%s; "
+                                 "the next `up` or `down` removes the record)\n"),
+                               base, path);
+    }
+}
+
 gboolean
 gre_apply_status(const char *name_or_null, GString *out, GError **error)
 {
-    g_autoptr(GPtrArray) names = NULL;
-    Kernel   k                 = { 0 };
-    gboolean ok                = TRUE;
+    g_autoptr(GPtrArray) names    = NULL;
+    g_auto(GreApplyReport) report = { 0 };
+    Kernel   k                    = { NULL, NULL, &report };
+    gboolean ok                   = TRUE;
 
     if (name_or_null) {
         names = g_ptr_array_new_with_free_func(g_free);
         g_ptr_array_add(names, g_strdup(name_or_null));
-    } else if (!(names = gre_state_list(error)))
+    } else if (!(names = all_names(error)))
         return FALSE;
 
     for (guint i = 0; ok && i < names->len; i++) {
         const char *name              = names->pdata[i];
-        g_autoptr(GreStateRecord) rec = gre_state_read(name, error);
+        g_autoptr(GreStateRecord) rec = apply_record_read(&k, name, error);
 
+        status_notes(&report, out);
         if (!rec) {
             if (error && *error)
                 ok = FALSE;
@@ -180,6 +236,8 @@ gre_apply_status(const char *name_or_null, GString *out, GError **error)
         }
         status_one(&k, rec, out);
     }
+    if (ok)
+        status_stale(name_or_null, out);
     apply_kernel_clear(&k);
     return ok;
 }

@@ -16,10 +16,8 @@ apply_kernel_clear(Kernel *k)
     g_clear_pointer(&k->xfrm, gre_nl_close);
 }
 
-static void note(Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-note(Kernel *k, const char *fmt, ...)
+void
+apply_note(Kernel *k, const char *fmt, ...)
 {
     va_list ap;
 
@@ -59,6 +57,71 @@ apply_has_xfrm(GArray *steps)
             return TRUE;
     }
     return FALSE;
+}
+
+/* ---- the record ---- */
+
+/*
+ * NAME's record in this network namespace; failing that, one an earlier version left in the
+ * host-wide directory, if it is this namespace's: its link is here as recorded, or, with no link
+ * of that name here at all, this is the initial namespace, where earlier versions were run but
+ * for tests. Such a record is moved into this namespace's directory, and a note says so.
+ */
+GreStateRecord *
+apply_record_read(Kernel *k, const char *name, GError **error)
+{
+    g_autoptr(GreStateRecord) rec    = NULL;
+    g_autoptr(GreStateRecord) legacy = NULL;
+    g_autoptr(GError) err            = NULL;
+    g_autofree char   *from = NULL, *to = NULL;
+    const GrePlanStep *link = NULL;
+    Probe              p    = { 0 };
+    ObjState           st;
+
+    rec = gre_state_read(name, &err);
+    if (rec || err) {
+        if (err)
+            g_propagate_error(error, g_steal_pointer(&err));
+        return g_steal_pointer(&rec);
+    }
+    legacy = gre_state_read_legacy(name, &err);
+    if (!legacy) {
+        if (err)
+            g_propagate_error(error, g_steal_pointer(&err));
+        return NULL;
+    }
+    for (guint i = 0; i < legacy->steps->len && !link; i++) {
+        if (g_array_index(legacy->steps, GrePlanStep, i).kind == GRE_STEP_LINK)
+            link = &g_array_index(legacy->steps, GrePlanStep, i);
+    }
+    if (!link || !apply_kernel_open(k, FALSE, error))
+        return NULL;
+    from = gre_state_legacy_path(name);
+    st   = apply_probe_step(k, link, &p);
+    apply_probe_clear(&p);
+    if (st != OBJ_PRESENT && !(st == OBJ_ABSENT && gre_state_in_initial_netns())) {
+        apply_note(k,
+                   _("%s, written by an earlier version for the whole host, is left alone: its "
+                     "link %s is not in this network namespace as recorded"),
+                   from, name);
+        return NULL;
+    }
+    if (!gre_state_adopt_legacy(name, &to, &err)) {
+        if (err)
+            g_propagate_error(error, g_steal_pointer(&err));
+        return NULL;
+    }
+    if (st == OBJ_PRESENT)
+        apply_note(k,
+                   _("%s, written by an earlier version for the whole host, matches the link %s "
+                     "of this network namespace: moved to %s"),
+                   from, name, to);
+    else
+        apply_note(k,
+                   _("%s, written by an earlier version for the whole host, is taken as the "
+                     "initial network namespace's (its link %s is gone): moved to %s"),
+                   from, name, to);
+    return gre_state_read(name, error);
 }
 
 /* ---- create / remove one step ---- */
@@ -265,7 +328,8 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
         case OBJ_ABSENT:
             break;
         case OBJ_FOREIGN:
-            note(k, _("left alone: %s: %s, so it is not the one gre-tunnel created"), what, p.why);
+            apply_note(k, _("left alone: %s: %s, so it is not the one gre-tunnel created"), what,
+                       p.why);
             break;
         case OBJ_ERROR:
             g_string_append_printf(failures, "%s%s: %s", failures->len ? "; " : "", what, p.why);
@@ -320,6 +384,18 @@ all_present(Kernel *k, const GreStateRecord *rec, char **why)
     return TRUE;
 }
 
+/* The tunnel's lock; the records of namespaces that are gone, removed on the way, are noted. */
+static GreStateLock *
+lock_and_prune(Kernel *k, const char *name, GError **error)
+{
+    g_autoptr(GPtrArray) pruned = g_ptr_array_new_with_free_func(g_free);
+    GreStateLock *lock          = gre_state_lock(name, pruned, error);
+
+    for (guint i = 0; i < pruned->len; i++)
+        apply_note(k, "%s", (const char *)pruned->pdata[i]);
+    return lock;
+}
+
 /* ---- up ---- */
 
 static int
@@ -338,14 +414,14 @@ note_changes(Kernel *k, const GreStateRecord *old, const GreStateRecord *new)
 {
     for (guint i = 0; i < old->lines->len; i++) {
         if (!g_ptr_array_find_with_equal_func(new->lines, old->lines->pdata[i], g_str_equal, NULL))
-            note(k, _("was: %s"), (const char *)old->lines->pdata[i]);
+            apply_note(k, _("was: %s"), (const char *)old->lines->pdata[i]);
     }
     for (guint i = 0; i < new->lines->len; i++) {
         if (!g_ptr_array_find_with_equal_func(old->lines, new->lines->pdata[i], g_str_equal, NULL))
-            note(k, _("now: %s"), (const char *)new->lines->pdata[i]);
+            apply_note(k, _("now: %s"), (const char *)new->lines->pdata[i]);
     }
     if (!g_str_equal(old->secrets, new->secrets))
-        note(k, _("the IPsec keys changed"));
+        apply_note(k, _("the IPsec keys changed"));
 }
 
 static gboolean
@@ -371,7 +447,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
     int              fault           = fault_step();
     guint            done;
 
-    old = gre_state_read(plan->name, &err);
+    old = apply_record_read(k, plan->name, &err);
     if (err) {
         g_propagate_error(error, g_steal_pointer(&err));
         return FALSE;
@@ -382,15 +458,15 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         if (same_record(old, want)) {
             if (all_present(k, old, &why)) {
                 k->report->unchanged = TRUE;
-                note(k, _("%s is already up as planned; nothing was changed"), plan->name);
+                apply_note(k, _("%s is already up as planned; nothing was changed"), plan->name);
                 return TRUE;
             }
-            note(k,
-                 _("%s was incomplete (%s): an interrupted `up`, or changed by hand; "
-                   "recreating it"),
-                 plan->name, why);
+            apply_note(k,
+                       _("%s was incomplete (%s): an interrupted `up`, or changed by hand; "
+                         "recreating it"),
+                       plan->name, why);
         } else {
-            note(k, _("the settings of %s changed; recreating it"), plan->name);
+            apply_note(k, _("the settings of %s changed; recreating it"), plan->name);
             note_changes(k, old, want);
         }
         if (!remove_recorded(k, old, error)) {
@@ -466,16 +542,16 @@ gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error
 {
     GreApplyReport local_report = { 0 };
     Kernel         k            = { NULL, NULL, report_or_null ? report_or_null : &local_report };
-    int            lock;
+    GreStateLock  *lock;
     gboolean       ok;
 
     g_return_val_if_fail(plan && plan->steps, FALSE);
-    lock = gre_state_lock(plan->name, error);
-    if (lock < 0)
+    lock = lock_and_prune(&k, plan->name, error);
+    if (!lock)
         return FALSE;
     ok = up_locked(&k, plan, error);
     apply_kernel_clear(&k);
-    close(lock);
+    gre_state_unlock(lock);
     gre_apply_report_clear(&local_report);
     return ok;
 }
@@ -487,23 +563,23 @@ gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **e
 {
     g_autoptr(GreStateRecord) rec = NULL;
     g_autoptr(GError) err         = NULL;
-    Kernel   k                    = { NULL, NULL, report_or_null };
-    int      lock;
-    gboolean ok = FALSE;
+    Kernel        k               = { NULL, NULL, report_or_null };
+    GreStateLock *lock;
+    gboolean      ok = FALSE;
 
-    lock = gre_state_lock(name, error);
-    if (lock < 0)
+    lock = lock_and_prune(&k, name, error);
+    if (!lock)
         return FALSE;
-    rec = gre_state_read(name, &err);
+    rec = apply_record_read(&k, name, &err);
     if (err)
         g_propagate_error(error, g_steal_pointer(&err));
     else if (!rec) {
-        note(&k, _("%s has no ownership record: nothing to remove"), name);
+        apply_note(&k, _("%s has no ownership record: nothing to remove"), name);
         ok = TRUE;
     } else
         ok = remove_recorded(&k, rec, error) && gre_state_delete(name, error);
     apply_kernel_clear(&k);
-    close(lock);
+    gre_state_unlock(lock);
     return ok;
 }
 

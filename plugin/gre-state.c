@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "gre-state.h"
+#include "gre-state-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -416,10 +416,10 @@ name_ok(const char *name)
     return TRUE;
 }
 
-static char *
+char *
 state_path(const char *name, const char *suffix, GError **error)
 {
-    g_autofree char *dir  = gre_state_dir();
+    g_autofree char *dir  = NULL;
     g_autofree char *file = NULL;
 
     if (!name_ok(name)) {
@@ -427,12 +427,14 @@ state_path(const char *name, const char *suffix, GError **error)
                     name ? name : "");
         return NULL;
     }
+    if (!(dir = gre_state_netns_dir(error)))
+        return NULL;
     file = g_strconcat(name, suffix, NULL);
     return g_build_filename(dir, file, NULL);
 }
 
-static gboolean
-ensure_dir(GError **error)
+gboolean
+state_ensure_top_dir(GError **error)
 {
     g_autofree char *dir = gre_state_dir();
 
@@ -461,7 +463,7 @@ gre_state_write(const GreStateRecord *rec, GError **error)
     g_autoptr(GString) s  = g_string_new(NULL);
     g_autoptr(GError) err = NULL;
 
-    if (!path || !ensure_dir(error))
+    if (!path || !state_ensure_netns_dir(error))
         return FALSE;
 
     g_string_append_printf(s,
@@ -486,18 +488,15 @@ gre_state_write(const GreStateRecord *rec, GError **error)
     return TRUE;
 }
 
-GreStateRecord *
-gre_state_read(const char *name, GError **error)
+static GreStateRecord *
+read_path(const char *path, const char *name, GError **error)
 {
-    g_autofree char *path         = state_path(name, ".state", error);
     g_autofree char *contents     = NULL;
     g_auto(GStrv) lines           = NULL;
     g_autoptr(GError) err         = NULL;
     g_autoptr(GreStateRecord) rec = NULL;
     gboolean version_ok           = FALSE;
 
-    if (!path)
-        return NULL;
     if (!g_file_get_contents(path, &contents, NULL, &err)) {
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return NULL;
@@ -541,6 +540,28 @@ gre_state_read(const char *name, GError **error)
     return g_steal_pointer(&rec);
 }
 
+GreStateRecord *
+gre_state_read(const char *name, GError **error)
+{
+    g_autofree char *path = state_path(name, ".state", error);
+
+    return path ? read_path(path, name, error) : NULL;
+}
+
+GreStateRecord *
+gre_state_read_legacy(const char *name, GError **error)
+{
+    g_autofree char *path = NULL;
+
+    if (!name_ok(name)) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, _("\"%s\" is not a valid tunnel name"),
+                    name ? name : "");
+        return NULL;
+    }
+    path = gre_state_legacy_path(name);
+    return read_path(path, name, error);
+}
+
 gboolean
 gre_state_delete(const char *name, GError **error)
 {
@@ -565,9 +586,8 @@ cmp_str(gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-gre_state_list(GError **error)
+state_list_dir(const char *dirname, GError **error)
 {
-    g_autofree char *dirname   = gre_state_dir();
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err      = NULL;
     g_autoptr(GDir) dir        = g_dir_open(dirname, 0, &err);
@@ -593,23 +613,10 @@ gre_state_list(GError **error)
     return g_steal_pointer(&names);
 }
 
-int
-gre_state_lock(const char *name, GError **error)
+GPtrArray *
+gre_state_list(GError **error)
 {
-    g_autofree char *path = state_path(name, ".lock", error);
-    int              fd;
+    g_autofree char *dir = gre_state_netns_dir(error);
 
-    if (!path || !ensure_dir(error))
-        return -1;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-        int errsv = errno;
-
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot lock %s: %s"), path,
-                    g_strerror(errsv));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
+    return dir ? state_list_dir(dir, error) : NULL;
 }

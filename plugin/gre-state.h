@@ -4,8 +4,15 @@
 #include "gre-plan.h"
 
 /*
- * The ownership record: /run/gre-tunnel/NAME.state (the directory is $GRE_TUNNEL_STATE_DIR when
- * set, for tests). `up` writes it before its first change to the kernel and lists every object it
+ * The ownership record: /run/gre-tunnel/netns-ID/NAME.state, one directory per network
+ * namespace, so that same-named tunnels in different namespaces (containers, per-tenant or
+ * VRF-style namespaces) each have their own record and their own lock. ID is the namespace's
+ * cookie (SO_NETNS_COOKIE, Linux 5.14+), a 64-bit number the kernel gives out once per boot and
+ * never again; /run is cleared at boot, so an ID never names two namespaces while records can
+ * exist. Older kernels have no cookie: there the directory is netns-ino-INO, after the inode
+ * number of /proc/self/ns/net, which the kernel may hand to a new namespace once the old one is
+ * gone. ($GRE_TUNNEL_STATE_DIR replaces /run/gre-tunnel, for tests; the layout below it is the
+ * same.) `up` writes it before its first change to the kernel and lists every object it
  * is about to create, one canonical line per plan step, with the attributes that identify the
  * object; `down` removes exactly those objects, and only while they still match. A crash in the
  * middle of `up` therefore leaves a record that says what may be left over.
@@ -34,7 +41,10 @@ char *gre_state_step_line(const GrePlanStep *step);
 /* "sha256:HEX" over every key (with its SPI) of the plan's ESP states; "none" without any. */
 char *gre_state_secrets_hash(const GrePlan *plan);
 
-char    *gre_state_dir(void);
+/* The top directory: /run/gre-tunnel or $GRE_TUNNEL_STATE_DIR. */
+char *gre_state_dir(void);
+/* This network namespace's directory below it (not created here). */
+char    *gre_state_netns_dir(GError **error);
 gboolean gre_state_exists(const char *name);
 gboolean gre_state_write(const GreStateRecord *rec, GError **error);
 /* NULL and no error when @name has no record. */
@@ -44,7 +54,31 @@ gboolean gre_state_delete(const char *name, GError **error);
 /* The names that have a record, sorted. */
 GPtrArray *gre_state_list(GError **error);
 
-/* Serialises `up`/`down`/`status` of one tunnel between processes: returns a file descriptor
- * holding an exclusive lock (close it to release), or -1 with @error set. Blocks while another
- * process holds it. */
-int gre_state_lock(const char *name, GError **error);
+/*
+ * Serialises `up`/`down` of one tunnel in one network namespace between processes: an exclusive
+ * lock on netns-ID/NAME.lock, blocking while another process holds it. Other namespaces do not
+ * wait: each process also holds STATE_DIR/.lock shared. One that finds nobody else at work takes
+ * that lock exclusively for a moment to remove the records of namespaces that no longer exist,
+ * and adds a line to @notes (may be NULL) for each namespace whose records it removed.
+ */
+typedef struct _GreStateLock GreStateLock;
+GreStateLock                *gre_state_lock(const char *name, GPtrArray *notes, GError **error);
+void                         gre_state_unlock(GreStateLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreStateLock, gre_state_unlock)
+
+/* The records (paths) of namespaces that no longer exist: stale, since the kernel removed their
+ * objects with the namespace. The next `up` or `down` anywhere removes them. */
+GPtrArray *gre_state_list_stale(void);
+
+/*
+ * Records an earlier version wrote (STATE_DIR/NAME.state, one directory for the whole host).
+ * Which namespace one belongs to is for the caller to decide (it can ask the kernel); adopting
+ * moves it into this namespace's directory, atomically, so that only one namespace gets it.
+ */
+char           *gre_state_legacy_path(const char *name);
+GreStateRecord *gre_state_read_legacy(const char *name, GError **error);
+GPtrArray      *gre_state_list_legacy(GError **error);
+/* FALSE without @error when another process took it first. */
+gboolean gre_state_adopt_legacy(const char *name, char **new_path, GError **error);
+/* Whether this process is in the network namespace of PID 1. */
+gboolean gre_state_in_initial_netns(void);

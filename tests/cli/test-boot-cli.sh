@@ -9,6 +9,7 @@ UP=$B/ifup-gre DOWN=$B/ifdown-gre HOOK=$B/ifupdown-hook-uninstalled
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 n=0 failed=0
+# A state directory of this test's own: it runs on the build host, whose /run is not its to touch.
 export GRE_NETWORK_SCRIPTS_DIR=$T GRE_TUNNEL_STATE_DIR=$T/state
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }

@@ -62,6 +62,7 @@ fi
 start_service() { # start_service LOG [OPTION...]: a new instance, logging to LOG
     LOG=$1
     shift
+    # A state directory of this test's own: it runs on the build host, whose /run is not its own.
     GRE_TUNNEL_STATE_DIR=$T/state "$S" "$@" --bus-name "$NAME" >"$LOG" 2>&1 &
     svc_pid=$!
     for _ in $(seq 50); do

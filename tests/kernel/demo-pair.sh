@@ -15,8 +15,8 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-in_a() { GRE_TUNNEL_STATE_DIR=$T/state-a ip netns exec $A "$@"; }
-in_b() { GRE_TUNNEL_STATE_DIR=$T/state-b ip netns exec $B "$@"; }
+in_a() { ip netns exec $A "$@"; }
+in_b() { ip netns exec $B "$@"; }
 
 say "two hosts joined by a wire: $A 192.0.2.1 <-> 192.0.2.2 $B (MTU 1500)"
 ip netns add $A

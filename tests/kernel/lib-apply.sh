@@ -82,8 +82,17 @@ plan_steps() {
     gt "$1" plan "$2" | grep -v '^#' >"$3"
 }
 
-# record_of NS NAME: the path of NAME's ownership record in NS's record directory.
-record_of() { echo "$T/state-$1/$2.state"; }
+# netns_cookie NS: the cookie the kernel gives a socket made in NS (SO_NETNS_COOKIE), read once
+# and kept in $T (python3: the shell has no getsockopt).
+netns_cookie() {
+    [ -s "$T/cookie-$1" ] || ip netns exec "$1" python3 -c 'import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])' >"$T/cookie-$1"
+    cat "$T/cookie-$1"
+}
+# record_of NS NAME: the path of NAME's ownership record: NS's own directory in the default
+# state directory, named after NS's cookie.
+record_of() { echo "${GRE_TUNNEL_STATE_DIR:-/run/gre-tunnel}/netns-$(netns_cookie "$1")/$2.state"; }
 
 # same_dump FILE1 FILE2: identical, else the diff (for check's output).
 same_dump() { diff -u "$1" "$2"; }

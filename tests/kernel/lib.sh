@@ -82,12 +82,12 @@ keys_for() {
     )
 }
 
-# gt NS ARGS...: gre-tunnel inside NS, with an ownership-record directory per namespace.
+# gt NS ARGS...: gre-tunnel inside NS. Records go where they go for users: /run/gre-tunnel
+# (a fresh tmpfs in the VM), in a directory of NS's own.
 gt() {
     local ns=$1
     shift
-    mkdir -p "$T/state-$ns"
-    GRE_TUNNEL_STATE_DIR=$T/state-$ns ip netns exec "$ns" "$G" "$@"
+    ip netns exec "$ns" "$G" "$@"
 }
 
 # dump NS: everything apply could touch, for before/after comparisons. It first waits (up to

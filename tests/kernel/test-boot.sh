@@ -24,7 +24,7 @@ boot_cleanup() {
 trap boot_cleanup EXIT
 
 # in_a CMD...: as network-scripts would run it on host A, with this test's directories.
-in_a() { GRE_NETWORK_SCRIPTS_DIR=$S GRE_TUNNEL_STATE_DIR=$T/state-$A ip netns exec "$A" "$@"; }
+in_a() { GRE_NETWORK_SCRIPTS_DIR=$S ip netns exec "$A" "$@"; }
 # same DESCRIPTION FILE: the kernel state of A is what FILE recorded.
 same() {
     dump "$A" >"$T/now"
@@ -130,7 +130,7 @@ ifupdown() { ip netns exec "$A" "$@" -i "$T/interfaces" --state-dir "$T/ifstate"
 ip -n "$A" link add plain0 type dummy
 check "ifup of a stanza without gre options succeeds" ifupdown ifup plain0
 shows "... and leaves the device as it was (a dummy, no tunnel)" 'dummy' ip -n "$A" -d link show plain0
-check_not "... and creates no record" test -e /run/gre-tunnel/plain0.state
+check_not "... and creates no record" bash -c "ls /run/gre-tunnel/{,netns-*/}plain0.state"
 check "ifdown of it succeeds too" ifupdown ifdown plain0
 ip -n "$A" link del plain0
 
@@ -161,7 +161,7 @@ check "no GRE in the clear" test "$gre" = 0
 
 check "ifdown gbt-ifud" ifupdown ifdown gbt-ifud
 same "after ifdown, A is exactly as before (dump before == after)" "$T/base"
-check_not "... and the ownership record is gone" test -e /run/gre-tunnel/gbt-ifud.state
+check_not "... and the ownership record is gone" bash -c "ls /run/gre-tunnel/{,netns-*/}gbt-ifud.state"
 check_not "ifupdown no longer lists it" sh -c "ip netns exec $A ifquery --state-dir $T/ifstate --state | grep -q gbt-ifud"
 
 chmod 644 "$T/gbt-ifud.keys"
@@ -315,7 +315,8 @@ check_not "ifup-gre refuses keys-gbt-sec with mode 0644" in_a "$UP" ifcfg-gbt-se
 shows "... and says how to fix it" "keys-gbt-sec: readable by group or others \(mode 0644\); run: chmod 600" \
     cat "$T/check.out"
 same "... and nothing is created (dump identical)" "$T/base"
-check_not "... not even a record" test -e "$T/state-$A/gbt-sec.state"
+check_not "... not even a record (in any namespace's directory)" \
+    bash -c "ls ${GRE_TUNNEL_STATE_DIR:-/run/gre-tunnel}/{,netns-*/}gbt-sec.state"
 chmod 600 "$S/keys-gbt-sec"
 check "with mode 0600 the same file comes up" in_a "$UP" ifcfg-gbt-sec boot
 shows "kernel: its SAs are there" '^2$' sh -c "ip -n $A xfrm state | grep -c '^src'"

@@ -27,9 +27,8 @@ SH_OUT="" SH_RC=0
 
 sh_start() { # sh_start NS
     local ns=$1 w r
-    mkdir -p "$T/state-$ns"
     mkfifo "$T/sh-$ns.in" "$T/sh-$ns.out"
-    GRE_TUNNEL_STATE_DIR=$T/state-$ns ip netns exec "$ns" bash --norc --noprofile \
+    ip netns exec "$ns" bash --norc --noprofile \
         <"$T/sh-$ns.in" >"$T/sh-$ns.out" 2>&1 &
     SH_PID[$ns]=$!
     exec {w}>"$T/sh-$ns.in"

@@ -171,7 +171,7 @@ up_to $A "$CFG" "$T/out"
 dump $A | norm >"$T/ref"
 gt $A down gre1 >/dev/null
 # Where each object is created: the K-th sendmsg of a clean up carries its NEW* message.
-GRE_TUNNEL_STATE_DIR=$T/state-$A ip netns exec $A strace -f -o "$T/st.clean" \
+ip netns exec $A strace -f -o "$T/st.clean" \
     -e trace=sendmsg "$G" up "$CFG" >/dev/null 2>&1
 gt $A down gre1 >/dev/null
 mapfile -t KS < <(grep 'sendmsg(' "$T/st.clean" | grep -n -E 'nlmsg_type=(XFRM_MSG_NEWSA|XFRM_MSG_NEWPOLICY|RTM_NEWROUTE|RTM_NEWLINK|RTM_NEWADDR)' | cut -d: -f1)
@@ -185,7 +185,7 @@ back_to_before "(c) before the crashes the dump is the one before"
 crash() {
     # In a subshell that waits for it, so that bash's "Killed" goes to /dev/null.
     (
-        GRE_TUNNEL_STATE_DIR=$T/state-$A ip netns exec $A strace -f -s 0 -o "$T/st.kill" \
+        ip netns exec $A strace -f -s 0 -o "$T/st.kill" \
             -e trace=sendmsg -e inject=sendmsg:signal=SIGKILL:when=$1 "$G" up "$CFG" >/dev/null 2>&1
         true
     ) 2>/dev/null
@@ -250,7 +250,7 @@ done
 # starts in the middle of it.
 mon_settle
 mark=$(mon_mark)
-GRE_TUNNEL_STATE_DIR=$T/state-$A ip netns exec $A strace -f -qq -o /dev/null \
+ip netns exec $A strace -f -qq -o /dev/null \
     -e trace=sendmsg -e inject=sendmsg:delay_enter=200000 "$G" up "$CFG" >"$T/o1" 2>&1 &
 p1=$!
 for _ in $(seq 300); do [ -e "$(record_of $A gre1)" ] && break; sleep 0.1; done

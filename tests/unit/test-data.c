@@ -38,7 +38,10 @@ test_remove_dir(const char *path)
 
     while (dir && (name = g_dir_read_name(dir))) {
         g_autofree char *p = g_build_filename(path, name, NULL);
-        g_unlink(p);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+            test_remove_dir(p);
+        else
+            g_unlink(p);
     }
     g_rmdir(path);
 }

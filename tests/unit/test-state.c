@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gre-ifcfg.h"
 #include "gre-plan.h"
@@ -26,6 +27,26 @@ example_plan(const char *dir, const char *name)
     return gre_plan_build(cfg->settings, &env, &error);
 }
 
+/* This namespace's record directory under @state, worked out here and not by the code under test:
+ * netns-COOKIE with the socket option, else netns-ino-INO. */
+static char *
+netns_dir(const char *state)
+{
+    guint64     cookie = 0;
+    socklen_t   len    = sizeof cookie;
+    int         fd     = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct stat st;
+
+    g_assert_cmpint(fd, >=, 0);
+    if (getsockopt(fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &len) < 0)
+        cookie = 0;
+    close(fd);
+    if (cookie)
+        return g_strdup_printf("%s/netns-%" G_GUINT64_FORMAT, state, cookie);
+    g_assert_cmpint(stat("/proc/self/ns/net", &st), ==, 0);
+    return g_strdup_printf("%s/netns-ino-%" G_GUINT64_FORMAT, state, (guint64)st.st_ino);
+}
+
 static void
 test_round_trip(void)
 {
@@ -39,7 +60,8 @@ test_round_trip(void)
         g_autoptr(GreStateRecord) rec  = gre_state_record_from_plan(plan);
         g_autoptr(GreStateRecord) back = NULL;
         g_autoptr(GError) error        = NULL;
-        g_autofree char *path          = g_strdup_printf("%s/%s.state", state, plan->name);
+        g_autofree char *nsdir         = netns_dir(state);
+        g_autofree char *path          = g_strdup_printf("%s/%s.state", nsdir, plan->name);
         g_autofree char *text          = NULL;
         struct stat      st;
 
@@ -114,11 +136,13 @@ static void
 test_damaged(void)
 {
     g_autofree char *state        = g_dir_make_tmp("gre-state-XXXXXX", NULL);
-    g_autofree char *path         = g_build_filename(state, "gre9.state", NULL);
+    g_autofree char *nsdir        = netns_dir(state);
+    g_autofree char *path         = g_build_filename(nsdir, "gre9.state", NULL);
     g_autoptr(GError) error       = NULL;
     g_autoptr(GreStateRecord) rec = NULL;
 
     g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
+    g_assert_cmpint(g_mkdir(nsdir, 0700), ==, 0);
     g_assert_true(g_file_set_contents(path, "garbage\nlink name=\n", -1, NULL));
     g_chmod(path, 0600);
     rec = gre_state_read("gre9", &error);
@@ -133,6 +157,138 @@ test_damaged(void)
     test_remove_dir(state);
 }
 
+/* Records live in this namespace's own directory, which says which namespace it is for; the
+ * top directory is the host-wide one of earlier versions and is not listed as ours. */
+static void
+test_netns_layout(void)
+{
+    g_autofree char *ex           = test_copy_data_dir("examples");
+    g_autofree char *state        = g_dir_make_tmp("gre-state-XXXXXX", NULL);
+    g_autofree char *nsdir        = netns_dir(state);
+    g_autofree char *mine         = NULL;
+    g_autofree char *identity     = NULL;
+    g_autofree char *idpath       = g_build_filename(nsdir, "netns", NULL);
+    g_autofree char *top_rec      = g_build_filename(state, "office.state", NULL);
+    g_autoptr(GrePlan) plan       = example_plan(ex, "office");
+    g_autoptr(GreStateRecord) rec = gre_state_record_from_plan(plan);
+    g_autoptr(GPtrArray) names    = NULL;
+    g_autoptr(GError) error       = NULL;
+    struct stat st;
+
+    g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
+    mine = gre_state_netns_dir(&error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(mine, ==, nsdir);
+    g_assert_true(gre_state_write(rec, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(stat(nsdir, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0700);
+    g_assert_true(g_file_get_contents(idpath, &identity, NULL, NULL));
+    g_assert_cmpint(stat("/proc/self/ns/net", &st), ==, 0);
+    {
+        g_autofree char *ino = g_strdup_printf("\nino=%" G_GUINT64_FORMAT "\n", (guint64)st.st_ino);
+        g_assert_nonnull(strstr(identity, ino));
+    }
+    /* Nothing at the top but the namespace's directory. */
+    g_assert_false(g_file_test(top_rec, G_FILE_TEST_EXISTS));
+    names = gre_state_list(&error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(names->len, ==, 1);
+    g_assert_cmpstr(names->pdata[0], ==, "office");
+    g_clear_pointer(&names, g_ptr_array_unref);
+
+    /* A record of the old layout is not ours until adopted; adopting moves it. */
+    g_assert_true(gre_state_delete("office", &error));
+    g_assert_true(g_file_set_contents(top_rec, "version=1\nsecrets=none\n", -1, NULL));
+    g_assert_null(gre_state_read("office", &error));
+    g_assert_no_error(error);
+    names = gre_state_list(&error);
+    g_assert_cmpuint(names->len, ==, 0);
+    g_clear_pointer(&names, g_ptr_array_unref);
+    names = gre_state_list_legacy(&error);
+    g_assert_cmpuint(names->len, ==, 1);
+    {
+        g_autoptr(GreStateRecord) old = gre_state_read_legacy("office", &error);
+        g_autofree char *to           = NULL;
+
+        g_assert_no_error(error);
+        g_assert_nonnull(old);
+        g_assert_true(gre_state_adopt_legacy("office", &to, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_str_has_prefix(to, nsdir));
+        g_assert_false(g_file_test(top_rec, G_FILE_TEST_EXISTS));
+        g_assert_true(gre_state_exists("office"));
+        /* A second adopter (another namespace, a moment later) finds nothing, without error. */
+        g_assert_false(gre_state_adopt_legacy("office", NULL, &error));
+        g_assert_no_error(error);
+    }
+    g_unsetenv("GRE_TUNNEL_STATE_DIR");
+    test_remove_dir(ex);
+    test_remove_dir(state);
+}
+
+/* The directory of a namespace that no longer exists is stale: listed, then removed by the next
+ * lock; that of a live namespace (this process's, under another name) is left alone, and so is
+ * one whose identity cannot be read. */
+static void
+test_netns_stale(void)
+{
+    g_autofree char *state       = g_dir_make_tmp("gre-state-XXXXXX", NULL);
+    g_autofree char *dead        = g_build_filename(state, "netns-999999999", NULL);
+    g_autofree char *alive       = g_build_filename(state, "netns-999999998", NULL);
+    g_autofree char *unknown     = g_build_filename(state, "netns-999999997", NULL);
+    g_autofree char *dead_rec    = g_build_filename(dead, "gre1.state", NULL);
+    g_autofree char *alive_rec   = g_build_filename(alive, "gre1.state", NULL);
+    g_autofree char *text        = NULL;
+    g_autoptr(GPtrArray) stale   = NULL;
+    g_autoptr(GPtrArray) notes   = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error      = NULL;
+    g_autoptr(GreStateLock) lock = NULL;
+    struct stat init;
+    gboolean    blind;
+    char        buf[64];
+
+    g_assert_cmpint(stat("/proc/self/ns/net", &init), ==, 0);
+    g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
+    g_assert_cmpint(g_mkdir(dead, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir(alive, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir(unknown, 0700), ==, 0);
+    /* Inode 1 is never a namespace's. */
+    g_assert_true(g_file_set_contents(g_build_filename(dead, "netns", NULL),
+                                      "cookie=999999999\nino=1\n", -1, NULL));
+    text = g_strdup_printf("cookie=999999998\nino=%" G_GUINT64_FORMAT "\n", (guint64)init.st_ino);
+    g_assert_true(g_file_set_contents(g_build_filename(alive, "netns", NULL), text, -1, NULL));
+    g_assert_true(g_file_set_contents(dead_rec, "version=1\nsecrets=none\n", -1, NULL));
+    g_assert_true(g_file_set_contents(alive_rec, "version=1\nsecrets=none\n", -1, NULL));
+    g_assert_true(g_file_set_contents(g_build_filename(unknown, "gre1.state", NULL),
+                                      "version=1\nsecrets=none\n", -1, NULL));
+
+    /* Where other processes' namespaces cannot be read (not root, a sandbox), no namespace can
+     * be shown to be gone, and nothing may be removed. */
+    blind = readlink("/proc/1/ns/net", buf, sizeof buf) < 0;
+    stale = gre_state_list_stale();
+    g_assert_cmpuint(stale->len, ==, blind ? 0 : 1);
+    if (!blind)
+        g_assert_cmpstr(stale->pdata[0], ==, dead_rec);
+
+    lock = gre_state_lock("gre1", notes, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(lock);
+    g_assert_true(g_file_test(dead, G_FILE_TEST_EXISTS) == blind);
+    g_assert_true(g_file_test(alive_rec, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(unknown, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(notes->len, ==, blind ? 0 : 1);
+    if (!blind) {
+        g_assert_nonnull(strstr(notes->pdata[0], "gre1"));
+        g_assert_nonnull(strstr(notes->pdata[0], "netns-999999999"));
+    } else
+        g_test_message("other processes' namespaces cannot be read here: only the "
+                       "conservative half is tested (nothing is removed)");
+    g_clear_pointer(&lock, gre_state_unlock);
+    g_unsetenv("GRE_TUNNEL_STATE_DIR");
+    test_remove_dir(state);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,5 +296,7 @@ main(int argc, char **argv)
     g_test_add_func("/state/round-trip", test_round_trip);
     g_test_add_func("/state/secrets-hash", test_secrets_hash);
     g_test_add_func("/state/damaged", test_damaged);
+    g_test_add_func("/state/netns-layout", test_netns_layout);
+    g_test_add_func("/state/netns-stale", test_netns_stale);
     return g_test_run();
 }
