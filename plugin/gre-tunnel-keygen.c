@@ -126,11 +126,12 @@ gre_cli_keygen(int argc, char **argv)
     g_autofree char *real         = NULL;
     g_autofree char *text         = NULL;
     g_autofree char *edited       = NULL;
-    g_autofree char *spi_in       = NULL;
-    g_autofree char *spi_out      = NULL;
+    g_autoptr(GreSettings) before = NULL;
+    g_autoptr(GPtrArray) names    = g_ptr_array_new();
+    g_autoptr(GPtrArray) values   = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) changed    = g_string_new(NULL);
     g_autofree char *keys_dir     = NULL;
     g_auto(GreWipedString) keys   = NULL;
-    const char *names[3], *values[3];
     Pending     keys_file = { 0 }, config_file = { 0 };
     struct stat st;
     gsize       len = 0;
@@ -152,6 +153,7 @@ gre_cli_keygen(int argc, char **argv)
     path = gre_cli_config_path(argv[1]);
     if (!(cfg = gre_ifcfg_load_without_keys(path, warnings, &error)))
         return fail(g_steal_pointer(&error));
+    before = gre_settings_copy(cfg->settings);
     if (!gre_keygen(cfg->settings, &error)) {
         g_autofree char *at = where(cfg, gre_key_info(GRE_KEY_IPSEC)->ifcfg);
 
@@ -175,16 +177,29 @@ gre_cli_keygen(int argc, char **argv)
     }
     if (!(again = gre_shvar_file_parse(path, text, len, &error)))
         return fail(g_steal_pointer(&error));
-    spi_in    = gre_key_get(gre_key_info(GRE_KEY_SPI_IN), cfg->settings);
-    spi_out   = gre_key_get(gre_key_info(GRE_KEY_SPI_OUT), cfg->settings);
-    names[0]  = gre_key_info(GRE_KEY_SPI_IN)->ifcfg;
-    names[1]  = gre_key_info(GRE_KEY_SPI_OUT)->ifcfg;
-    names[2]  = NULL;
-    values[0] = spi_in;
-    values[1] = spi_out;
-    values[2] = NULL;
-    edited    = gre_shvar_edit(text, len, again, names, values);
-    keys      = gre_ifcfg_format_keys(cfg->settings);
+    /* What keygen changed outside the secrets (the SPIs for manual keying) is set in CONFIG. */
+    for (guint i = 0; i < GRE_KEY_COUNT; i++) {
+        const GreKeyInfo *key = gre_key_info(i);
+        g_autofree char  *old = NULL;
+        char             *now;
+
+        if (key->secret)
+            continue;
+        old = gre_key_get(key, before);
+        now = gre_key_get(key, cfg->settings);
+        if (g_strcmp0(old, now) == 0 || !now) {
+            g_free(now);
+            continue;
+        }
+        g_ptr_array_add(names, (gpointer)key->ifcfg);
+        g_ptr_array_add(values, now);
+        g_string_append_printf(changed, "%s%s=%s", changed->len ? ", " : "", key->ifcfg, now);
+    }
+    g_ptr_array_add(names, NULL);
+    g_ptr_array_add(values, NULL);
+    edited = gre_shvar_edit(text, len, again, (const char *const *)names->pdata,
+                            (const char *const *)values->pdata);
+    keys   = gre_ifcfg_format_keys(cfg->settings);
 
     if (!gre_shvar_check_private_type(cfg->keys_path, &error))
         return fail(g_steal_pointer(&error));
@@ -201,7 +216,8 @@ gre_cli_keygen(int argc, char **argv)
     keys_dir = g_path_get_dirname(cfg->keys_path);
     g_print(_("%s: fresh %s keys (mode 0600)\n"), cfg->keys_path,
             gre_suite_info(cfg->settings->suite)->name);
-    g_print("%s: %s=%s, %s=%s\n", path, names[0], spi_in, names[1], spi_out);
+    if (changed->len)
+        g_print("%s: %s\n", path, changed->str);
     g_print(_("Next: write the peer's files with\n"
               "  gre-tunnel mirror -f -o DIR %s\n"
               "copy DIR/ifcfg-NAME and DIR/keys-NAME to the peer over a secure channel (keys-NAME "
