@@ -18,6 +18,7 @@
 #include "gre-keygen.h"
 #include "gre-mirror.h"
 #include "gre-nm-data.h"
+#include "gre-plan.h"
 #include "gre-settings-table.h"
 #include "test-util.h"
 #include "wipe-watch.h"
@@ -198,6 +199,34 @@ test_write_paths(void)
     g_assert_cmpuint(wipe_watch_stop(), ==, 0);
 }
 
+/* gre-tunnel plan --show-secrets: the rendered lines, wiped by the caller. */
+static void
+test_plan_render(void)
+{
+    g_autofree char *path    = write_end("");
+    g_autoptr(GreSettings) s = load(path);
+    g_autoptr(GError) error  = NULL;
+    GrePlanEnv env           = { 0 };
+    GrePlan   *plan;
+    GPtrArray *lines;
+    gboolean   shown = FALSE;
+
+    env.route_mtu = 1500;
+    watch_keys();
+    wipe_watch_start();
+    plan = gre_plan_build(s, &env, &error);
+    g_assert_no_error(error);
+    lines = gre_plan_render_up(plan, TRUE);
+    for (guint i = 0; i < lines->len; i++) {
+        shown = shown || strstr(lines->pdata[i], hex[3]);
+        explicit_bzero(lines->pdata[i], strlen(lines->pdata[i]));
+    }
+    g_assert_true(shown);
+    g_ptr_array_unref(lines);
+    gre_plan_free(plan);
+    g_assert_cmpuint(wipe_watch_stop(), ==, 0);
+}
+
 /* keygen's fresh keys, formatted and freed. */
 static void
 test_keygen(void)
@@ -296,6 +325,7 @@ main(int argc, char **argv)
     g_test_add_func("/wipe/ifcfg-load", test_ifcfg_load);
     g_test_add_func("/wipe/ifcfg-errors", test_ifcfg_errors);
     g_test_add_func("/wipe/write-paths", test_write_paths);
+    g_test_add_func("/wipe/plan-render", test_plan_render);
     g_test_add_func("/wipe/keygen", test_keygen);
     g_test_add_func("/wipe/nm", test_nm);
     g_test_add_func("/wipe/auth-dialog", test_auth_dialog);
