@@ -61,32 +61,65 @@ write_pending(Pending *p, const char *contents, mode_t mode, const struct stat *
     return TRUE;
 }
 
-/* Puts both files in place. The keys go first, swapped with their predecessor (which then has the
- * temporary name), so that they can be swapped back when CONFIG cannot be replaced: on failure
- * both files are as they were. */
+/* A name beside @path that nothing uses, for a moment. */
+static char *
+spare_name(const char *path)
+{
+    char *name = g_strdup_printf("%s.XXXXXX", path);
+    int   fd   = g_mkstemp_full(name, O_WRONLY | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        g_free(name);
+        return NULL;
+    }
+    close(fd);
+    unlink(name);
+    return name;
+}
+
+/* Puts both files in place, the keys first. The old keys file is kept under a temporary name
+ * (swapped with the new one where the file system can, else a second link to it) until CONFIG
+ * is replaced too, so that it can be put back: on failure both files are as they were. */
 static gboolean
 commit(Pending *keys, Pending *config, GError **error)
 {
-    gboolean swapped = renameat2(AT_FDCWD, keys->tmp, AT_FDCWD, keys->path, RENAME_EXCHANGE) == 0;
-    int      errsv;
+    g_autofree char *backup = NULL;
+    gboolean         swapped;
+    int              errsv;
 
-    if (!swapped && rename(keys->tmp, keys->path) < 0) {
+    swapped = renameat2(AT_FDCWD, keys->tmp, AT_FDCWD, keys->path, RENAME_EXCHANGE) == 0;
+    if (!swapped) {
         errsv = errno;
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot write %s: %s"), keys->path,
-                    g_strerror(errsv));
-        return FALSE;
-    }
-    if (!swapped)
+        if (errsv != ENOENT &&
+            (!(backup = spare_name(keys->path)) || link(keys->path, backup) < 0)) {
+            errsv = errno;
+            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot write %s: %s"), keys->path,
+                        g_strerror(errsv));
+            return FALSE;
+        }
+        if (rename(keys->tmp, keys->path) < 0) {
+            errsv = errno;
+            if (backup)
+                unlink(backup);
+            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot write %s: %s"), keys->path,
+                        g_strerror(errsv));
+            return FALSE;
+        }
         g_clear_pointer(&keys->tmp, g_free);
+    }
     if (rename(config->tmp, config->path) == 0) {
         g_clear_pointer(&config->tmp, g_free);
-        /* Under the temporary name now: the old keys file, or nothing. */
+        /* The old keys file goes: it is under keys->tmp after a swap, or under backup. */
         pending_drop(keys);
+        if (backup)
+            unlink(backup);
         return TRUE;
     }
     errsv = errno;
     if (swapped)
         renameat2(AT_FDCWD, keys->tmp, AT_FDCWD, keys->path, RENAME_EXCHANGE);
+    else if (backup)
+        rename(backup, keys->path);
     else
         unlink(keys->path);
     g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot write %s: %s"), config->path,

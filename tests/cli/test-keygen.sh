@@ -2,9 +2,11 @@
 # gre-tunnel keygen as a user meets it: keys of the suite's sizes in keys-NAME (0600, the
 # caller's), fresh valid SPIs in CONFIG and every other byte of CONFIG kept, its mode too; keys
 # never printed; mirror carries the keys to the peer swapped; refusals leave both files as they
-# were. Usage: test-keygen.sh PATH-TO-gre-tunnel
+# were (also when replacing CONFIG fails after keys-NAME was replaced: FAIL_RENAME is a preload
+# shim that makes chosen renames fail). Usage: test-keygen.sh PATH-TO-gre-tunnel [FAIL_RENAME]
 set -uo pipefail
 G=$1
+FAIL_RENAME=${2:-}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 n=0 failed=0
@@ -179,6 +181,26 @@ refuse "keys-k is a directory" "$T/r7/keys-k: is a directory" "$T/r7"
 mkcfg "$T/r8" aes256-sha256
 echo 'BAD=$(reboot)' >>"$T/r8/ifcfg-k"
 refuse "a CONFIG that does not parse" "$T/r8/ifcfg-k:14: BAD: command substitution" "$T/r8"
+# CONFIG cannot be replaced after keys-k was: keys-k is put back (swapped back, or, where the
+# file system cannot swap, restored from a second link), or removed again if it was new.
+if [ -n "$FAIL_RENAME" ]; then
+    for how in swap link new; do
+        mkcfg "$T/f-$how" aes256-sha256
+        [ $how = new ] || "$G" keygen "$T/f-$how/ifcfg-k" >/dev/null
+        before=$(state "$T/f-$how/ifcfg-k" "$T/f-$how/keys-k" "$T/f-$how"/*)
+        extra=GRE_TEST_NOTHING=1
+        [ $how = link ] && extra=GRE_TEST_NO_EXCHANGE=1
+        out=$(env LD_PRELOAD="$FAIL_RENAME" GRE_TEST_FAIL_RENAME=/ifcfg-k "$extra" \
+            "$G" keygen "$T/f-$how/ifcfg-k" 2>&1)
+        rc=$?
+        after=$(state "$T/f-$how/ifcfg-k" "$T/f-$how/keys-k" "$T/f-$how"/*)
+        [ $rc = 1 ] && [[ $out == *"cannot write $T/f-$how/ifcfg-k: Input/output error"* ]] &&
+            ok "CONFIG not replaceable ($how keys file): refused, naming CONFIG" ||
+            not_ok "CONFIG not replaceable ($how): rc=$rc: $out"
+        [ "$before" = "$after" ] && ok "CONFIG not replaceable ($how keys file): both files as they were" ||
+            { not_ok "CONFIG not replaceable ($how): files changed"; diff <(echo "$before") <(echo "$after") | sed 's/^/# /'; }
+    done
+fi
 if [ "$(id -u)" != 0 ]; then
     mkcfg "$T/r9" aes256-sha256
     chmod 555 "$T/r9"
