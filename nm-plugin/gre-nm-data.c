@@ -92,6 +92,9 @@ gre_nm_settings_from_vpn(NMSettingVpn *s_vpn, GError **error)
 
     g_return_val_if_fail(NM_IS_SETTING_VPN(s_vpn), NULL);
 
+    /* The secret texts are libnm's copies: libnm and NetworkManager (its keyfiles, the agents,
+     * D-Bus buffers) keep and free theirs, which is outside our control. Ours are only the
+     * decoded keys, in secret GBytes that wipe themselves. */
     check_names(s_vpn, problems);
     /* In table order, like the other parsers: "key" first, so that input-key and output-key
      * can refine it. */
@@ -137,7 +140,7 @@ gre_nm_settings_to_vpn(const GreSettings *s, NMSettingVpn *s_vpn)
         if (!v)
             continue;
         if (key->secret)
-            nm_setting_vpn_add_secret(s_vpn, key->nm, v);
+            nm_setting_vpn_add_secret(s_vpn, key->nm, v); /* libnm copies it; v is wiped */
         else
             nm_setting_vpn_add_data_item(s_vpn, key->nm, v);
     }

@@ -157,8 +157,8 @@ check_keys(const GreIfcfg *cfg, GPtrArray *warnings, GError **error)
     return TRUE;
 }
 
-GreIfcfg *
-gre_ifcfg_load(const char *path, GPtrArray *warnings, GError **error)
+static GreIfcfg *
+load(const char *path, gboolean with_keys, GPtrArray *warnings, GError **error)
 {
     g_autoptr(GreIfcfg) cfg = g_new0(GreIfcfg, 1);
     struct stat st;
@@ -168,7 +168,9 @@ gre_ifcfg_load(const char *path, GPtrArray *warnings, GError **error)
     if (!cfg->ifcfg)
         return NULL;
     cfg->keys_path = gre_ifcfg_keys_path(path, gre_shvar_file_get(cfg->ifcfg, "DEVICE"));
-    if (lstat(cfg->keys_path, &st) == 0) {
+    if (!with_keys) {
+        /* keygen replaces keys-NAME: what it holds now does not matter, it is not read. */
+    } else if (lstat(cfg->keys_path, &st) == 0) {
         cfg->keys = gre_shvar_file_load_private(cfg->keys_path, geteuid(), error);
         if (!cfg->keys)
             return NULL;
@@ -183,15 +185,37 @@ gre_ifcfg_load(const char *path, GPtrArray *warnings, GError **error)
         return NULL;
     if (!check_type(cfg, error))
         return NULL;
-    if (!gre_settings_validate(cfg->settings, GRE_STYLE_IFCFG, locate, cfg, warnings, error))
+    return g_steal_pointer(&cfg);
+}
+
+gboolean
+gre_ifcfg_validate(GreIfcfg *cfg, GPtrArray *warnings, GError **error)
+{
+    return gre_settings_validate(cfg->settings, GRE_STYLE_IFCFG, locate, cfg, warnings, error);
+}
+
+GreIfcfg *
+gre_ifcfg_load(const char *path, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GreIfcfg) cfg = load(path, TRUE, warnings, error);
+
+    if (!cfg || !gre_ifcfg_validate(cfg, warnings, error))
         return NULL;
     return g_steal_pointer(&cfg);
+}
+
+GreIfcfg *
+gre_ifcfg_load_without_keys(const char *path, GPtrArray *warnings, GError **error)
+{
+    return load(path, FALSE, warnings, error);
 }
 
 static char *
 format(const GreSettings *s, gboolean secrets)
 {
-    GString *out = g_string_new(NULL);
+    /* Keys files: large enough that the string never moves (leaving a copy of the keys in freed
+     * memory), and written without printf's scratch buffers. The caller wipes the result. */
+    GString *out = g_string_sized_new(secrets ? 4096 : 1024);
     gboolean any = FALSE;
 
     if (!secrets) {
@@ -215,7 +239,10 @@ format(const GreSettings *s, gboolean secrets)
         if (!value)
             continue;
         quoted = gre_shvar_escape(value);
-        g_string_append_printf(out, "%s=%s\n", key->ifcfg, quoted);
+        g_string_append(out, key->ifcfg);
+        g_string_append_c(out, '=');
+        g_string_append(out, quoted);
+        g_string_append_c(out, '\n');
         any = TRUE;
         if (secrets) {
             explicit_bzero(value, strlen(value));

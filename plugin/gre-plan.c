@@ -223,9 +223,12 @@ append_key(GString *out, GBytes *key, gboolean show_secrets)
         g_string_append_printf(out, "<secret:%zu-bytes>", n);
         return;
     }
+    /* By hand: printf's scratch buffers would leave key bytes in freed memory. */
     g_string_append(out, "0x");
-    for (gsize i = 0; i < n; i++)
-        g_string_append_printf(out, "%02x", d[i]);
+    for (gsize i = 0; i < n; i++) {
+        g_string_append_c(out, "0123456789abcdef"[d[i] >> 4]);
+        g_string_append_c(out, "0123456789abcdef"[d[i] & 0xf]);
+    }
 }
 
 static void
@@ -360,7 +363,9 @@ render_addr(GString *out, const GrePlanAddr *a, gboolean add)
 static char *
 render(const GrePlanStep *step, gboolean show_secrets, gboolean add)
 {
-    GString *out = g_string_new(NULL);
+    /* Large enough for a state with its keys shown: the string never moves, so no copy of a
+     * key is left in freed memory (the caller wipes the result). */
+    GString *out = g_string_sized_new(show_secrets ? 1024 : 128);
 
     switch (step->kind) {
     case GRE_STEP_XFRM_STATE:

@@ -594,8 +594,12 @@ gre_key_get(const GreKeyInfo *key, const GreSettings *s)
         d   = g_bytes_get_data(b, &n);
         str = g_string_sized_new(2 + 2 * n + 1);
         g_string_append(str, "0x");
-        for (gsize i = 0; i < n; i++)
-            g_string_append_printf(str, "%02x", d[i]);
+        /* By hand, not with printf: its scratch buffers would keep key bytes in freed memory,
+         * and sized so the string never moves. The caller wipes the result. */
+        for (gsize i = 0; i < n; i++) {
+            g_string_append_c(str, "0123456789abcdef"[d[i] >> 4]);
+            g_string_append_c(str, "0123456789abcdef"[d[i] & 0xf]);
+        }
         return g_string_free(str, FALSE);
     }
     }

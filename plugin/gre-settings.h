@@ -99,7 +99,9 @@ GreSettings *gre_settings_copy(const GreSettings *s);
 void         gre_settings_free(GreSettings *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreSettings, gre_settings_free)
 
-/* A secret (key material): a GBytes that wipes its copy of @data when the last reference goes. */
+/* A secret (key material): a GBytes that wipes its copy of @data when the last reference goes.
+ * Copies made by other code (libnm and NetworkManager, GLib's GKeyFile, GTK's entry buffers,
+ * stdio buffers, the kernel's SAs) are theirs to wipe, out of our control. */
 GBytes *gre_secret_new(const guint8 *data, gsize len);
 
 /* A string that may hold a secret: g_auto(GreWipedString) wipes it before freeing. */

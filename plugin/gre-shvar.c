@@ -10,6 +10,7 @@
 
 #include "gre-error.h"
 #include "gre-i18n.h"
+#include "gre-settings.h"
 
 /* Anything bigger is not a settings file; refusing it bounds memory use on a bad path. */
 #define SHVAR_MAX_SIZE (1024 * 1024)
@@ -17,6 +18,7 @@
 typedef struct {
     char *value;
     guint line;
+    guint value_start, value_end; /* byte columns of the value as written, for editors */
 } ShvarEntry;
 
 struct _GreShvarFile {
@@ -30,7 +32,8 @@ shvar_entry_free(gpointer data)
 {
     ShvarEntry *entry = data;
 
-    g_free(entry->value);
+    /* Values of keys files are key material; wiping every value keeps that simple. */
+    gre_wipe_free(entry->value);
     g_free(entry);
 }
 
@@ -58,12 +61,13 @@ gre_shvar_file_free(GreShvarFile *file)
 }
 
 static void
-shvar_file_set(GreShvarFile *file, const char *key, char *value, guint line)
+shvar_file_set(GreShvarFile *file, const char *key, char *value, guint line, guint value_start,
+               guint value_end)
 {
     ShvarEntry *entry = g_hash_table_lookup(file->entries, key);
 
     if (entry) {
-        g_free(entry->value);
+        gre_wipe_free(entry->value);
     } else {
         char *owned_key = g_strdup(key);
 
@@ -71,8 +75,10 @@ shvar_file_set(GreShvarFile *file, const char *key, char *value, guint line)
         g_ptr_array_add(file->keys, owned_key);
         g_hash_table_insert(file->entries, owned_key, entry);
     }
-    entry->value = value;
-    entry->line  = line;
+    entry->value       = value;
+    entry->line        = line;
+    entry->value_start = value_start;
+    entry->value_end   = value_end;
 }
 
 /*****************************************************************************/
@@ -211,9 +217,10 @@ parse_ansic_escape(const char *value, gsize *i, GString *out, char **reason)
 }
 
 /* Unquotes the text after "NAME=" (NUL-terminated, without the newline) the way bash would
- * assign it, refusing every construct that would make bash expand or run something. */
+ * assign it, refusing every construct that would make bash expand or run something. @stop is
+ * where the value as written ends (blanks and a comment may follow). */
 static gboolean
-parse_value(const char *value, GString *out, char **reason)
+parse_value(const char *value, GString *out, gsize *stop, char **reason)
 {
     gsize i = 0;
 
@@ -229,8 +236,10 @@ parse_value(const char *value, GString *out, char **reason)
                     semicolon = TRUE;
                 j++;
             }
-            if (value[j] == '\0' || value[j] == '#')
+            if (value[j] == '\0' || value[j] == '#') {
+                *stop = i;
                 return TRUE;
+            }
             if (semicolon)
                 *reason = g_strdup(_("text after ';'; only one assignment per line is supported"));
             else if (i == 0)
@@ -360,6 +369,7 @@ parse_value(const char *value, GString *out, char **reason)
         g_string_append_c(out, ch);
         i++;
     }
+    *stop = i;
     return TRUE;
 }
 
@@ -425,12 +435,12 @@ not_assignment_reason(const char *p)
 static gboolean
 parse_line(GreShvarFile *file, const char *line, gsize len, guint lineno, GError **error)
 {
-    g_autofree char *copy    = NULL;
-    g_autofree char *key     = NULL;
-    g_autofree char *reason  = NULL;
-    g_autoptr(GString) value = NULL;
-    const char *p;
-    gsize       name_len = 0;
+    g_auto(GreWipedString) copy = NULL;
+    g_autofree char *key        = NULL;
+    g_autofree char *reason     = NULL;
+    GString         *value      = NULL;
+    const char      *p;
+    gsize            name_len = 0, stop = 0;
 
     copy = g_strndup(line, len);
     p    = copy;
@@ -447,8 +457,10 @@ parse_line(GreShvarFile *file, const char *line, gsize len, guint lineno, GError
     if (strlen(copy) != len) {
         reason = g_strdup(_("contains a NUL byte; the file must be plain text"));
     } else if (key) {
-        value = g_string_new(NULL);
-        if (parse_value(&p[name_len + 1], value, &reason)) {
+        /* Unquoting never lengthens a value: sized so, the string never moves, and no copy of
+         * a key is left behind in freed memory. */
+        value = g_string_sized_new(len + 1);
+        if (parse_value(&p[name_len + 1], value, &stop, &reason)) {
             if (memchr(value->str, '\0', value->len))
                 reason = g_strdup(_("an escape produces a NUL byte, which a value cannot hold; "
                                     "remove it"));
@@ -468,10 +480,15 @@ parse_line(GreShvarFile *file, const char *line, gsize len, guint lineno, GError
         else
             g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, "%s:%u: %s", file->source, lineno,
                         reason);
+        if (value) {
+            explicit_bzero(value->str, value->allocated_len);
+            g_string_free(value, TRUE);
+        }
         return FALSE;
     }
 
-    shvar_file_set(file, key, g_string_free(g_steal_pointer(&value), FALSE), lineno);
+    shvar_file_set(file, key, g_string_free(value, FALSE), lineno, p - copy + name_len + 1,
+                   p - copy + name_len + 1 + stop);
     return TRUE;
 }
 
@@ -504,16 +521,49 @@ gre_shvar_file_parse(const char *source, const char *text, gssize len, GError **
 
 /*****************************************************************************/
 
-/* Reads all of @fd; @path is only for messages. */
+/* Moves @buf (@len bytes used) into a larger allocation, wiping the old one: the buffer may hold
+ * a keys file, and freed memory is not to keep a copy of it. */
+static char *
+grow_wiped(char *buf, gsize len, gsize old_size, gsize new_size)
+{
+    char *bigger = g_malloc(new_size);
+
+    if (buf) {
+        memcpy(bigger, buf, len);
+        explicit_bzero(buf, old_size);
+        g_free(buf);
+    }
+    return bigger;
+}
+
+/* Reads all of @fd (NUL-terminated); @path is only for messages. The result may hold secrets:
+ * free it with explicit_bzero() first. */
 static char *
 read_fd(int fd, const char *path, gsize *out_len, GError **error)
 {
-    g_autoptr(GByteArray) buf = g_byte_array_new();
-    guint8 chunk[16384];
+    struct stat st;
+    char       *buf  = NULL;
+    gsize       len  = 0;
+    gsize       size = 4096;
 
+    /* A regular file's size is known, so one allocation usually does. */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < SHVAR_MAX_SIZE)
+        size = (gsize)st.st_size + 2; /* room to see the end of file without growing */
+    buf = grow_wiped(NULL, 0, 0, size);
     for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
+        ssize_t n;
 
+        if (len + 1 == size) {
+            if (size > SHVAR_MAX_SIZE) {
+                g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
+                            _("%s is larger than 1 MiB; it is not a settings file, check the path"),
+                            path);
+                break;
+            }
+            buf  = grow_wiped(buf, len, size, size * 2);
+            size = size * 2;
+        }
+        n = read(fd, buf + len, size - 1 - len);
         if (n < 0) {
             int errsv = errno;
 
@@ -521,33 +571,40 @@ read_fd(int fd, const char *path, gsize *out_len, GError **error)
                 continue;
             g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot read %s: %s"), path,
                         g_strerror(errsv));
-            return NULL;
-        }
-        if (n == 0)
             break;
-        if (buf->len + (gsize)n > SHVAR_MAX_SIZE) {
+        }
+        if (n == 0) {
+            buf[len] = '\0';
+            *out_len = len;
+            return buf;
+        }
+        len += n;
+        if (len > SHVAR_MAX_SIZE) {
             g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
                         _("%s is larger than 1 MiB; it is not a settings file, check the path"),
                         path);
-            return NULL;
+            break;
         }
-        g_byte_array_append(buf, chunk, n);
     }
-    *out_len = buf->len;
-    g_byte_array_append(buf, (const guint8 *)"", 1);
-    return (char *)g_byte_array_free(g_steal_pointer(&buf), FALSE);
+    explicit_bzero(buf, size);
+    g_free(buf);
+    return NULL;
 }
 
 static GreShvarFile *
 parse_fd(int fd, const char *path, GError **error)
 {
-    g_autofree char *text = NULL;
-    gsize            len  = 0;
+    GreShvarFile *file;
+    char         *text;
+    gsize         len = 0;
 
     text = read_fd(fd, path, &len, error);
     if (!text)
         return NULL;
-    return gre_shvar_file_parse(path, text, len, error);
+    file = gre_shvar_file_parse(path, text, len, error);
+    explicit_bzero(text, len);
+    g_free(text);
+    return file;
 }
 
 GreShvarFile *
@@ -586,6 +643,48 @@ file_type_name(mode_t mode)
     return _("not a regular file");
 }
 
+static void
+set_symlink_error(const char *path, GError **error)
+{
+    g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
+                _("%s: is a symbolic link, which is not followed for a secrets file; "
+                  "replace it with the file itself"),
+                path);
+}
+
+static void
+set_type_error(const char *path, mode_t mode, GError **error)
+{
+    g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
+                _("%s: is %s; secrets must be stored in a regular file"), path,
+                file_type_name(mode));
+}
+
+gboolean
+gre_shvar_check_private_type(const char *path, GError **error)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0) {
+        int errsv = errno;
+
+        if (errsv == ENOENT)
+            return TRUE;
+        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot open %s: %s"), path,
+                    g_strerror(errsv));
+        return FALSE;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        set_symlink_error(path, error);
+        return FALSE;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_type_error(path, st.st_mode, error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* "root (uid 0)" when the account is known, else "uid 0". */
 static char *
 describe_uid(uid_t uid, char **out_name)
@@ -622,10 +721,7 @@ gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
         int errsv = errno;
 
         if (errsv == ELOOP) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                        _("%s: is a symbolic link, which is not followed for a secrets file; "
-                          "replace it with the file itself"),
-                        path);
+            set_symlink_error(path, error);
         } else {
             g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot open %s: %s"), path,
                         g_strerror(errsv));
@@ -644,9 +740,7 @@ gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
     }
 
     if (!S_ISREG(st.st_mode)) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                    _("%s: is %s; secrets must be stored in a regular file"), path,
-                    file_type_name(st.st_mode));
+        set_type_error(path, st.st_mode, error);
         close(fd);
         return NULL;
     }
@@ -714,6 +808,24 @@ gre_shvar_file_get_line(const GreShvarFile *file, const char *key)
 
     entry = g_hash_table_lookup(file->entries, key);
     return entry ? entry->line : 0;
+}
+
+gboolean
+gre_shvar_file_get_span(const GreShvarFile *file, const char *key, guint *line, guint *start,
+                        guint *end)
+{
+    const ShvarEntry *entry;
+
+    g_return_val_if_fail(file, FALSE);
+    g_return_val_if_fail(key, FALSE);
+
+    entry = g_hash_table_lookup(file->entries, key);
+    if (!entry)
+        return FALSE;
+    *line  = entry->line;
+    *start = entry->value_start;
+    *end   = entry->value_end;
+    return TRUE;
 }
 
 const char *const *

@@ -13,3 +13,6 @@ void      gre_cli_env(const GreSettings *s, GrePlanEnv *env);
 int gre_cli_up(int argc, char **argv);
 int gre_cli_down(int argc, char **argv);
 int gre_cli_status(int argc, char **argv);
+
+/* gre-tunnel keygen (gre-tunnel-keygen.c). */
+int gre_cli_keygen(int argc, char **argv);

@@ -358,6 +358,7 @@ static const struct {
     { "plan", cmd_plan, N_("print the ip(8) commands a tunnel amounts to") },
     { "check", cmd_check, N_("check that two ends mirror each other") },
     { "mirror", cmd_mirror, N_("write the settings of the other end") },
+    { "keygen", gre_cli_keygen, N_("make fresh IPsec keys and SPIs") },
     { "mtu", cmd_mtu, N_("compute the exact tunnel MTU") },
 };
 

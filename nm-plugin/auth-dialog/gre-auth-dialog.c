@@ -74,6 +74,7 @@ ask_user(GPtrArray *list, const char *connection_name)
 
         if (!entries[i])
             continue;
+        /* The entry's own buffer is GTK's (not ours to wipe); our copy is wiped when freed. */
         value = gtk_entry_get_text(GTK_ENTRY(entries[i]));
         gre_wipe_free(secret->value);
         secret->value = *value ? g_strdup(value) : NULL;
@@ -132,11 +133,11 @@ main(int argc, char **argv)
         { "hint", 't', 0, G_OPTION_ARG_STRING_ARRAY, &hints, N_("Secret hints (unused)"), "HINT" },
         { NULL },
     };
-    g_autoptr(GOptionContext) context = NULL;
-    g_autoptr(GError) error           = NULL;
-    g_autoptr(GHashTable) data        = NULL;
-    g_autoptr(GHashTable) secrets     = NULL;
-    g_autoptr(GPtrArray) list         = NULL;
+    g_autoptr(GOptionContext) context      = NULL;
+    g_autoptr(GError) error                = NULL;
+    g_autoptr(GHashTable) data             = NULL;
+    g_autoptr(GreAuthSecretsTable) secrets = NULL;
+    g_autoptr(GPtrArray) list              = NULL;
 
     /* A program of its own: the agent's locale, and this package's catalog as the default. */
     gre_i18n_init();

@@ -3,6 +3,7 @@
 
 #include <NetworkManager.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "gre-i18n.h"
 #include "gre-settings-table.h"
@@ -89,6 +90,24 @@ gre_auth_secrets_any_ask(GPtrArray *list)
     return FALSE;
 }
 
+void
+gre_auth_secrets_table_free(GHashTable *secrets)
+{
+    GHashTableIter iter;
+    gpointer       value;
+
+    if (!secrets)
+        return;
+    g_hash_table_iter_init(&iter, secrets);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        if (value)
+            explicit_bzero(value, strlen(value));
+    }
+    g_hash_table_unref(secrets);
+}
+
+/* GKeyFile keeps and frees its own copies of the values unwiped (GLib's code, not ours); the
+ * text it returns is the caller's to wipe. */
 char *
 gre_auth_secrets_to_external_ui(GPtrArray *list, const char *connection_name)
 {
@@ -110,6 +129,7 @@ gre_auth_secrets_to_external_ui(GPtrArray *list, const char *connection_name)
     return g_key_file_to_data(kf, NULL, NULL);
 }
 
+/* The values pass through @out's stdio buffer, which libc owns and does not wipe. */
 void
 gre_auth_secrets_print(GPtrArray *list, FILE *out)
 {

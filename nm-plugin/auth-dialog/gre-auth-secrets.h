@@ -30,5 +30,11 @@ gboolean gre_auth_secrets_any_ask(GPtrArray *list);
  * and one group per secret (Value, Label, IsSecret, ShouldAsk). */
 char *gre_auth_secrets_to_external_ui(GPtrArray *list, const char *connection_name);
 
+/* Frees the vpn.secrets table NetworkManager handed over (nm_vpn_service_plugin_read_vpn_details),
+ * wiping its values first. */
+void               gre_auth_secrets_table_free(GHashTable *secrets);
+typedef GHashTable GreAuthSecretsTable;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreAuthSecretsTable, gre_auth_secrets_table_free)
+
 /* The answer to NetworkManager: "NAME\nVALUE\n" per secret that has a value, then "\n\n". */
 void gre_auth_secrets_print(GPtrArray *list, FILE *out);
