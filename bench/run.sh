@@ -88,11 +88,12 @@ PEER_INNER_IPADDR=198.51.100.8
 ROUTES="203.0.113.0/24 metric 10"
 KEY=1001
 IPSEC=manual
-IPSEC_SUITE=aes256gcm16
+IPSEC_SUITE=aes256-sha256
 SPI_ESP_IN=0x1001
 SPI_ESP_OUT=0x1002
 EOF
-(umask 077; printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\n' "$(hex 36)" "$(hex 36)" >"$T/one/keys-bench0")
+(umask 077; printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\nKEY_AESP_IN=0x%s\nKEY_AESP_OUT=0x%s\n' \
+    "$(hex 32)" "$(hex 32)" "$(hex 32)" "$(hex 32)" >"$T/one/keys-bench0")
 ONE=$T/one/ifcfg-bench0
 "$G" plan --show-secrets "$ONE" | grep -v '^#' >"$T/one/up.ip"
 "$G" plan --down "$ONE" | grep -v '^#' >"$T/one/down.ip"
@@ -156,36 +157,37 @@ echo "                  ip -batch $(for v in "${t_batch[@]}"; do ms $v; printf '
 
 # ---- 2. N tunnels ----
 # Tunnel i: bt<i>, remote 2001:db8:ffff::1:<i>, inner 2001:db8:<i>::1/64, GRE key i,
-# SPIs 0x100000+2i (out) and +1 (in), its own random AES-GCM keys.
-declare -a KO KI
+# SPIs 0x100000+2i (out) and +1 (in), its own random keys (aes256-sha256: AES-CBC and HMAC).
+declare -a KO KI AO AI
 make_tunnels() { # DIR N
     local dir=$1 n=$2 i x
     mkdir -p "$dir"
     for ((i = 1; i <= n; i++)); do
         printf -v x '%x' $i
-        KO[i]=0x$(hex 36) KI[i]=0x$(hex 36)
+        KO[i]=0x$(hex 32) KI[i]=0x$(hex 32) AO[i]=0x$(hex 32) AI[i]=0x$(hex 32)
         printf '%s\n' "DEVICE=bt$i" TYPE=gre MY_OUTER_IPADDR=2001:db8:ffff::1 \
             "PEER_OUTER_IPADDR=2001:db8:ffff::1:$x" "MY_INNER_IP6ADDR=2001:db8:$x::1/64" \
-            "PEER_INNER_IP6ADDR=2001:db8:$x::2" "KEY=$i" IPSEC=manual IPSEC_SUITE=aes256gcm16 \
+            "PEER_INNER_IP6ADDR=2001:db8:$x::2" "KEY=$i" IPSEC=manual IPSEC_SUITE=aes256-sha256 \
             "SPI_ESP_OUT=$(printf '0x%x' $((0x100000 + 2 * i)))" \
             "SPI_ESP_IN=$(printf '0x%x' $((0x100000 + 2 * i + 1)))" >"$dir/ifcfg-bt$i"
-        (umask 077; printf 'KEY_ESP_OUT=%s\nKEY_ESP_IN=%s\n' "${KO[i]}" "${KI[i]}" >"$dir/keys-bt$i")
+        (umask 077; printf 'KEY_ESP_OUT=%s\nKEY_ESP_IN=%s\nKEY_AESP_OUT=%s\nKEY_AESP_IN=%s\n' \
+            "${KO[i]}" "${KI[i]}" "${AO[i]}" "${AI[i]}" >"$dir/keys-bt$i")
     done
 }
 # The same objects as ip -batch lines, written here for speed; checked against `plan` below.
 batch_lines() { # DIR I up|down
-    local dir=$1 i=$2 x ko=${KO[$2]} ki=${KI[$2]} so si ro ri
+    local dir=$1 i=$2 x ko=${KO[$2]} ki=${KI[$2]} ao=${AO[$2]} ai=${AI[$2]} so si ro ri
     printf -v x '%x' $i
     printf -v so '0x%08x' $((0x100000 + 2 * i)); printf -v si '0x%08x' $((0x100000 + 2 * i + 1))
     ro=$((0x100000 + 2 * i)) ri=$((0x100000 + 2 * i + 1))
     local l=2001:db8:ffff::1 r=2001:db8:ffff::1:$x
     if [ "$3" = up ]; then
         printf '%s\n' \
-            "xfrm state add src $l dst $r proto esp spi $so reqid $ro mode transport aead 'rfc4106(gcm(aes))' $ko 128" \
-            "xfrm state add src $r dst $l proto esp spi $si reqid $ri mode transport aead 'rfc4106(gcm(aes))' $ki 128" \
+            "xfrm state add src $l dst $r proto esp spi $so reqid $ro mode transport enc 'cbc(aes)' $ko auth-trunc 'hmac(sha256)' $ao 128" \
+            "xfrm state add src $r dst $l proto esp spi $si reqid $ri mode transport enc 'cbc(aes)' $ki auth-trunc 'hmac(sha256)' $ai 128" \
             "xfrm policy add src $l/128 dst $r/128 proto gre key $i dir out tmpl src $l dst $r proto esp reqid $ro mode transport" \
             "xfrm policy add src $r/128 dst $l/128 proto gre key $i dir in tmpl src $r dst $l proto esp reqid $ri mode transport" \
-            "link add bt$i mtu 1410 type ip6gre local $l remote $r ikey $i okey $i hoplimit 64 tclass inherit encaplimit 4" \
+            "link add bt$i mtu 1398 type ip6gre local $l remote $r ikey $i okey $i hoplimit 64 tclass inherit encaplimit 4" \
             "link set bt$i up" \
             "addr add 2001:db8:$x::1 peer 2001:db8:$x::2/64 dev bt$i nodad"
     else
@@ -306,7 +308,7 @@ ip -n $few -batch "$dir/few.up" || die "ip -batch (few) failed"
 ip -n $many -batch "$dir/many.up" || die "ip -batch (many) failed"
 out6() { _o6=$(ip netns exec "$1" awk '$1 == "Ip6OutRequests" {print $2}' /proc/net/snmp6); }
 # New ip6gre links send router solicitations and MLD reports for some seconds, through their
-# SAs (AES-GCM, emulated under TCG): wait until that stops before measuring.
+# SAs (AES-CBC and HMAC-SHA-256, emulated under TCG): wait until that stops before measuring.
 t0=$SECONDS
 out6 $many
 prev=$_o6 first=$_o6

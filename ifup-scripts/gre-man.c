@@ -217,11 +217,12 @@ put_suites(GString *out)
         g_string_append(out, "\n");
         put_text(out, suite->description);
         g_string_append(out, ".\n.br\n");
-        if (suite->aead)
+        if (!suite->static_keys)
             g_string_append_printf(out,
-                                   "KEY_ESP_IN and KEY_ESP_OUT: %u bytes each (%u hex digits), "
-                                   "the last 4 of them the salt; no HMAC keys.\n",
-                                   suite->enc_key_len, suite->enc_key_len * 2);
+                                   "Not with IPSEC=manual: its nonce is the packet counter, "
+                                   "which can repeat under a static key (%s). For IKE keying; "
+                                   "gre\\-tunnel mtu \\-\\-ipsec computes its MTU.\n",
+                                   suite->spec);
         else
             g_string_append_printf(out,
                                    "KEY_ESP_IN and KEY_ESP_OUT: %u bytes each (%u hex digits); "

@@ -23,28 +23,39 @@ gre_mtu_outer_header_len(const GreSettings *s)
     return 20;
 }
 
-/* What sits before the ESP header in transport mode. ip6gre's encapsulation limit option (a
- * destination options header) is among it: the kernel's xfrm_state_mtu() counts only the 40-byte
- * IPv6 header, which with a 16-byte cipher block overestimates the MTU by up to 8 bytes. */
+/* What ESP in transport mode leaves of @mtu for the IP packet it protects, with @net_adj bytes of
+ * that packet's headers left out of the padding: xfrm_state_mtu()'s formula. */
 static guint
-esp_net_adj(const GreSettings *s)
+esp_room(const GreSuiteInfo *suite, guint mtu, guint net_adj)
 {
-    return gre_mtu_outer_header_len(s);
+    guint hdr   = 8 + suite->iv_len;
+    guint block = ALIGN_UP(suite->block_len, 4);
+
+    if (mtu < hdr + suite->icv_len + net_adj + block)
+        return 0;
+    return ((mtu - hdr - suite->icv_len - net_adj) & ~(block - 1)) + net_adj - 2;
+}
+
+/* ip6gre's encapsulation limit option (a destination options header) sits before the ESP
+ * header, outside the padding: on the wire the whole outer header is net_adj. The kernel's own
+ * figure, which ip6gre checks packets against, counts only the 40-byte IPv6 header; with a
+ * 16-byte cipher block the two differ by up to 8 bytes either way (aes256-sha1 with a key: the
+ * wire takes 1398, the kernel lets 1406 through and it is dropped; aes256-sha256 with a key: the
+ * wire would take 1398, the kernel refuses more than 1390). The smaller one is what works. */
+static guint
+esp_kernel_net_adj(const GreSettings *s)
+{
+    return gre_settings_outer_family(s) == AF_INET6 ? 40 : 20;
 }
 
 guint
 gre_mtu_esp_payload(const GreSettings *s, guint mtu)
 {
-    const GreSuiteInfo *suite   = gre_suite_info(s->suite);
-    guint               hdr     = 8 + suite->iv_len;
-    guint               net_adj = esp_net_adj(s);
-    guint               block   = ALIGN_UP(suite->block_len, 4);
-    guint               room;
+    const GreSuiteInfo *suite  = gre_suite_info(s->suite);
+    guint               wire   = esp_room(suite, mtu, gre_mtu_outer_header_len(s));
+    guint               kernel = esp_room(suite, mtu, esp_kernel_net_adj(s));
 
-    if (mtu < hdr + suite->icv_len + net_adj + block)
-        return 0;
-    room = (mtu - hdr - suite->icv_len - net_adj) & ~(block - 1);
-    return room + net_adj - 2;
+    return MIN(wire, kernel);
 }
 
 static void G_GNUC_PRINTF(2, 3) say(GPtrArray *explain, const char *fmt, ...)
@@ -81,8 +92,9 @@ gre_mtu_compute(const GreSettings *s, guint underlay_mtu, GPtrArray *explain)
     if (s->ipsec != GRE_IPSEC_NONE) {
         const GreSuiteInfo *suite   = gre_suite_info(s->suite);
         guint               hdr     = 8 + suite->iv_len;
-        guint               net_adj = esp_net_adj(s);
+        guint               net_adj = gre_mtu_outer_header_len(s);
         guint               block   = ALIGN_UP(suite->block_len, 4);
+        guint               wire    = esp_room(suite, mtu, net_adj);
         guint               esp     = gre_mtu_esp_payload(s, mtu);
 
         if (esp == 0) {
@@ -102,8 +114,13 @@ gre_mtu_compute(const GreSettings *s, guint underlay_mtu, GPtrArray *explain)
                            : _("IPv6 header"));
         say(explain, _("%6u           rounded down to the %u-byte cipher block"),
             (mtu - hdr - suite->icv_len - net_adj) & ~(block - 1), block);
-        say(explain, _("%6u  + %-4u outer header back"), esp + 2, net_adj);
-        say(explain, _("%6u  - %-4u ESP trailer (pad length, next header)"), esp, 2);
+        say(explain, _("%6u  + %-4u outer header back"), wire + 2, net_adj);
+        say(explain, _("%6u  - %-4u ESP trailer (pad length, next header)"), wire, 2);
+        if (esp < wire)
+            say(explain,
+                _("%6u  - %-4u the kernel's own figure, which pads the encapsulation limit "
+                  "option with the payload"),
+                esp, wire - esp);
         mtu = esp;
     }
     mtu = take(explain, mtu, ip6 ? 40 : 20, ip6 ? _("outer IPv6 header") : _("outer IPv4 header"));

@@ -16,7 +16,7 @@ gre_settings_new(void)
     s->tos            = GRE_TOS_INHERIT;
     s->pmtudisc       = TRUE;
     s->encaplimit     = GRE_ENCAPLIMIT_KERNEL;
-    s->suite          = GRE_SUITE_AES256_GCM16;
+    s->suite          = GRE_SUITE_AES256_SHA256;
     return s;
 }
 

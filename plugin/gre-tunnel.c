@@ -263,7 +263,10 @@ cmd_mtu(int argc, char **argv)
               N_("MTU of the path between the outer addresses (default: from CONFIG, else the route "
                      "to the remote, else 1500)"),
               "N" },
-            { "ipsec", 0, 0, G_OPTION_ARG_STRING, &suite, N_("Without CONFIG: ESP suite"), "SUITE" },
+            { "ipsec", 0, 0, G_OPTION_ARG_STRING, &suite,
+              N_("Without CONFIG: ESP suite, any of them (IPSEC=manual takes the CBC ones; the AEAD "
+                     "ones are for IKE keying)"),
+              "SUITE" },
             { "key", 0, 0, G_OPTION_ARG_NONE, &key, N_("Without CONFIG: with a GRE key"), NULL },
             { "seq", 0, 0, G_OPTION_ARG_NONE, &seq, N_("Without CONFIG: with sequence numbers"), NULL },
             { "csum", 0, 0, G_OPTION_ARG_NONE, &csum, N_("Without CONFIG: with checksums"), NULL },
@@ -339,6 +342,10 @@ cmd_mtu(int argc, char **argv)
         g_print(_("underlay MTU %d%s\n"), underlay, source);
         for (guint i = 0; i < lines->len; i++)
             g_print("%s\n", (char *)lines->pdata[i]);
+        /* Only a suite from the command line can be one that static keys may not use. */
+        if (flags && suite && !gre_suite_allowed(gre_suite_info(s->suite), GRE_IPSEC_MANUAL))
+            g_print(_("%s is for IKE keying: with IPSEC=manual (static keys) only %s\n"),
+                    gre_suite_info(s->suite)->name, gre_suite_names_for(GRE_IPSEC_MANUAL));
         if (s->mtu && s->mtu != mtu)
             g_print(_("configured MTU %u is used instead%s\n"), s->mtu,
                     s->mtu > mtu ? _(" (too large for this underlay!)") : "");

@@ -17,6 +17,7 @@ typedef struct {
     gpointer           user_data;
     GString           *errors;
     GPtrArray         *warnings;
+    gboolean           told_default; /* the change of default suite was explained */
 } Ctx;
 
 static const char *
@@ -231,7 +232,9 @@ check_mtu(Ctx *c)
 static void
 check_key_len(Ctx *c, GreKeyId id, GBytes *key, guint want, const char *what)
 {
-    gsize len;
+    const GreSuiteInfo *suite = gre_suite_info(c->s->suite);
+    const GreSuiteInfo *old   = gre_suite_info(GRE_SUITE_FORMER_DEFAULT);
+    gsize               len;
 
     if (!key) {
         problem(c, id, _("missing: the %s key is required with %s=manual%s"), what,
@@ -240,9 +243,29 @@ check_key_len(Ctx *c, GreKeyId id, GBytes *key, guint want, const char *what)
         return;
     }
     len = g_bytes_get_size(key);
-    if (len != want)
+    if (len == want)
+        return;
+    /* A file written for the old default names no suite, so it now means the new default and
+     * its keys are of the old one's size: say so, and what to write, not just the size. */
+    if (!c->told_default && gre_key_is_default(gre_key_info(GRE_KEY_SUITE), c->s) &&
+        (id == GRE_KEY_ENC_KEY_IN || id == GRE_KEY_ENC_KEY_OUT) && len == old->enc_key_len) {
+        c->told_default = TRUE;
+        problem(c, id,
+                /* TRANSLATORS: new default suite, bytes wanted, hex digits wanted, bytes given,
+                   former default suite, IPSEC_SUITE, new default suite, IPSEC_SUITE=value,
+                   the two cipher key names and their size, the two HMAC key names and theirs */
+                _("%s needs a %u-byte cipher key (%u hex digits), this one has %zu bytes, the "
+                  "size for %s, which was the default %s before %s and is not safe with static "
+                  "keys; write %s=%s on both ends with new keys: %s and %s of %u bytes, %s and %s "
+                  "of %u bytes"),
+                suite->name, want, want * 2, len, old->name, kname(c, GRE_KEY_SUITE), suite->name,
+                kname(c, GRE_KEY_SUITE), suite->name, kname(c, GRE_KEY_ENC_KEY_IN),
+                kname(c, GRE_KEY_ENC_KEY_OUT), suite->enc_key_len, kname(c, GRE_KEY_AUTH_KEY_IN),
+                kname(c, GRE_KEY_AUTH_KEY_OUT), suite->auth_key_len);
+    } else {
         problem(c, id, _("%s needs a %u-byte %s key (%u hex digits), this one has %zu bytes"),
-                gre_suite_info(c->s->suite)->name, want, what, want * 2, len);
+                suite->name, want, what, want * 2, len);
+    }
 }
 
 static void
@@ -266,18 +289,20 @@ check_ipsec(Ctx *c)
         problem(c, GRE_KEY_SPI_IN, _("missing: required with %s=manual"), kname(c, GRE_KEY_IPSEC));
     if (!s->spi_out)
         problem(c, GRE_KEY_SPI_OUT, _("missing: required with %s=manual"), kname(c, GRE_KEY_IPSEC));
-    check_key_len(c, GRE_KEY_ENC_KEY_IN, s->enc_key_in, suite->enc_key_len,
-                  suite->aead ? _("AEAD (key + 4-byte salt)") : _("cipher"));
-    check_key_len(c, GRE_KEY_ENC_KEY_OUT, s->enc_key_out, suite->enc_key_len,
-                  suite->aead ? _("AEAD (key + 4-byte salt)") : _("cipher"));
-    if (suite->aead) {
-        if (s->auth_key_in)
-            problem(c, GRE_KEY_AUTH_KEY_IN,
-                    _("%s authenticates with its AEAD key; remove this key"), suite->name);
-        if (s->auth_key_out)
-            problem(c, GRE_KEY_AUTH_KEY_OUT,
-                    _("%s authenticates with its AEAD key; remove this key"), suite->name);
+    if (!gre_suite_allowed(suite, s->ipsec)) {
+        /* The keys are not checked against a suite that cannot be used: they change with it. */
+        problem(c, GRE_KEY_SUITE,
+                /* TRANSLATORS: suite, its RFC, the IPSEC key, the suites manual keying accepts,
+                   the default suite */
+                _("%s is not safe with static keys: its nonce is the ESP packet counter, which "
+                  "starts again whenever the SA is added again while the key stays, so nonces "
+                  "can repeat under one key (%s); with %s=manual use a CBC suite (%s) such as %s; "
+                  "the AEAD suites are for IKE keying, which is not available yet"),
+                suite->name, suite->spec, kname(c, GRE_KEY_IPSEC), gre_suite_names_for(s->ipsec),
+                gre_key_info(GRE_KEY_SUITE)->def);
     } else {
+        check_key_len(c, GRE_KEY_ENC_KEY_IN, s->enc_key_in, suite->enc_key_len, _("cipher"));
+        check_key_len(c, GRE_KEY_ENC_KEY_OUT, s->enc_key_out, suite->enc_key_len, _("cipher"));
         check_key_len(c, GRE_KEY_AUTH_KEY_IN, s->auth_key_in, suite->auth_key_len, "HMAC");
         check_key_len(c, GRE_KEY_AUTH_KEY_OUT, s->auth_key_out, suite->auth_key_len, "HMAC");
     }
@@ -291,7 +316,7 @@ gboolean
 gre_settings_validate(const GreSettings *s, GreKeyStyle style, GreKeyLocateFunc locate,
                       gpointer user_data, GPtrArray *warnings, GError **error)
 {
-    Ctx c = { s, style, locate, user_data, g_string_new(NULL), warnings };
+    Ctx c = { s, style, locate, user_data, g_string_new(NULL), warnings, FALSE };
 
     check_outer(&c);
     check_inner_pair(&c, GRE_KEY_INNER4, GRE_KEY_INNER4_PEER, &s->inner4, &s->inner4_peer);

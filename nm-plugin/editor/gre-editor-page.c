@@ -94,14 +94,8 @@ new_combo(const GreKeyInfo *key)
 {
     GtkWidget *combo = gtk_combo_box_text_new();
 
-    if (key->type == GRE_KT_SUITE) {
-        for (guint i = 0; i < GRE_SUITE_COUNT; i++) {
-            const GreSuiteInfo *info = gre_suite_info(i);
-            g_autofree char    *text = g_strdup_printf("%s (%s)", info->name, info->description);
-
-            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), info->name, text);
-        }
-    } else {
+    /* The suites depend on the IPsec mode: gre_page_set_suites() fills them in. */
+    if (key->type != GRE_KT_SUITE) {
         g_auto(GStrv) values = g_strsplit(gre_key_range(key), ", ", -1);
 
         for (guint i = 0; values[i]; i++)
@@ -109,6 +103,34 @@ new_combo(const GreKeyInfo *key)
     }
     gtk_widget_set_hexpand(combo, TRUE);
     return combo;
+}
+
+void
+gre_page_set_suites(GrePage *page, GreIpsecMode mode)
+{
+    GtkComboBox     *combo  = GTK_COMBO_BOX(page->fields[GRE_KEY_SUITE].widget);
+    g_autofree char *active = g_strdup(gtk_combo_box_get_active_id(combo));
+    gboolean         listed = FALSE;
+
+    /* Without IPsec the suite is greyed out; show what turning it on would offer. */
+    if (mode == GRE_IPSEC_NONE)
+        mode = GRE_IPSEC_MANUAL;
+    gtk_combo_box_text_remove_all(GTK_COMBO_BOX_TEXT(combo));
+    for (guint i = 0; i < GRE_SUITE_COUNT; i++) {
+        const GreSuiteInfo *info = gre_suite_info(i);
+        g_autofree char    *text = NULL;
+
+        if (!gre_suite_allowed(info, mode))
+            continue;
+        text = g_strdup_printf("%s (%s)", info->name, info->description);
+        gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), info->name, text);
+        listed = listed || g_strcmp0(active, info->name) == 0;
+    }
+    /* A suite the mode refuses (a connection from before the rule) stays visible while it is
+     * chosen, marked by the check, so that the user sees what to change. */
+    if (active && !listed)
+        gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), active, active);
+    gtk_combo_box_set_active_id(combo, active ? active : page->fields[GRE_KEY_SUITE].key->def);
 }
 
 static GtkWidget *

@@ -35,3 +35,5 @@ typedef struct {
 
 /* Creates every widget, empty and without signal handlers. */
 void gre_page_build(GrePage *page);
+/* Lists in the suite combo the suites @mode may use, keeping the active one. */
+void gre_page_set_suites(GrePage *page, GreIpsecMode mode);

@@ -297,6 +297,23 @@ field_from_vpn(GreNmEditor *self, GreField *f, NMSettingVpn *s_vpn)
     }
 }
 
+/* The suites offered follow the IPsec mode; a refused suite the connection came with is listed
+ * only while it is chosen. Rebuilding the list is no change of value (the active suite is kept),
+ * so the combo's own "changed" signals are not passed on. */
+static void
+refresh_suites(GreNmEditor *self)
+{
+    g_autoptr(GreSettings) choice = NULL;
+    gboolean was                  = self->updating;
+
+    if (self->updating || !self->page.fields[GRE_KEY_SUITE].widget)
+        return;
+    choice         = ipsec_choice(self);
+    self->updating = TRUE;
+    gre_page_set_suites(&self->page, choice->ipsec);
+    self->updating = was;
+}
+
 /* ---- NMVpnEditor ---- */
 
 static GObject *
@@ -401,6 +418,11 @@ nm_vpn_editor_factory_gre(NMVpnEditorPlugin *editor_plugin, NMConnection *connec
     /* Fill in only after every widget exists: a change to one field reads them all. */
     for (guint i = 0; i < GRE_KEY_COUNT; i++)
         field_from_vpn(self, &self->page.fields[i], s_vpn);
+    g_signal_connect_swapped(self->page.fields[GRE_KEY_IPSEC].widget, "changed",
+                             G_CALLBACK(refresh_suites), self);
+    g_signal_connect_swapped(self->page.fields[GRE_KEY_SUITE].widget, "changed",
+                             G_CALLBACK(refresh_suites), self);
+    refresh_suites(self);
     g_object_ref_sink(self->page.root);
     g_signal_connect_swapped(self->page.root, "destroy", G_CALLBACK(disconnect_fields), self);
 #if !GTK_CHECK_VERSION(4, 0, 0)

@@ -68,7 +68,8 @@ rm "$T/route6-rt"
 tunnel sec "IPSEC=manual
 SPI_ESP_IN=0x301
 SPI_ESP_OUT=0x302"
-printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\n' "$(printf '11%.0s' $(seq 36))" "$(printf '22%.0s' $(seq 36))" >"$T/keys-sec"
+printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\nKEY_AESP_IN=0x%s\nKEY_AESP_OUT=0x%s\n' "$(printf '11%.0s' $(seq 32))" \
+    "$(printf '22%.0s' $(seq 32))" "$(printf '33%.0s' $(seq 32))" "$(printf '44%.0s' $(seq 32))" >"$T/keys-sec"
 chmod 644 "$T/keys-sec"
 expect "keys-NAME readable by others is refused" 1 "$T/keys-sec" -- "$UP" sec boot
 expect "... and the message says what to do" 1 "run: chmod 600 $T/keys-sec" -- "$UP" sec boot
@@ -108,8 +109,13 @@ chmod 600 "$T/keys-sec"
 printf 'KEY_ESP_IN=0x11\nKEY_ESP_OUT=0x22\n' >"$T/short.keys"
 chmod 600 "$T/short.keys"
 expect "stanza: a short key names the keys file" 1 \
-    "$T/short.keys:1 (KEY_ESP_IN): esp-key-in: aes256gcm16 needs a 36-byte AEAD" -- \
+    "$T/short.keys:1 (KEY_ESP_IN): esp-key-in: aes256-sha256 needs a 32-byte cipher key" -- \
     hook $TUN $ESP IF_GRE_KEYS_FILE="$T/short.keys" "$UP" --ifupdown
+expect "stanza: a counter-mode suite with manual keys is refused" 1 \
+    "gre-ipsec-suite: aes128gcm16 is not safe with static keys: its nonce is the ESP packet counter" -- \
+    hook $TUN $ESP IF_GRE_IPSEC_SUITE=aes128gcm16 IF_GRE_KEYS_FILE="$T/keys-sec" "$UP" --ifupdown
+expect "stanza: ... with the way out" 1 "with gre-ipsec=manual use a CBC suite (aes128-sha256, " -- \
+    hook $TUN $ESP IF_GRE_IPSEC_SUITE=aes128gcm16 IF_GRE_KEYS_FILE="$T/keys-sec" "$UP" --ifupdown
 expect "stanza: gre-keys-file must be absolute" 1 'gre-keys-file: "short.keys" is not an absolute path' -- \
     hook $TUN IF_GRE_KEYS_FILE=short.keys "$UP" --ifupdown
 expect "stanza: ifdown with nothing recorded" 0 "gt1: nothing to remove" -- \

@@ -35,7 +35,7 @@ done
 expect "plan without CONFIG" 2 "wrong number of arguments" -- "$G" plan
 expect "plan with an unknown option" 2 "Unknown option" -- "$G" plan --frob "$T/ifcfg-office"
 expect "plan of a missing file" 1 "$T/ifcfg-nope" -- "$G" plan "$T/ifcfg-nope"
-expect "plan masks keys" 0 "<secret:36-bytes>" -- "$G" plan -u 1500 "$T/ifcfg-branch"
+expect "plan masks keys" 0 "<secret:32-bytes>" -- "$G" plan -u 1500 "$T/ifcfg-branch"
 expect "plan for a given path MTU" 0 "MTU 1418 (underlay 1492)" -- "$G" plan -u 1492 "$T/ifcfg-pppoe"
 expect "plan: explicit MTU too big for the path" 1 "MTU 1400 does not fit: the underlay MTU is 1380" -- "$G" plan -u 1380 "$T/ifcfg-legacy"
 key=$(sed -n 's/^KEY_ESP_OUT=0x//p' "$T/keys-branch")
@@ -44,7 +44,12 @@ expect "plan --show-secrets shows them" 0 "$key" -- "$G" plan -u 1500 --show-sec
 expect "plan --down" 0 "ip link delete office" -- "$G" plan --down "$T/ifcfg-office"
 expect "mtu of a config" 0 "1418" -- "$G" mtu "$T/ifcfg-pppoe"
 expect "mtu --explain" 0 "ESP trailer" -- "$G" mtu --explain "$T/ifcfg-pppoe"
-expect "mtu from flags" 0 "1434" -- "$G" mtu --ipsec aes128gcm16 --underlay-mtu 1492
+expect "mtu from flags" 0 "1418" -- "$G" mtu --ipsec aes256-sha256 --underlay-mtu 1492
+# Every suite is computed, the AEAD ones too (for IKE keying), and --explain says so.
+expect "mtu from flags, an AEAD suite" 0 "1434" -- "$G" mtu --ipsec aes128gcm16 --underlay-mtu 1492
+expect "mtu --explain of an AEAD suite says what it is for" 0 \
+    "chacha20poly1305 is for IKE keying: with IPSEC=manual (static keys) only aes128-sha256," -- \
+    "$G" mtu --explain --ipsec chacha20poly1305
 expect "mtu with a key" 0 "1464" -- "$G" mtu --key -u 1492
 expect "mtu for ip6gre" 0 "1448" -- "$G" mtu --ipv6
 expect "mtu unknown suite" 2 "unknown suite" -- "$G" mtu --ipsec des

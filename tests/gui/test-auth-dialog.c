@@ -108,12 +108,14 @@ test_flags(void)
     /* Agent-owned and known: returned, not asked. Not saved: always asked, even when known. */
     const char      *data[]    = { "ipsec",
                                    "manual",
-                                   "ipsec-suite",
-                                   "aes256gcm16",
                                    "esp-key-in-flags",
                                    "1",
                                    "esp-key-out-flags",
                                    "2",
+                                   "auth-key-in-flags",
+                                   "4",
+                                   "auth-key-out-flags",
+                                   "4",
                                    NULL };
     const char      *secrets[] = { "esp-key-in", KEY_IN, "esp-key-out", KEY_OUT, NULL };
     g_autofree char *in        = details(data, secrets, NULL);
@@ -124,8 +126,20 @@ test_flags(void)
     g_assert_false(should_ask(kf, "esp-key-in"));
     g_assert_cmpstr(value, ==, KEY_IN);
     g_assert_true(should_ask(kf, "esp-key-out"));
-    /* An AEAD suite has no HMAC keys to ask for. */
+    /* HMAC keys that are not required are not asked for. */
     g_assert_cmpuint(g_strv_length(groups), ==, 3);
+}
+
+static void
+test_refused_suite(void)
+{
+    /* Manual keys for a counter-mode suite are refused when connecting: nothing to ask. */
+    const char      *data[] = { "ipsec", "manual", "ipsec-suite", "aes256gcm16", NULL };
+    g_autofree char *in     = details(data, NULL, NULL);
+    g_autoptr(GKeyFile) kf  = external_ui(in, NULL);
+    g_auto(GStrv) groups    = g_key_file_get_groups(kf, NULL);
+
+    g_assert_cmpuint(g_strv_length(groups), ==, 1);
 }
 
 static void
@@ -218,6 +232,7 @@ main(int argc, char **argv)
                     test_missing_and_not_required);
     g_test_add_func("/auth-dialog/external-ui/reprompt", test_reprompt);
     g_test_add_func("/auth-dialog/external-ui/no-ipsec", test_no_ipsec);
+    g_test_add_func("/auth-dialog/external-ui/refused-suite", test_refused_suite);
     g_test_add_func("/auth-dialog/classic", test_classic);
     g_test_add_func("/auth-dialog/wrong-service", test_wrong_service);
     return g_test_run();

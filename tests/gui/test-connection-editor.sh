@@ -60,7 +60,8 @@ mock -o /org/freedesktop/NetworkManager -m $NM.Settings.SettingsAddConnection \
               'data': <{'device': 'gre-test1', 'remote': '192.0.2.2',
                         'inner-address': '198.51.100.1/30', 'ipsec': 'manual',
                         'spi-in': '0x1000', 'spi-out': '0x1001',
-                        'esp-key-in-flags': '1', 'esp-key-out-flags': '1'}>}}"
+                        'esp-key-in-flags': '1', 'esp-key-out-flags': '1',
+                        'auth-key-in-flags': '1', 'auth-key-out-flags': '1'}>}}"
 mock -o /org/freedesktop/NetworkManager/Settings/0 -m org.freedesktop.DBus.Mock.AddMethod \
     $NM.Settings.Connection Update2 'a{sa{sv}}ua{sv}' 'a{sv}' \
     'self.ConnectionUpdate(self, args[0]); ret = {}'

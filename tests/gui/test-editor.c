@@ -26,9 +26,15 @@
 #define TOOLKIT "gtk3"
 #endif
 
-/* Documentation addresses only; the keys are test patterns, not secrets. */
-#define KEY_IN "0x000102030405060708090a0b0c0d0e0f10111213"
-#define KEY_OUT "0x101112131415161718191a1b1c1d1e1f20212223"
+/* Documentation addresses only; the keys are test patterns, not secrets. The suite is
+ * aes128-sha1: 16-byte cipher keys, 20-byte HMAC keys. */
+#define SUITE "aes128-sha1"
+#define KEY_IN "0x000102030405060708090a0b0c0d0e0f"
+#define KEY_OUT "0x101112131415161718191a1b1c1d1e1f"
+#define AUTH_IN "0x202122232425262728292a2b2c2d2e2f30313233"
+#define AUTH_OUT "0x303132333435363738393a3b3c3d3e3f40414243"
+/* The suites manual keying takes, as the combo must list them. */
+#define MANUAL_SUITES "aes128-sha256 aes256-sha256 aes128-sha1 aes256-sha1"
 
 static const char *plugin_path;
 static char       *plugin_dir; /* the copies, removed at the end */
@@ -39,7 +45,7 @@ static guint       changed_count;
 typedef NMVpnEditor *(*FactoryFunc)(NMVpnEditorPlugin *, NMConnection *, GError **);
 
 static NMConnection *
-new_connection(gboolean with_keys)
+new_connection_suite(gboolean with_keys, const char *suite)
 {
     NMConnection    *c     = nm_simple_connection_new();
     NMSetting       *s_con = nm_setting_connection_new();
@@ -57,20 +63,30 @@ new_connection(gboolean with_keys)
     nm_setting_vpn_add_data_item(vpn, "inner-address", "198.51.100.1/30");
     nm_setting_vpn_add_data_item(vpn, "inner-peer", "198.51.100.2");
     nm_setting_vpn_add_data_item(vpn, "ipsec", "manual");
-    nm_setting_vpn_add_data_item(vpn, "ipsec-suite", "aes128gcm16");
+    nm_setting_vpn_add_data_item(vpn, "ipsec-suite", suite);
     nm_setting_vpn_add_data_item(vpn, "spi-in", "0x1000");
     nm_setting_vpn_add_data_item(vpn, "spi-out", "0x1001");
     if (with_keys) {
         nm_setting_vpn_add_secret(vpn, "esp-key-in", KEY_IN);
         nm_setting_vpn_add_secret(vpn, "esp-key-out", KEY_OUT);
+        nm_setting_vpn_add_secret(vpn, "auth-key-in", AUTH_IN);
+        nm_setting_vpn_add_secret(vpn, "auth-key-out", AUTH_OUT);
     } else {
         /* Asked for at connect time: the editor must accept the connection without them. */
         nm_setting_set_secret_flags(s_vpn, "esp-key-in", NM_SETTING_SECRET_FLAG_AGENT_OWNED, NULL);
         nm_setting_set_secret_flags(s_vpn, "esp-key-out", NM_SETTING_SECRET_FLAG_NOT_SAVED, NULL);
+        nm_setting_set_secret_flags(s_vpn, "auth-key-in", NM_SETTING_SECRET_FLAG_AGENT_OWNED, NULL);
+        nm_setting_set_secret_flags(s_vpn, "auth-key-out", NM_SETTING_SECRET_FLAG_NOT_SAVED, NULL);
     }
     nm_connection_add_setting(c, s_con);
     nm_connection_add_setting(c, s_vpn);
     return c;
+}
+
+static NMConnection *
+new_connection(gboolean with_keys)
+{
+    return new_connection_suite(with_keys, SUITE);
 }
 
 /* nm-connection-editor's way: the GTK-free plugin, which finds the editor library beside
@@ -198,6 +214,29 @@ set_combo(GtkWidget *root, const char *name, const char *id)
 
     g_assert_true(GTK_IS_COMBO_BOX(combo));
     g_assert_true(gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), id));
+}
+
+/* The ids a combo offers, space-separated, in order. */
+static char *
+combo_ids(GtkWidget *root, const char *name)
+{
+    GtkWidget    *combo = find(root, name, G_TYPE_NONE);
+    GtkTreeModel *model;
+    GtkTreeIter   iter;
+    GString      *ids = g_string_new(NULL);
+    int           col;
+
+    g_assert_true(GTK_IS_COMBO_BOX(combo));
+    model = gtk_combo_box_get_model(GTK_COMBO_BOX(combo));
+    col   = gtk_combo_box_get_id_column(GTK_COMBO_BOX(combo));
+    for (gboolean more = gtk_tree_model_get_iter_first(model, &iter); more;
+         more          = gtk_tree_model_iter_next(model, &iter)) {
+        g_autofree char *id = NULL;
+
+        gtk_tree_model_get(model, &iter, col, &id, -1);
+        g_string_append_printf(ids, "%s%s", ids->len ? " " : "", id);
+    }
+    return g_string_free(ids, FALSE);
 }
 
 static gboolean
@@ -365,7 +404,7 @@ test_edit(void)
     g_assert_no_error(error);
     vpn = nm_connection_get_setting_vpn(out);
     g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "remote"), ==, "192.0.2.2");
-    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ipsec-suite"), ==, "aes128gcm16");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ipsec-suite"), ==, SUITE);
     g_assert_cmpstr(nm_setting_vpn_get_secret(vpn, "esp-key-in"), ==, KEY_IN);
     /* What the page does not show is kept. */
     g_assert_true(nm_setting_vpn_get_persistent(vpn));
@@ -405,15 +444,25 @@ test_edit(void)
     g_assert_nonnull(strstr(label_text(page, "mtu-hint"), "is more than fits"));
     set_text(page, "mtu", "1400");
 
-    /* Greyed-out fields are not written: HMAC keys typed for a CBC suite are dropped when an
-     * AEAD suite is chosen again, and without IPsec no IPsec key is written at all. */
-    set_combo(page, "ipsec-suite", "aes128-sha256");
-    set_text(page, "auth-key-in", KEY_IN);
-    set_combo(page, "ipsec-suite", "aes128gcm16");
+    /* With manual keys only the CBC suites are offered: a counter-mode suite cannot be chosen. */
+    {
+        g_autofree char *ids = combo_ids(page, "ipsec-suite");
+
+        g_assert_cmpstr(ids, ==, MANUAL_SUITES);
+    }
+    g_assert_false(gtk_combo_box_set_active_id(
+        GTK_COMBO_BOX(find(page, "ipsec-suite", G_TYPE_NONE)), "aes128gcm16"));
+    set_combo(page, "ipsec-suite", "aes256-sha256");
+    set_text(page, "esp-key-in", KEY_IN "101112131415161718191a1b1c1d1e1f");
+    set_text(page, "esp-key-out", KEY_OUT "202122232425262728292a2b2c2d2e2f");
+    set_text(page, "auth-key-in", KEY_IN "101112131415161718191a1b1c1d1e1f");
+    set_text(page, "auth-key-out", KEY_OUT "202122232425262728292a2b2c2d2e2f");
     g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
     g_assert_no_error(error);
     vpn = nm_connection_get_setting_vpn(out);
-    g_assert_null(nm_setting_vpn_get_secret(vpn, "auth-key-in"));
+    /* The default suite is not written. */
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "ipsec-suite"));
+    /* Greyed-out fields are not written: without IPsec no IPsec key is written at all. */
     set_combo(page, "ipsec", "none");
     g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
     g_assert_no_error(error);
@@ -474,6 +523,53 @@ test_invalid(void)
     g_assert_false(has_error(page, "spi-in"));
     g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
     g_assert_no_error(error);
+    close_window();
+}
+
+/* A connection from before the rule, with AES-GCM and manual keys: the editor shows its suite,
+ * marked, with the service's message, and offers only the CBC suites to choose instead. */
+static void
+test_refused_suite(void)
+{
+    g_autoptr(NMConnection) connection = new_connection_suite(TRUE, "aes256gcm16");
+    g_autoptr(NMConnection) out        = nm_simple_connection_new();
+    g_autoptr(NMVpnEditor) editor      = load_editor(connection);
+    g_autoptr(GError) error            = NULL;
+    GtkWidget       *page              = GTK_WIDGET(nm_vpn_editor_get_widget(editor));
+    GtkWidget       *notebook          = find(page, NULL, GTK_TYPE_NOTEBOOK);
+    g_autofree char *ids               = NULL;
+
+    g_signal_connect(editor, "changed", G_CALLBACK(on_changed), NULL);
+    show_in_window(page);
+    ids = combo_ids(page, "ipsec-suite");
+    g_assert_cmpstr(ids, ==, MANUAL_SUITES " aes256gcm16");
+    g_assert_cmpstr(
+        gtk_combo_box_get_active_id(GTK_COMBO_BOX(find(page, "ipsec-suite", G_TYPE_NONE))), ==,
+        "aes256gcm16");
+    g_assert_true(has_error(page, "ipsec-suite"));
+    g_assert_true(g_str_has_prefix(label_text(page, "problem"),
+                                   "vpn.data: ipsec-suite: aes256gcm16 is not safe with static "
+                                   "keys: "));
+    gtk_notebook_set_current_page(GTK_NOTEBOOK(notebook), 2);
+    screenshot("refused-suite");
+    g_assert_false(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_nonnull(strstr(error->message, "with ipsec=manual use a CBC suite (aes128-sha256, "
+                                            "aes256-sha256, aes128-sha1, aes256-sha1)"));
+    g_test_message("error: %s", error->message);
+    g_clear_error(&error);
+
+    /* Another suite chosen, the refused one is gone from the list. */
+    set_combo(page, "ipsec-suite", "aes128-sha1");
+    g_free(ids);
+    ids = combo_ids(page, "ipsec-suite");
+    g_assert_cmpstr(ids, ==, MANUAL_SUITES);
+    g_assert_false(has_error(page, "ipsec-suite"));
+    /* Without IPsec and back: still only the CBC suites. */
+    set_combo(page, "ipsec", "none");
+    set_combo(page, "ipsec", "manual");
+    g_free(ids);
+    ids = combo_ids(page, "ipsec-suite");
+    g_assert_cmpstr(ids, ==, MANUAL_SUITES);
     close_window();
 }
 
@@ -610,6 +706,7 @@ main(int argc, char **argv)
     } else {
         g_test_add_func("/editor/" TOOLKIT "/edit", test_edit);
         g_test_add_func("/editor/" TOOLKIT "/invalid", test_invalid);
+        g_test_add_func("/editor/" TOOLKIT "/refused-suite", test_refused_suite);
         g_test_add_func("/editor/" TOOLKIT "/storage-menu", test_storage_menu);
         g_test_add_func("/editor/" TOOLKIT "/unheld-secrets", test_unheld_secrets);
     }

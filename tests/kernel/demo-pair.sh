@@ -43,14 +43,16 @@ PEER_INNER_IPADDR=198.51.100.2
 ROUTES="203.0.113.0/24"
 KEY=42
 IPSEC=manual
-IPSEC_SUITE=aes256gcm16
+IPSEC_SUITE=aes256-sha256
 SPI_ESP_IN=0x4201
 SPI_ESP_OUT=0x4202
 CFG
 (
     umask 077
-    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\n' "$(od -An -tx1 -N36 /dev/urandom | tr -d ' \n')" \
-        "$(od -An -tx1 -N36 /dev/urandom | tr -d ' \n')" >"$T/a/keys-gre1"
+    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\nKEY_AESP_IN=0x%s\nKEY_AESP_OUT=0x%s\n' \
+        "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
+        "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
+        >"$T/a/keys-gre1"
 )
 cat "$T/a/ifcfg-gre1"
 

@@ -50,7 +50,7 @@ ping_ok() {
     not_ok "$desc"
     sed 's/^/# /' "$T/ping"
 }
-key() { od -An -tx1 -N36 /dev/urandom | tr -d ' \n'; }
+key() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; } # aes256-sha256, the default suite
 
 # The system log: where there is none (the test VM), listen on /dev/log to see what the
 # binaries send there. Unix sockets with a path are reachable from every network namespace.
@@ -89,11 +89,13 @@ E=/etc/netns/$A/network
 mkdir -p "$E"/if-pre-up.d "$E"/if-up.d "$E"/if-down.d "$E"/if-post-down.d
 install -m 755 "$HOOK" "$E/if-pre-up.d/gre-tunnel"
 install -m 755 "$HOOK" "$E/if-post-down.d/gre-tunnel"
-K1=$(key) K2=$(key)
+K1=$(key) K2=$(key) K3=$(key) K4=$(key)
 (
     umask 077
-    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\n' "$K1" "$K2" >"$T/gbt-ifud.keys"
-    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\n' "$K2" "$K1" >"$T/b/keys-gbt-ifud"
+    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\nKEY_AESP_IN=0x%s\nKEY_AESP_OUT=0x%s\n' \
+        "$K1" "$K2" "$K3" "$K4" >"$T/gbt-ifud.keys"
+    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\nKEY_AESP_IN=0x%s\nKEY_AESP_OUT=0x%s\n' \
+        "$K2" "$K1" "$K4" "$K3" >"$T/b/keys-gbt-ifud"
 )
 cat >"$T/interfaces" <<EOF
 # A GRE tunnel with GRE-only IPsec: the gre-* options are ifup-gre's.
@@ -309,7 +311,8 @@ IPSEC=manual
 SPI_ESP_IN=0x1401
 SPI_ESP_OUT=0x1402
 EOF
-printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\n' "$(key)" "$(key)" >"$S/keys-gbt-sec"
+printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\nKEY_AESP_IN=0x%s\nKEY_AESP_OUT=0x%s\n' "$(key)" "$(key)" \
+    "$(key)" "$(key)" >"$S/keys-gbt-sec"
 chmod 644 "$S/keys-gbt-sec"
 check_not "ifup-gre refuses keys-gbt-sec with mode 0644" in_a "$UP" ifcfg-gbt-sec boot
 shows "... and says how to fix it" "keys-gbt-sec: readable by group or others \(mode 0644\); run: chmod 600" \

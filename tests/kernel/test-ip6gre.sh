@@ -131,7 +131,7 @@ CFG
     gt $B down gre6 >/dev/null
 }
 
-run_case aes256gcm16 "" 50 0x6100
+run_case aes256-sha256 "" 50 0x6100
 run_case aes128-sha256 none "" 0x6200
 run_case aes256-sha1 2 "" 0x6300
 

@@ -1,20 +1,20 @@
 #!/bin/bash
 # Path MTU relay through the tunnel: A --- R --- B, the tunnel between A and B across R.
-# Both ends come up over 1500-byte links (tunnel MTU M); then the R-B link drops to 1400.
+# Both ends come up over 1500-byte links (tunnel MTU M); then the R-B link drops to 1404.
 # A DF packet of M bytes from A's inner address now fails: R sends A an ICMP "frag needed"
-# (mtu 1400) about the outer packet, A learns the outer path MTU, and the tunnel answers the
-# inner sender with the REDUCED inner MTU (M - 100: the tunnel's overhead is unchanged; for the
-# suites used here the 100 bytes are a multiple of the ESP block). Evidence: ping's own error
+# (mtu 1404) about the outer packet, A learns the outer path MTU, and the tunnel answers the
+# inner sender with the REDUCED inner MTU (M - 96: the tunnel's overhead is unchanged, and 96 is
+# a multiple of the ESP block, 16 for AES-CBC). Evidence: ping's own error
 # text, R's ICMP on the wire (tcpdump), `ip route get` of the outer and inner peers showing the
 # learned mtu; then a retry at the reduced size passes and one byte more does not.
-# Plain GRE first, then GRE-only IPsec (aes256gcm16).
+# Plain GRE first, then GRE-only IPsec (aes256-sha256, the default suite).
 . "${GRE_SRCDIR:?}/tests/kernel/lib.sh"
 umask 077
 
 A=pmtu-a R=pmtu-r B=pmtu-b
 A_OUT=192.0.2.1 R_A=192.0.2.254 B_OUT=203.0.113.2 R_B=203.0.113.254
 A_IN=198.51.100.1 B_IN=198.51.100.2
-LOW=1400
+LOW=1404
 
 link() { # link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a veth between two namespaces, addresses, up
     ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
@@ -44,6 +44,7 @@ ends() {
     if [ "$suite" != none ]; then
         keys_for "$suite" "$T/a" gre1
         sed -e 's/^KEY_ESP_IN=/X=/; s/^KEY_ESP_OUT=/KEY_ESP_IN=/; s/^X=/KEY_ESP_OUT=/' \
+            -e 's/^KEY_AESP_IN=/Y=/; s/^KEY_AESP_OUT=/KEY_AESP_IN=/; s/^Y=/KEY_AESP_OUT=/' \
             "$T/a/keys-gre1" >"$T/b/keys-gre1"
     else
         rm -f "$T/a/keys-gre1" "$T/b/keys-gre1"
@@ -110,5 +111,5 @@ run() {
 }
 
 run none
-run aes256gcm16
+run aes256-sha256
 finish

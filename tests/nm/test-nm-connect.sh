@@ -95,7 +95,7 @@ expect_eq "no nm-gre-service left running" "" "$(service_pids)"
 gt $B down gre1 >/dev/null
 
 # ---------------------------------------------------------------- 2: import, IPsec
-note "2: GRE-only IPsec (aes256gcm16) imported from ifcfg-gre2 + keys-gre2"
+note "2: GRE-only IPsec (aes256-sha256) imported from ifcfg-gre2 + keys-gre2"
 cat >"$T/a/ifcfg-gre2" <<'CFG'
 DEVICE=gre2
 TYPE=gre
@@ -105,11 +105,19 @@ PEER_OUTER_IPADDR=192.0.2.2
 MY_INNER_IPADDR=198.51.100.5/30
 PEER_INNER_IPADDR=198.51.100.6
 IPSEC=manual
-IPSEC_SUITE=aes256gcm16
+IPSEC_SUITE=aes256-sha256
 SPI_ESP_IN=0x2001
 SPI_ESP_OUT=0x2002
 CFG
-keys_for aes256gcm16 "$T/a" gre2
+keys_for aes256-sha256 "$T/a" gre2
+# A file with a counter-mode suite and manual keys is refused by import with the core's message.
+sed -e 's/^DEVICE=gre2/DEVICE=gre3/' -e 's/^IPSEC_SUITE=.*/IPSEC_SUITE=aes256gcm16/' \
+    "$T/a/ifcfg-gre2" >"$T/a/ifcfg-gre3"
+keys_for aes256gcm16 "$T/a" gre3
+out=$(nmc connection import type gre file "$T/a/ifcfg-gre3" 2>&1)
+expect "import of AES-GCM with manual keys is refused, naming file, line and IPSEC_SUITE" \
+    'ifcfg-gre3:9: IPSEC_SUITE: aes256gcm16 is not safe with static keys: .*use a CBC suite' "$out"
+check_not "... and no connection was made" nmc connection show "System gre3"
 check "mirror writes B's file and keys" "$G" mirror -o "$T/b" "$T/a/ifcfg-gre2"
 check "B up (gre-tunnel, IPsec)" gt $B up "$T/b/ifcfg-gre2"
 check "nmcli connection import type gre file ifcfg-gre2" \
@@ -145,8 +153,8 @@ expect "nmcli device lists the tunnel device gre2" '^gre2:' "$(nmc -t -f DEVICE,
 expect "kernel: gre2 is GRE between the outer addresses" 'gre remote 192\.0\.2\.2 local 192\.0\.2\.1 ' \
     "$(ip -n $A -d link show gre2 2>&1)"
 xs=$(ip -n $A xfrm state | oneline)
-expect "kernel: outbound ESP SA 0x2002 with rfc4106(gcm(aes)), transport" \
-    'src 192\.0\.2\.1 dst 192\.0\.2\.2 proto esp spi 0x00002002 .*mode transport.*rfc4106\(gcm\(aes\)\)' "$xs"
+expect "kernel: outbound ESP SA 0x2002 with hmac(sha256) and cbc(aes), transport" \
+    'src 192\.0\.2\.1 dst 192\.0\.2\.2 proto esp spi 0x00002002 .*mode transport.*auth-trunc hmac\(sha256\) .* enc cbc\(aes\)' "$xs"
 expect "kernel: inbound ESP SA 0x2001" 'src 192\.0\.2\.2 dst 192\.0\.2\.1 proto esp spi 0x00002001 ' "$xs"
 xp=$(ip -n $A xfrm policy | oneline)
 expect "kernel: an out policy selects GRE between the outer addresses" \

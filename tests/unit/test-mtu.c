@@ -55,7 +55,12 @@ static const Case cases[] = {
     /* The encapsulation limit option sits before ESP, so it is padded around, not through:
      * measured on a real kernel (aes256-sha1 with a key: 1398 passes, 1406 does not). */
     { "V6\nKEY=1\nIPSEC=manual\nIPSEC_SUITE=aes256-sha1", 1500, 1398 },
-    { "V6\nIPSEC=manual\nIPSEC_SUITE=aes128-sha256", 1500, 1402 },
+    /* ... but the kernel's own figure counts only the IPv6 header and ip6gre refuses more than
+     * it allows: measured (aes256-sha256 with a key, encapsulation limit 4: the kernel reports
+     * mtu 1390 for 1398), so with a 16-byte ICV the kernel's figure is the MTU. */
+    { "V6\nKEY=1\nIPSEC=manual\nIPSEC_SUITE=aes256-sha256", 1500, 1390 },
+    { "V6\nIPSEC=manual\nIPSEC_SUITE=aes128-sha256", 1500, 1394 },
+    { "V6\nENCAPLIMIT=none\nKEY=1\nIPSEC=manual\nIPSEC_SUITE=aes256-sha256", 1500, 1398 },
 };
 
 static void

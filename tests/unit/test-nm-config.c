@@ -308,14 +308,22 @@ test_missing_secrets(void)
 {
     assert_missing((const char *[]){ "device=t1", NULL }, "");
     assert_missing((const char *[]){ "ipsec=none", "!esp-key-in=00", NULL }, "");
-    assert_missing((const char *[]){ "ipsec=manual", NULL }, "esp-key-in esp-key-out");
-    assert_missing((const char *[]){ "ipsec=MANUAL", "!esp-key-in=00", NULL }, "esp-key-out");
+    assert_missing((const char *[]){ "ipsec=manual", NULL },
+                   "esp-key-in esp-key-out auth-key-in auth-key-out");
+    assert_missing((const char *[]){ "ipsec=MANUAL", "!esp-key-in=00", NULL },
+                   "esp-key-out auth-key-in auth-key-out");
     assert_missing((const char *[]){ "ipsec=manual", "ipsec-suite=aes128-sha256", "!esp-key-in=00",
                                      "!esp-key-out=00", NULL },
                    "auth-key-in auth-key-out");
-    assert_missing((const char *[]){ "ipsec=manual", "esp-key-out-flags=4", NULL }, "esp-key-in");
-    assert_missing((const char *[]){ "ipsec=manual", "!esp-key-in=00", "!esp-key-out=00", NULL },
+    assert_missing((const char *[]){ "ipsec=manual", "esp-key-out-flags=4", "auth-key-in-flags=4",
+                                     "auth-key-out-flags=4", NULL },
+                   "esp-key-in");
+    assert_missing((const char *[]){ "ipsec=manual", "!esp-key-in=00", "!esp-key-out=00",
+                                     "!auth-key-in=00", "!auth-key-out=00", NULL },
                    "");
+    /* A suite manual keying refuses needs no keys asked for: connecting names the suite. */
+    assert_missing((const char *[]){ "ipsec=manual", "ipsec-suite=aes256gcm16", NULL }, "");
+    assert_missing((const char *[]){ "ipsec=manual", "ipsec-suite=chacha20poly1305", NULL }, "");
 }
 
 int

@@ -141,6 +141,7 @@ typedef struct {
 } BadCase;
 
 #define BASE "device=t1", "remote=192.0.2.2", "inner-address=198.51.100.1/31"
+#define K36 "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223"
 
 /* Refused, with every problem named by where it is (vpn.data or vpn.secrets) and its key. */
 static void
@@ -157,9 +158,27 @@ test_bad(void)
         { { BASE, "ttl=inherit", "path-mtu-discovery=no", "tos=3" },
           "vpn.data: tos: TOS 3 is odd" },
         { { BASE, "ipsec=manual", "spi-in=256", "spi-out=257" },
-          "vpn.secrets: esp-key-in: missing: the AEAD (key + 4-byte salt) key is required with "
-          "ipsec=manual\n"
+          "vpn.secrets: esp-key-in: missing: the cipher key is required with ipsec=manual\n"
           "vpn.secrets: esp-key-out: missing: " },
+        /* Counter-mode suites with static keys: the message validation gives every front end. */
+        { { BASE, "ipsec=manual", "ipsec-suite=aes256gcm16", "spi-in=256", "spi-out=257",
+            "!esp-key-in=" K36, "!esp-key-out=" K36 },
+          "vpn.data: ipsec-suite: aes256gcm16 is not safe with static keys: its nonce is the ESP "
+          "packet counter, which starts again whenever the SA is added again while the key stays, "
+          "so nonces can repeat under one key (RFC 4106); with ipsec=manual use a CBC suite "
+          "(aes128-sha256, aes256-sha256, aes128-sha1, aes256-sha1) such as aes256-sha256; the "
+          "AEAD suites are for IKE keying, which is not available yet" },
+        { { BASE, "ipsec=manual", "ipsec-suite=chacha20poly1305", "spi-in=256", "spi-out=257",
+            "!esp-key-in=" K36, "!esp-key-out=" K36 },
+          "vpn.data: ipsec-suite: chacha20poly1305 is not safe with static keys: " },
+        /* A connection made for the old default suite (none named, 36-byte keys). */
+        { { BASE, "ipsec=manual", "spi-in=256", "spi-out=257", "!esp-key-in=" K36,
+            "!esp-key-out=" K36 },
+          "vpn.secrets: esp-key-in: aes256-sha256 needs a 32-byte cipher key (64 hex digits), this "
+          "one has 36 bytes, the size for aes256gcm16, which was the default ipsec-suite before "
+          "aes256-sha256 and is not safe with static keys; write ipsec-suite=aes256-sha256 on both "
+          "ends with new keys: esp-key-in and esp-key-out of 32 bytes, auth-key-in and "
+          "auth-key-out of 32 bytes\n" },
         { { BASE, "ipsec=manual", "spi-in=256", "spi-out=257", "!esp-key-in=0x00zz",
             "!esp-key-out=00" },
           "vpn.secrets: esp-key-in: a key must be hex digits only (character 3 is not)" },
@@ -209,12 +228,14 @@ test_rewrite(void)
     static const char *const pairs[] = { BASE,
                                          "ttl=9",
                                          "ipsec=manual",
-                                         "ipsec-suite=aes128gcm16",
+                                         "ipsec-suite=aes128-sha1",
                                          "spi-in=300",
                                          "spi-out=301",
                                          "esp-key-in-flags=2",
-                                         "!esp-key-in=0x0102030405060708090a0b0c0d0e0f1011121314",
-                                         "!esp-key-out=0x1102030405060708090a0b0c0d0e0f1011121314",
+                                         "!esp-key-in=0x0102030405060708090a0b0c0d0e0f10",
+                                         "!esp-key-out=0x1102030405060708090a0b0c0d0e0f10",
+                                         "!auth-key-in=0x0102030405060708090a0b0c0d0e0f1011121314",
+                                         "!auth-key-out=0x1102030405060708090a0b0c0d0e0f1011121314",
                                          NULL };
     g_autoptr(NMSettingVpn) s_vpn    = vpn_from(pairs);
     g_autoptr(GError) error          = NULL;
@@ -224,13 +245,15 @@ test_rewrite(void)
 
     g_assert_no_error(error);
     g_assert_cmpuint(s->ttl, ==, 9);
-    g_assert_cmpuint(g_bytes_get_size(s->enc_key_in), ==, 20);
+    g_assert_cmpuint(g_bytes_get_size(s->enc_key_in), ==, 16);
 
     s->ttl    = 64;
     s->ipsec  = GRE_IPSEC_NONE;
     s->spi_in = s->spi_out = 0;
     g_clear_pointer(&s->enc_key_in, g_bytes_unref);
     g_clear_pointer(&s->enc_key_out, g_bytes_unref);
+    g_clear_pointer(&s->auth_key_in, g_bytes_unref);
+    g_clear_pointer(&s->auth_key_out, g_bytes_unref);
     gre_nm_settings_to_vpn(s, s_vpn);
 
     g_assert_null(nm_setting_vpn_get_data_item(s_vpn, "ttl"));

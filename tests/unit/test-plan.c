@@ -206,7 +206,7 @@ test_secrets(void)
     key_out                         = strstr(ktext, "KEY_ESP_OUT=") + strlen("KEY_ESP_OUT=");
     key_out[strcspn(key_out, "\n")] = '\0';
     g_assert_null(strstr(m, key_out + 2));
-    g_assert_nonnull(strstr(m, "<secret:36-bytes>"));
+    g_assert_nonnull(strstr(m, "<secret:32-bytes>"));
     g_assert_nonnull(strstr(s, key_out));
 }
 

@@ -1,17 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "gre-error.h"
+#include "gre-suite.h"
 #include "gre-validate.h"
 #include "test-util.h"
 
 #define BASE                                                                                       \
     "DEVICE=gre1\nMY_OUTER_IPADDR=192.0.2.1\nPEER_OUTER_IPADDR=192.0.2.2\n"                        \
     "MY_INNER_IPADDR=198.51.100.1/30\nPEER_INNER_IPADDR=198.51.100.2\n"
-#define IPSEC                                                                                      \
-    "IPSEC=manual\nSPI_ESP_IN=0x200\nSPI_ESP_OUT=0x201\n"                                          \
-    "KEY_ESP_IN=0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223\n"      \
-    "KEY_ESP_OUT=0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212224\n"
 #define K16 "0x000102030405060708090a0b0c0d0e0f"
 #define K32 K16 "101112131415161718191a1b1c1d1e1f"
+#define K36 K32 "20212223"
+/* Keys of the default suite, aes256-sha256. */
+#define IPSEC                                                                                      \
+    "IPSEC=manual\nSPI_ESP_IN=0x200\nSPI_ESP_OUT=0x201\nKEY_ESP_IN=" K32 "\nKEY_ESP_OUT=" K32      \
+    "\nKEY_AESP_IN=" K32 "\nKEY_AESP_OUT=" K32 "\n"
+/* What IPSEC=manual with the former default suite, aes256gcm16, needed. */
+#define IPSEC_AEAD                                                                                 \
+    "IPSEC=manual\nSPI_ESP_IN=0x200\nSPI_ESP_OUT=0x201\nKEY_ESP_IN=" K36 "\nKEY_ESP_OUT=" K36 "\n"
+#define REFUSED(suite, rfc)                                                                        \
+    "IPSEC_SUITE: " suite " is not safe with static keys: its nonce is the ESP packet counter, "   \
+    "which starts again whenever the SA is added again while the key stays, so nonces can "        \
+    "repeat under one key (" rfc "); with IPSEC=manual use a CBC suite (aes128-sha256, "           \
+    "aes256-sha256, aes128-sha1, aes256-sha1) such as aes256-sha256; the AEAD suites are for "     \
+    "IKE keying, which is not available yet"
 
 typedef struct {
     const char *name;
@@ -54,20 +65,19 @@ static const Rule rules[] = {
     { "mtu-too-big-for-underlay", "UNDERLAY_MTU=1492\nMTU=1476",
       "MTU: 1476 does not fit: with UNDERLAY_MTU 1492 the largest packet that fits is 1468" },
     { "mtu-fits-underlay", "UNDERLAY_MTU=1492\nMTU=1468", NULL },
-    { "mtu-ipsec-too-big", IPSEC "UNDERLAY_MTU=1500\nMTU=1443",
-      "largest packet that fits is 1442" },
+    { "mtu-ipsec-too-big", IPSEC "UNDERLAY_MTU=1500\nMTU=1435",
+      "largest packet that fits is 1434" },
     { "underlay-too-small", "UNDERLAY_MTU=90", "UNDERLAY_MTU: 90 leaves no room" },
     { "mtu-below-ipv6-minimum", "MY_INNER_IP6ADDR=2001:db8:1::1/64\nMTU=1200", "below 1280" },
     { "ipsec-no-spi", IPSEC "SPI_ESP_IN=", "SPI_ESP_IN: missing" },
     { "ipsec-no-spi-out", IPSEC "SPI_ESP_OUT=", "SPI_ESP_OUT: missing" },
     { "ipsec-no-keys", "IPSEC=manual\nSPI_ESP_IN=0x200\nSPI_ESP_OUT=0x201",
-      "KEY_ESP_IN: missing: the AEAD (key + 4-byte salt) key is required with IPSEC=manual" },
+      "KEY_ESP_IN: missing: the cipher key is required with IPSEC=manual" },
     { "ipsec-key-length", IPSEC "KEY_ESP_OUT=" K16,
-      "KEY_ESP_OUT: aes256gcm16 needs a 36-byte AEAD (key + 4-byte salt) key (72 hex digits), "
-      "this one has 16 bytes" },
-    { "ipsec-aead-with-auth", IPSEC "KEY_AESP_IN=" K32, "KEY_AESP_IN: aes256gcm16 authenticates" },
+      "KEY_ESP_OUT: aes256-sha256 needs a 32-byte cipher key (64 hex digits), this one has 16 "
+      "bytes" },
     { "ipsec-cbc-needs-auth",
-      IPSEC "IPSEC_SUITE=aes128-sha256\nKEY_ESP_IN=" K16 "\nKEY_ESP_OUT=" K16,
+      IPSEC "IPSEC_SUITE=aes128-sha256\nKEY_ESP_IN=" K16 "\nKEY_ESP_OUT=" K16 "\nKEY_AESP_IN=",
       "KEY_AESP_IN: missing: the HMAC key" },
     { "ipsec-cbc-auth-length",
       IPSEC "IPSEC_SUITE=aes128-sha1\nKEY_ESP_IN=" K16 "\nKEY_ESP_OUT=" K16 "\nKEY_AESP_IN=" K16
@@ -77,6 +87,32 @@ static const Rule rules[] = {
       IPSEC "IPSEC_SUITE=aes256-sha256\nKEY_ESP_IN=" K32 "\nKEY_ESP_OUT=" K32 "\nKEY_AESP_IN=" K32
             "\nKEY_AESP_OUT=" K32,
       NULL },
+    /* Counter-mode suites are refused with static keys, each with the same reason and way out. */
+    { "ipsec-manual-aes128gcm16", IPSEC_AEAD "IPSEC_SUITE=aes128gcm16",
+      REFUSED("aes128gcm16", "RFC 4106") },
+    { "ipsec-manual-aes256gcm16", IPSEC_AEAD "IPSEC_SUITE=aes256gcm16",
+      REFUSED("aes256gcm16", "RFC 4106") },
+    { "ipsec-manual-aes128gcm12", IPSEC_AEAD "IPSEC_SUITE=aes128gcm12",
+      REFUSED("aes128gcm12", "RFC 4106") },
+    { "ipsec-manual-aes256gcm12", IPSEC_AEAD "IPSEC_SUITE=aes256gcm12",
+      REFUSED("aes256gcm12", "RFC 4106") },
+    { "ipsec-manual-chacha20poly1305", IPSEC_AEAD "IPSEC_SUITE=chacha20poly1305",
+      REFUSED("chacha20poly1305", "RFC 7634") },
+    /* A file written for the old default (no IPSEC_SUITE, 36-byte keys) is told what changed and
+     * what to write, once; the other key gets the plain message. */
+    { "ipsec-former-default", IPSEC_AEAD,
+      "KEY_ESP_IN: aes256-sha256 needs a 32-byte cipher key (64 hex digits), this one has 36 "
+      "bytes, "
+      "the size for aes256gcm16, which was the default IPSEC_SUITE before aes256-sha256 and is not "
+      "safe with static keys; write IPSEC_SUITE=aes256-sha256 on both ends with new keys: "
+      "KEY_ESP_IN and KEY_ESP_OUT of 32 bytes, KEY_AESP_IN and KEY_AESP_OUT of 32 bytes\n"
+      "KEY_ESP_OUT: aes256-sha256 needs a 32-byte cipher key (64 hex digits), this one has 36 "
+      "bytes\nKEY_AESP_IN: missing: the HMAC key is required with IPSEC=manual" },
+    /* Written out, the default suite is still the default: the same advice. */
+    { "ipsec-former-default-named", IPSEC_AEAD "IPSEC_SUITE=aes256-sha256",
+      "the size for aes256gcm16, which was the default IPSEC_SUITE" },
+    /* Without IPsec the suite is only warned about (see test_warnings). */
+    { "no-ipsec-aead-suite", "IPSEC_SUITE=aes256gcm16", NULL },
 };
 
 static void
@@ -154,6 +190,72 @@ test_warnings(void)
     g_assert_nonnull(strstr(warns->pdata[2], "SPI_ESP_IN: ignored: IPSEC is none"));
 }
 
+/* The suites manual keying takes are exactly the CBC + HMAC ones, the default among them. */
+static void
+test_suites(void)
+{
+    static const struct {
+        const char *name;
+        gboolean    manual;
+    } want[] = {
+        { "aes128gcm16", FALSE }, { "aes256gcm16", FALSE },  { "aes128gcm12", FALSE },
+        { "aes256gcm12", FALSE }, { "aes128-sha256", TRUE }, { "aes256-sha256", TRUE },
+        { "aes128-sha1", TRUE },  { "aes256-sha1", TRUE },   { "chacha20poly1305", FALSE },
+    };
+    g_autoptr(GreSettings) s = gre_settings_new();
+
+    g_assert_cmpuint(G_N_ELEMENTS(want), ==, GRE_SUITE_COUNT);
+    for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+        const GreSuiteInfo *info = gre_suite_lookup(want[i].name);
+
+        g_assert_nonnull(info);
+        g_assert_cmpint(gre_suite_allowed(info, GRE_IPSEC_MANUAL), ==, want[i].manual);
+        g_assert_cmpint(info->static_keys, ==, want[i].manual);
+        /* Without IPsec nothing is keyed: any suite is only ignored. */
+        g_assert_true(gre_suite_allowed(info, GRE_IPSEC_NONE));
+        /* Only CBC suites are safe: AEAD ones all use a counter nonce. */
+        g_assert_cmpint(info->aead == NULL, ==, want[i].manual);
+    }
+    g_assert_cmpstr(gre_suite_names_for(GRE_IPSEC_MANUAL), ==,
+                    "aes128-sha256, aes256-sha256, aes128-sha1, aes256-sha1");
+    g_assert_cmpstr(gre_suite_names_for(GRE_IPSEC_NONE), ==, gre_suite_names());
+    /* The default is safe with manual keys, in the table and in a new model alike. */
+    g_assert_cmpstr(gre_key_info(GRE_KEY_SUITE)->def, ==, "aes256-sha256");
+    g_assert_cmpstr(gre_suite_info(s->suite)->name, ==, "aes256-sha256");
+    g_assert_true(gre_suite_allowed(gre_suite_info(s->suite), GRE_IPSEC_MANUAL));
+}
+
+/* Only the old default's key size gets the advice; another size gets the plain message. */
+static void
+test_short_key_plain(void)
+{
+    g_autoptr(GreSettings) s = test_settings(BASE IPSEC "KEY_ESP_IN=" K16);
+    g_autoptr(GError) error  = NULL;
+
+    g_assert_false(gre_settings_validate(s, GRE_STYLE_IFCFG, NULL, NULL, NULL, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "KEY_ESP_IN: aes256-sha256 needs a 32-byte cipher key (64 hex digits), this "
+                    "one has 16 bytes");
+}
+
+/* The refusal speaks the front end's names, and is the one message whatever reads the file. */
+static void
+test_refusal_styles(void)
+{
+    g_autoptr(GreSettings) s = test_settings(BASE IPSEC_AEAD "IPSEC_SUITE=aes128gcm16");
+    g_autoptr(GError) nm     = NULL;
+    g_autoptr(GError) ifup   = NULL;
+
+    g_assert_false(gre_settings_validate(s, GRE_STYLE_NM, NULL, NULL, NULL, &nm));
+    g_assert_true(g_str_has_prefix(nm->message, "ipsec-suite: aes128gcm16 is not safe with static "
+                                                "keys: "));
+    g_assert_nonnull(strstr(nm->message, "; with ipsec=manual use a CBC suite (aes128-sha256, "));
+    g_assert_null(strchr(nm->message, '\n'));
+    g_assert_false(gre_settings_validate(s, GRE_STYLE_IFUPDOWN, NULL, NULL, NULL, &ifup));
+    g_assert_true(g_str_has_prefix(ifup->message, "gre-ipsec-suite: aes128gcm16 is not safe"));
+    g_assert_nonnull(strstr(ifup->message, "; with gre-ipsec=manual use a CBC suite"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,5 +264,8 @@ main(int argc, char **argv)
     g_test_add_func("/validate/all-at-once", test_all_at_once);
     g_test_add_func("/validate/styles", test_styles);
     g_test_add_func("/validate/warnings", test_warnings);
+    g_test_add_func("/validate/suites", test_suites);
+    g_test_add_func("/validate/refusal-styles", test_refusal_styles);
+    g_test_add_func("/validate/short-key-plain", test_short_key_plain);
     return g_test_run();
 }
