@@ -30,6 +30,9 @@
 #include "gre-kernel-env.h"
 #include "gre-state.h"
 
+#ifndef XFRM_SA_XFLAG_OSEQ_MAY_WRAP
+#define XFRM_SA_XFLAG_OSEQ_MAY_WRAP 2 /* linux/xfrm.h from 5.9 on */
+#endif
 #ifndef IFF_UP
 #define IFF_UP 0x1 /* <net/if.h> clashes with the <linux/if.h> libnl pulls in */
 #endif

@@ -200,7 +200,7 @@ gre_nl_transact_wiped(GreNl *nl, struct nl_msg *msg, GreNlReplyFunc valid, void 
     hdr->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
     hdr->nlmsg_seq = seq;
     hdr->nlmsg_pid = nl_socket_get_local_port(sk);
-    err            = nl_sendto(sk, hdr, hdr->nlmsg_len);
+    err            = nl_send(sk, msg); /* as is: nl_send_auto() would renumber it */
     gre_nl_msg_free_wiped(msg);
     if (err < 0)
         return err;

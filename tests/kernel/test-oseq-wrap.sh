@@ -46,6 +46,9 @@ expect_not "A's inbound SA has no oseq-may-wrap" '^src 192\.0\.2\.2 .*oseq-may-w
 expect "B's outbound SA (spi $SPI_IN) has extra_flag oseq-may-wrap" \
     '^src 192\.0\.2\.2 dst 192\.0\.2\.1 .*spi 0x00001201.*extra_flag oseq-may-wrap' "$sb"
 expect_not "B's inbound SA has no oseq-may-wrap" '^src 192\.0\.2\.1 .*oseq-may-wrap' "$sb"
+st=$(gt $A status gre1 2>&1)
+expect "status shows the flag on A's outbound SA" "spi 0x00001202 \\(cbc\\(aes\\), oseq-may-wrap\\)" "$st"
+expect "status shows the inbound SA without it" "spi 0x00001201 \\(cbc\\(aes\\)\\)" "$st"
 # The kernel check ran in a namespace of its own: nothing of it is left here.
 expect_eq "A has exactly its 2 SAs" 2 "$(ip -n $A xfrm state | grep -c '^src')"
 check "ping A -> B through the tunnel" nsping $A 198.51.100.2
