@@ -30,6 +30,9 @@
 #include "gre-kernel-env.h"
 #include "gre-state.h"
 
+#ifndef XFRM_SA_XFLAG_OSEQ_MAY_WRAP
+#define XFRM_SA_XFLAG_OSEQ_MAY_WRAP 2 /* linux/xfrm.h from 5.9 on */
+#endif
 #ifndef IFF_UP
 #define IFF_UP 0x1 /* <net/if.h> clashes with the <linux/if.h> libnl pulls in */
 #endif
@@ -102,10 +105,45 @@ typedef struct {
 } LinkTunnel;
 void apply_link_tunnel(RtnlLink *link, gboolean ip6, LinkTunnel *t);
 
+/* gre-apply-sa.c: ESP SAs in netlink messages of our own, whose buffers are wiped */
+typedef struct {
+    gboolean found;
+    GreAddr  saddr;
+    guint8   mode;
+    guint32  reqid;
+    char     alg[64]; /* the AEAD, else the cipher */
+    guint32  extra_flags;
+    gboolean has_replay; /* XFRMA_REPLAY_VAL was there; then: */
+    guint32  oseq;       /* the last outbound sequence number used */
+    guint64  bytes, packets;
+    guint32  integrity_failed;
+} SaInfo;
+/* XFRM_MSG_NEWSA for @st, with XFRMA_REPLAY_VAL when @oseq is not 0. Free with
+ * gre_nl_msg_free_wiped(): it holds the keys. */
+struct nl_msg *apply_sa_add_msg(const GrePlanState *st, guint32 oseq);
+struct nl_msg *apply_sa_get_msg(const GreAddr *dst, guint32 spi);
+gboolean       apply_sa_parse(const struct nlmsghdr *hdr, SaInfo *out);
+int            apply_sa_add(GreNl *nl, const GrePlanState *st, guint32 oseq);
+/* XFRM_MSG_GETSA: 0, or a negative libnl error (the kernel's errno in gre_nl_errno()). */
+int apply_sa_get(GreNl *nl, const GreAddr *dst, guint32 spi, SaInfo *out);
+
+/* gre-apply-wrap.c: does this kernel let an outbound SA's sequence number wrap? */
+typedef enum {
+    WRAP_HONOURED,    /* the counter went from 2^32-1 to 0 and the packet was sent */
+    WRAP_IGNORED,     /* the kernel stopped at 2^32-1: the flag is stored but not acted on */
+    WRAP_NOT_STORED,  /* the kernel dropped XFRMA_SA_EXTRA_FLAGS or the bit */
+    WRAP_INCONCLUSIVE /* the probe packets never reached the SA */
+} WrapVerdict;
+/* From the probe SA as read back after two packets sent with its counter at 2^32-2. */
+WrapVerdict apply_wrap_verdict(const SaInfo *after);
+/* TRUE when the kernel honours the flag; FALSE with @error when it does not, or when the test
+ * went wrong. TRUE with *not_checked saying why when it could not be run: no CAP_SYS_ADMIN for
+ * a network namespace, or a kernel that refuses the suite (then adding the real SA fails too). */
+gboolean apply_check_oseq_wrap(const GrePlanState *st, char **not_checked, GError **error);
+
 /* gre-apply-probe.c */
-void        apply_probe_clear(Probe *p);
-ObjState    apply_failed(Probe *p, GreNl *nl, int err);
-const char *apply_sa_alg(XfrmSa *sa, char *buf);
-ObjState    apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out);
-ObjState    apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p);
-gboolean    apply_goes_with_link(const GArray *steps, const GrePlanStep *step);
+void     apply_probe_clear(Probe *p);
+ObjState apply_failed(Probe *p, GreNl *nl, int err);
+ObjState apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out);
+ObjState apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p);
+gboolean apply_goes_with_link(const GArray *steps, const GrePlanStep *step);

@@ -86,17 +86,13 @@ status_addresses(Kernel *k, const char *dev, GString *out)
 static void
 status_state(Kernel *k, const GrePlanState *st, GString *out)
 {
-    g_autoptr(NlAddr) dst    = apply_to_nl(&st->dst, -1);
-    g_autoptr(XfrmSa) sa     = NULL;
-    g_autofree char   *what  = NULL;
-    GrePlanStep        step  = { .kind = GRE_STEP_XFRM_STATE, .state = *st };
-    unsigned long long bytes = 0, packets = 0, add_time = 0, use_time = 0;
-    unsigned long long window = 0, replay = 0, integrity = 0;
-    char               alg[128];
-    int                err;
+    g_autofree char *what = NULL;
+    GrePlanStep      step = { .kind = GRE_STEP_XFRM_STATE, .state = *st };
+    SaInfo           sa;
+    int              err;
 
     what = apply_describe(&step);
-    err  = xfrmnl_sa_get_kernel(gre_nl_begin(k->xfrm), dst, st->spi, IPPROTO_ESP, 0, 0, &sa);
+    err  = apply_sa_get(k->xfrm, &st->dst, st->spi, &sa);
     if (err < 0) {
         g_autofree char *why =
             apply_gone(k->xfrm) ? g_strdup("missing") : gre_nl_error_text(k->xfrm, err);
@@ -104,10 +100,12 @@ status_state(Kernel *k, const GrePlanState *st, GString *out)
         g_string_append_printf(out, "  %s: %s\n", what, why);
         return;
     }
-    xfrmnl_sa_get_curlifetime(sa, &bytes, &packets, &add_time, &use_time);
-    xfrmnl_sa_get_stats(sa, &window, &replay, &integrity);
-    g_string_append_printf(out, "  %s (%s): %llu bytes, %llu packets, %llu integrity failures\n",
-                           what, apply_sa_alg(sa, alg), bytes, packets, integrity);
+    g_string_append_printf(out,
+                           "  %s (%s%s): %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT
+                           " packets, %u integrity failures\n",
+                           what, sa.alg,
+                           sa.extra_flags & XFRM_SA_XFLAG_OSEQ_MAY_WRAP ? ", oseq-may-wrap" : "",
+                           sa.bytes, sa.packets, sa.integrity_failed);
 }
 
 static void

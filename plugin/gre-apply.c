@@ -136,48 +136,44 @@ device_index(Kernel *k, const char *dev, char **why)
     return ifindex;
 }
 
+/* The SA, from a message of our own (libnl's cannot carry the extra flag) that is wiped after
+ * use. An outbound SA is read back: a kernel that does not know XFRMA_SA_EXTRA_FLAGS (before
+ * Linux 3.15) drops it silently, and the SA, useless after 2^32 packets, is removed again. */
+static int
+create_state(Kernel *k, const GrePlanState *st, char **why)
+{
+    SaInfo info;
+    int    err = apply_sa_add(k->xfrm, st, 0);
+
+    if (err < 0 || !st->oseq_may_wrap)
+        return err;
+    err = apply_sa_get(k->xfrm, &st->dst, st->spi, &info);
+    if (err >= 0 && apply_wrap_verdict(&info) == WRAP_NOT_STORED)
+        *why = g_strdup(_("the kernel dropped the flag oseq-may-wrap (it needs Linux 5.9 or "
+                          "later): without it the outbound SA stops sending after 2^32 packets"));
+    else if (err < 0)
+        *why = gre_nl_error_text(k->xfrm, err);
+    else
+        return 0;
+    {
+        g_autoptr(XfrmSa) sa = apply_state_id_object(st);
+
+        xfrmnl_sa_delete(gre_nl_begin(k->xfrm), sa, 0);
+    }
+    return -NLE_OPNOTSUPP;
+}
+
 /* Returns 0, or a negative libnl error with *why possibly set to a better text. */
 static int
 create_step(Kernel *k, const GrePlanStep *step, GreNl **used, char **why)
 {
     int ifindex = 0;
-    int err;
 
     *used = k->rt;
     switch (step->kind) {
-    case GRE_STEP_XFRM_STATE: {
-        const GrePlanState *st      = &step->state;
-        g_autoptr(XfrmSa) sa        = apply_state_id_object(st);
-        g_autoptr(NlAddr) src       = apply_to_nl(&st->src, -1);
-        g_autoptr(XfrmLifetime) lft = apply_lifetime_unlimited();
-        gsize       elen, alen;
-        const char *ekey = g_bytes_get_data(st->enc_key, &elen);
-
+    case GRE_STEP_XFRM_STATE:
         *used = k->xfrm;
-        xfrmnl_sa_set_saddr(sa, src);
-        xfrmnl_sa_set_family(sa, st->src.family);
-        xfrmnl_sa_set_mode(sa, XFRM_MODE_TRANSPORT);
-        xfrmnl_sa_set_reqid(sa, st->reqid);
-        xfrmnl_sa_set_lifetime_cfg(sa, lft);
-        /* Replay window 0, as `ip xfrm state add` makes it: with manual keys a peer that
-         * restarts begins again at sequence number 1, which a replay window would drop. */
-        if (st->suite->aead) {
-            err = xfrmnl_sa_set_aead_params(sa, st->suite->aead, elen * 8, st->suite->icv_len * 8,
-                                            ekey);
-        } else {
-            const char *akey = g_bytes_get_data(st->auth_key, &alen);
-
-            err = xfrmnl_sa_set_crypto_params(sa, st->suite->enc, elen * 8, ekey);
-            /* A truncation length is always sent: without it the kernel would use 96 bits
-             * for hmac(sha256) instead of RFC 4868's 128. */
-            if (err >= 0)
-                err = xfrmnl_sa_set_auth_params(sa, st->suite->auth, alen * 8,
-                                                st->suite->icv_len * 8, akey);
-        }
-        if (err < 0)
-            return -NLE_NOMEM;
-        return xfrmnl_sa_add(gre_nl_begin(k->xfrm), sa, NLM_F_CREATE | NLM_F_EXCL);
-    }
+        return create_state(k, &step->state, why);
     case GRE_STEP_XFRM_POLICY: {
         g_autoptr(XfrmSp) sp = apply_policy_object(&step->policy, TRUE);
 
@@ -437,6 +433,29 @@ same_record(const GreStateRecord *a, const GreStateRecord *b)
 }
 
 static gboolean
+check_oseq_wrap(Kernel *k, const GrePlan *plan, GError **error)
+{
+    for (guint i = 0; i < plan->steps->len; i++) {
+        const GrePlanStep *step        = &g_array_index(plan->steps, GrePlanStep, i);
+        g_autofree char   *not_checked = NULL;
+
+        if (step->kind != GRE_STEP_XFRM_STATE || !step->state.oseq_may_wrap)
+            continue;
+        if (!apply_check_oseq_wrap(&step->state, &not_checked, error)) {
+            g_prefix_error(error, "%s: ", plan->name);
+            return FALSE;
+        }
+        if (not_checked)
+            apply_note(k,
+                       _("whether this kernel lets the outbound SA go on past 2^32 packets "
+                         "(oseq-may-wrap, Linux 5.9 or later) was not tested: %s"),
+                       not_checked);
+        return TRUE; /* one test answers for the kernel */
+    }
+    return TRUE;
+}
+
+static gboolean
 up_locked(Kernel *k, const GrePlan *plan, GError **error)
 {
     g_autoptr(GreStateRecord) want   = gre_state_record_from_plan(plan);
@@ -469,6 +488,12 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
             apply_note(k, _("the settings of %s changed; recreating it"), plan->name);
             note_changes(k, old, want);
         }
+    }
+    /* Before anything is changed, the previous instance included: a kernel that would stop the
+     * tunnel after 2^32 packets is refused with nothing touched. */
+    if (!check_oseq_wrap(k, plan, error))
+        return FALSE;
+    if (old) {
         if (!remove_recorded(k, old, error)) {
             g_prefix_error(error, _("cannot remove the previous instance of "));
             return FALSE;

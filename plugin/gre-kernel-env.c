@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
@@ -20,6 +21,7 @@ struct _GreNl {
     struct nl_sock *sk;
     int             kerrno;      /* errno of the last NLMSG_ERROR, 0 if none */
     char            extack[256]; /* the kernel's message for it, "" if none */
+    guint32         raw_seq;     /* gre_nl_transact_wiped()'s own sequence numbers */
 };
 
 static int
@@ -68,6 +70,8 @@ gre_nl_open(int protocol, GError **error)
     setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
     setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
     nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, on_error, nl);
+    /* Far from libnl's numbers, which start at the time of day. */
+    nl->raw_seq = g_random_int() | 0x80000000u;
     return g_steal_pointer(&nl);
 }
 
@@ -158,6 +162,89 @@ int
 gre_nl_request(GreNl *nl, struct nl_msg *msg)
 {
     return gre_nl_transact(nl, msg, NULL, NULL);
+}
+
+void
+gre_nl_msg_wipe(struct nl_msg *msg)
+{
+    /* nlmsg_reserve() never reallocates: the message has lived in this one buffer. */
+    explicit_bzero(nlmsg_hdr(msg), nlmsg_get_max_size(msg));
+}
+
+void
+gre_nl_msg_free_wiped(struct nl_msg *msg)
+{
+    if (!msg)
+        return;
+    gre_nl_msg_wipe(msg);
+    nlmsg_free(msg);
+}
+
+/* Answers to one request: an SA is well under 1 KiB, a GETSA answer is a single message. */
+#define WIPED_RECV_SIZE 8192
+
+int
+gre_nl_transact_wiped(GreNl *nl, struct nl_msg *msg, GreNlReplyFunc valid, void *arg)
+{
+    struct nl_sock    *sk   = gre_nl_begin(nl);
+    g_autofree guint8 *buf  = NULL;
+    gboolean           done = FALSE;
+    struct nlmsghdr   *hdr;
+    guint32            seq;
+    int                err;
+
+    /* Sent with a sequence number of our own, not libnl's: the answers never pass through
+     * libnl, which would otherwise expect them and refuse its next answer as out of order. */
+    seq = nl->raw_seq++;
+    hdr = nlmsg_hdr(msg);
+    hdr->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+    hdr->nlmsg_seq = seq;
+    hdr->nlmsg_pid = nl_socket_get_local_port(sk);
+    err            = nl_send(sk, msg); /* as is: nl_send_auto() would renumber it */
+    gre_nl_msg_free_wiped(msg);
+    if (err < 0)
+        return err;
+
+    buf = g_malloc(WIPED_RECV_SIZE);
+    err = 0;
+    while (!done && err >= 0) {
+        struct iovec  iov = { buf, WIPED_RECV_SIZE };
+        struct msghdr mh  = { .msg_iov = &iov, .msg_iovlen = 1 };
+        ssize_t       n   = recvmsg(nl_socket_get_fd(sk), &mh, 0);
+        int           len;
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err = -nl_syserr2nlerr(errno);
+            break;
+        }
+        if (mh.msg_flags & MSG_TRUNC) {
+            err = -NLE_MSG_TRUNC;
+            break;
+        }
+        len = (int)n;
+        for (hdr = (struct nlmsghdr *)buf; NLMSG_OK(hdr, len); hdr = NLMSG_NEXT(hdr, len)) {
+            if (hdr->nlmsg_seq != seq)
+                continue; /* an answer to somebody else's request (none are expected) */
+            if (hdr->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *e = NLMSG_DATA(hdr);
+
+                if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof *e))
+                    err = -NLE_MSG_TRUNC;
+                else if (e->error) {
+                    on_error(NULL, e, nl);
+                    err = -nl_syserr2nlerr(-e->error);
+                }
+                done = TRUE;
+            } else if (hdr->nlmsg_type == NLMSG_DONE)
+                done = TRUE;
+            else if (valid)
+                valid(hdr, arg);
+        }
+    }
+    explicit_bzero(buf, WIPED_RECV_SIZE);
+    return err;
 }
 
 int

@@ -38,5 +38,19 @@ int gre_nl_request(GreNl *nl, struct nl_msg *msg);
 /* The same, passing each reply message to @valid (may be NULL) before the ack arrives. */
 int gre_nl_transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *),
                     void *arg);
+/*
+ * For messages that carry key material (an SA being added, or the kernel's answer to
+ * XFRM_MSG_GETSA, which always includes the keys): @msg's buffer is wiped before it is freed, and
+ * the answers are received into a buffer of ours, passed to @valid (may be NULL) and wiped, instead
+ * of going through libnl's receive buffer, which libnl frees without wiping. Returns 0 or a
+ * negative libnl error, as gre_nl_transact() does.
+ */
+struct nlmsghdr;
+typedef void (*GreNlReplyFunc)(const struct nlmsghdr *hdr, void *arg);
+int gre_nl_transact_wiped(GreNl *nl, struct nl_msg *msg, GreNlReplyFunc valid, void *arg);
+/* Zeroes the whole buffer of @msg (what was written and the unused rest). */
+void gre_nl_msg_wipe(struct nl_msg *msg);
+/* gre_nl_msg_wipe(), then nlmsg_free(). NULL is ignored. */
+void gre_nl_msg_free_wiped(struct nl_msg *msg);
 /* The ifindex of the device @name in this network namespace; 0 when there is none. */
 int gre_nl_ifindex(GreNl *nl, const char *name);

@@ -63,14 +63,16 @@ add_ipsec(GrePlan *plan, const GreSettings *s, const GreAddr *local)
                                 s->spi_out,
                                 suite,
                                 g_bytes_ref(s->enc_key_out),
-                                s->auth_key_out ? g_bytes_ref(s->auth_key_out) : NULL };
+                                s->auth_key_out ? g_bytes_ref(s->auth_key_out) : NULL,
+                                TRUE };
     in.state  = (GrePlanState){ s->remote,
                                 *local,
                                 s->spi_in,
                                 s->spi_in,
                                 suite,
                                 g_bytes_ref(s->enc_key_in),
-                               s->auth_key_in ? g_bytes_ref(s->auth_key_in) : NULL };
+                               s->auth_key_in ? g_bytes_ref(s->auth_key_in) : NULL,
+                                FALSE };
     add_step(plan, &out);
     add_step(plan, &in);
 
@@ -257,6 +259,8 @@ render_state(GString *out, const GrePlanState *st, gboolean show_secrets, gboole
         append_key(out, st->auth_key, show_secrets);
         g_string_append_printf(out, " %u", st->suite->icv_len * 8);
     }
+    if (st->oseq_may_wrap)
+        g_string_append(out, " extra-flag oseq-may-wrap");
 }
 
 static void

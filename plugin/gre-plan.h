@@ -57,6 +57,9 @@ typedef struct {
     const GreSuiteInfo *suite;
     GBytes             *enc_key;  /* secret */
     GBytes             *auth_key; /* secret; NULL for AEAD suites */
+    /* XFRM_SA_XFLAG_OSEQ_MAY_WRAP: outbound SAs go on past 2^32 packets (the sequence number
+     * wraps) instead of stopping; with static keys nothing else would ever replace them. */
+    gboolean oseq_may_wrap;
 } GrePlanState;
 
 typedef enum {

@@ -62,8 +62,9 @@ gre_state_step_line(const GrePlanStep *step)
 
         g_string_append_printf(s,
                                "xfrm-state src=%s dst=%s proto=esp spi=0x%08x mode=transport "
-                               "reqid=%u suite=%s",
-                               src, dst, st->spi, st->reqid, st->suite ? st->suite->name : "-");
+                               "reqid=%u suite=%s oseq-may-wrap=%s",
+                               src, dst, st->spi, st->reqid, st->suite ? st->suite->name : "-",
+                               yesno(st->oseq_may_wrap));
         break;
     }
     case GRE_STEP_XFRM_POLICY: {
@@ -328,6 +329,9 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
         suite             = field(&f, "suite");
         if (suite && !(step->state.suite = gre_suite_lookup(suite)))
             bad(&f, "suite");
+        /* Records written before the flag existed lack the key: their SAs have no flag. */
+        if (g_hash_table_contains(kv, "oseq-may-wrap"))
+            step->state.oseq_may_wrap = get_bool(&f, "oseq-may-wrap");
     } else if (g_strcmp0(kind, "xfrm-policy") == 0) {
         GrePrefix   src = { 0 }, dst = { 0 };
         const char *dir = field(&f, "dir");
