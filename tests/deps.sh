@@ -28,6 +28,9 @@ packages=(
     # the nm suite: a real NetworkManager and a private system bus, which the tests start only
     # in the VM or in namespaces of their own (the host's own daemon is masked below)
     network-manager dbus-daemon
+    # IPSEC=ike's daemon, for the VICI client's kernel test: charon-systemd and swanctl; the
+    # standard plugins bring openssl (ECP groups) and gcm (AES-GCM). Not libreswan: it conflicts.
+    charon-systemd strongswan-swanctl libstrongswan-standard-plugins
 )
 
 missing=()
@@ -46,6 +49,12 @@ if [ ${#missing[@]} -gt 0 ]; then
         ! dpkg-query -W -f='${Status}' network-manager 2>/dev/null | grep -q 'install ok installed'; then
         echo "deps: masking NetworkManager.service (installed for the tests, never run here)"
         systemctl mask NetworkManager.service
+    fi
+    # Likewise strongSwan's service: the tests start their own charons in namespaces.
+    if [ -d /run/systemd/system ] &&
+        ! dpkg-query -W -f='${Status}' charon-systemd 2>/dev/null | grep -q 'install ok installed'; then
+        echo "deps: masking strongswan.service (installed for the tests, never run here)"
+        systemctl mask strongswan.service
     fi
     echo "deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
