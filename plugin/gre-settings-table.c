@@ -149,6 +149,8 @@ static const Row rows[GRE_KEY_COUNT] = {
     { { GRE_KEY_AUTH_KEY_OUT, GRE_KT_HEXKEY, "KEY_AESP_OUT", "auth-key-out", "auth-key-out", NULL,
         "hex", TRUE, FALSE, N_("Outbound HMAC key."), GRE_MIRROR_SWAP, GRE_KEY_AUTH_KEY_IN },
       F(auth_key_out) },
+    /* Hook for `gre-tunnel keygen` (branch keygen): it may write IKE_PSK like the ESP keys,
+     * e.g. 32 random bytes as base64 (44 characters, well over GRE_IKE_PSK_MIN). */
     { { GRE_KEY_IKE_PSK, GRE_KT_PSK, "IKE_PSK", "ike-psk", "ike-psk", NULL,
         "at least 16 characters", TRUE, FALSE,
         N_("IKE pre-shared key, the same at both ends (IPSEC=ike)."), GRE_MIRROR_SAME,
