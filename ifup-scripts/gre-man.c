@@ -52,6 +52,10 @@ put_key(GString *out, const GreKeyInfo *key, const char *name, gboolean ifupdown
     if (key->def) {
         g_string_append(out, "Default: ");
         put_text(out, key->def);
+        if (key->def_ike) {
+            g_string_append(out, "; with ike: ");
+            put_text(out, key->def_ike);
+        }
         g_string_append(out, ".\n");
     }
     if (key->required)
@@ -92,6 +96,12 @@ static const struct {
     { "IPsec", GRE_KEY_IPSEC, GRE_KEY_AUTH_KEY_OUT,
       "Static ESP transport-mode SAs that encrypt GRE, and only GRE, between the outer "
       "addresses.\nInbound at one end is outbound at the other." },
+    { "IKE", GRE_KEY_IKE_PSK, GRE_KEY_IKE_VICI_SOCKET,
+      "With \\fBIPSEC=ike\\fR the ESP SAs are negotiated by strongSwan's charon (IKEv2), "
+      "driven through its VICI socket: one CHILD_SA in transport mode selecting only GRE "
+      "between the outer addresses, keyed with a pre-shared key. The ESP proposal is "
+      "\\fBIPSEC_SUITE\\fR with \\fBIKE_ESP_DH\\fR; the SPI and key settings above are "
+      "not used." },
 };
 
 static const char *
@@ -134,6 +144,18 @@ type_name(GreKeyType type)
         return "32-bit SPI, decimal or 0x hexadecimal";
     case GRE_KT_HEXKEY:
         return "key bytes as hexadecimal digits, optionally after 0x";
+    case GRE_KT_PSK:
+        return "text";
+    case GRE_KT_IKE_ID:
+        return "IKE identity";
+    case GRE_KT_PROPOSAL:
+        return "IKE proposal list";
+    case GRE_KT_DHGROUP:
+        return "Diffie-Hellman group";
+    case GRE_KT_SECONDS:
+        return "time";
+    case GRE_KT_PATH:
+        return "path";
     }
     g_assert_not_reached();
 }
@@ -178,6 +200,10 @@ put_setting(GString *out, const GreKeyInfo *key)
     if (key->def) {
         g_string_append(out, "Default: ");
         put_bold(out, key->def);
+        if (key->def_ike) {
+            g_string_append(out, "; with \\fBIPSEC=ike\\fR: ");
+            put_bold(out, key->def_ike);
+        }
         g_string_append(out, ".");
     } else
         g_string_append(out, key->required ? "Required." : "Default: unset.");

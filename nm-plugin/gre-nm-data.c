@@ -87,8 +87,9 @@ check_names(NMSettingVpn *s_vpn, GString *problems)
 GreSettings *
 gre_nm_settings_from_vpn(NMSettingVpn *s_vpn, GError **error)
 {
-    g_autoptr(GreSettings) s    = gre_settings_new();
-    g_autoptr(GString) problems = g_string_new(NULL);
+    g_autoptr(GreSettings) s      = gre_settings_new();
+    g_autoptr(GString) problems   = g_string_new(NULL);
+    gboolean given[GRE_KEY_COUNT] = { FALSE };
 
     g_return_val_if_fail(NM_IS_SETTING_VPN(s_vpn), NULL);
 
@@ -106,6 +107,7 @@ gre_nm_settings_from_vpn(NMSettingVpn *s_vpn, GError **error)
 
         if (!text || !*text)
             continue;
+        given[i] = TRUE;
         if (!gre_key_set(key, s, text, &local))
             add_problem(problems, "%s: %s: %s", key->secret ? "vpn.secrets" : "vpn.data", key->nm,
                         local->message);
@@ -115,6 +117,7 @@ gre_nm_settings_from_vpn(NMSettingVpn *s_vpn, GError **error)
         g_set_error_literal(error, GRE_ERROR, GRE_ERROR_INVALID, problems->str);
         return NULL;
     }
+    gre_settings_resolve_defaults(s, given);
     if (!gre_settings_validate(s, GRE_STYLE_NM, locate, NULL, NULL, error))
         return NULL;
     return g_steal_pointer(&s);

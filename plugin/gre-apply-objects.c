@@ -95,6 +95,10 @@ apply_describe(const GrePlanStep *step)
     }
     case GRE_STEP_LINK_UP:
         return g_strdup_printf("%s up", step->up_dev);
+    case GRE_STEP_IKE_SHARED:
+        return g_strdup_printf("IKE secret %s", step->ike_shared.name);
+    case GRE_STEP_IKE_CONN:
+        return g_strdup_printf("IKE connection %s", step->ike_conn.name);
     }
     return g_strdup("?");
 }

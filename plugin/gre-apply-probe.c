@@ -279,6 +279,9 @@ apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p)
             return p->state = OBJ_ABSENT;
         return p->state = (rtnl_link_get_flags(link) & IFF_UP) ? OBJ_PRESENT : OBJ_ABSENT;
     }
+    case GRE_STEP_IKE_SHARED:
+    case GRE_STEP_IKE_CONN:
+        break; /* in the daemon, not the kernel */
     }
     return p->state = OBJ_ABSENT;
 }

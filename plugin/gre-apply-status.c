@@ -144,6 +144,9 @@ status_one(Kernel *k, const GreStateRecord *rec, GString *out)
         case GRE_STEP_ADDR:
         case GRE_STEP_LINK_UP:
             break; /* shown with the link, as the kernel has them */
+        case GRE_STEP_IKE_SHARED:
+        case GRE_STEP_IKE_CONN:
+            break; /* not recorded yet: up refuses IPSEC=ike in this version */
         }
     }
 }

@@ -215,6 +215,9 @@ create_step(Kernel *k, const GrePlanStep *step, GreNl **used, char **why)
             return -NLE_NOMEM;
         return gre_nl_request(k->rt, msg);
     }
+    case GRE_STEP_IKE_SHARED:
+    case GRE_STEP_IKE_CONN:
+        break; /* refused before anything is created: gre_apply_up() */
     }
     return -NLE_INVAL;
 }
@@ -571,6 +574,19 @@ gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error
     gboolean       ok;
 
     g_return_val_if_fail(plan && plan->steps, FALSE);
+    for (guint i = 0; i < plan->steps->len; i++) {
+        GreStepKind kind = g_array_index(plan->steps, GrePlanStep, i).kind;
+
+        /* TODO(IPSEC=ike, second slice): load the plan's IKE objects through gre-vici. Until
+         * then nothing is created, rather than a tunnel that would carry GRE in the clear. */
+        if (kind == GRE_STEP_IKE_SHARED || kind == GRE_STEP_IKE_CONN) {
+            g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
+                        _("IPSEC=ike: bringing the tunnel up through the IKE daemon is not "
+                          "implemented yet (gre-tunnel plan shows what it will load); nothing "
+                          "was changed"));
+            return FALSE;
+        }
+    }
     lock = lock_and_prune(&k, plan->name, error);
     if (!lock)
         return FALSE;

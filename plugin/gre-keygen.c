@@ -105,17 +105,36 @@ keygen_manual(GreSettings *s, GError **error)
     return TRUE;
 }
 
+/* 32 random bytes (256 bits, as strong as the strongest IKE proposal) as base64 text: a PSK is
+ * typed and copied between hosts, and charon takes printable text as it is. */
+static gboolean
+keygen_ike(GreSettings *s, GError **error)
+{
+    guint8 raw[32];
+    g_auto(GreWipedString) text = NULL;
+
+    if (!gre_random_bytes(raw, sizeof raw, error))
+        return FALSE;
+    text = g_base64_encode(raw, sizeof raw);
+    explicit_bzero(raw, sizeof raw);
+    g_clear_pointer(&s->ike_psk, g_bytes_unref);
+    s->ike_psk = gre_secret_new((const guint8 *)text, strlen(text));
+    return TRUE;
+}
+
 gboolean
 gre_keygen(GreSettings *s, GError **error)
 {
     switch (s->ipsec) {
     case GRE_IPSEC_MANUAL:
         return keygen_manual(s, error);
+    case GRE_IPSEC_IKE:
+        return keygen_ike(s, error);
     case GRE_IPSEC_NONE:
         break;
     }
     g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
                 _("is none, so the tunnel has no keys to make; keygen makes the keys for "
-                  "IPSEC=manual"));
+                  "IPSEC=manual and IPSEC=ike"));
     return FALSE;
 }

@@ -141,6 +141,16 @@ grekey_text(const GreSettings *s, gboolean input)
     return g_strdup_printf("%u", input ? s->ikey : s->okey);
 }
 
+static char *
+ike_id_text(const GreSettings *s, gboolean local)
+{
+    const char *set = local ? s->ike_local_id : s->ike_remote_id;
+
+    if (set)
+        return g_strdup(set);
+    return gre_key_get(gre_key_info(local ? GRE_KEY_LOCAL : GRE_KEY_REMOTE), s);
+}
+
 gboolean
 gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const char *b_name,
           GPtrArray *mismatches, GPtrArray *warnings)
@@ -165,6 +175,10 @@ gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const 
                 continue;
             av = grekey_text(a, key->id == GRE_KEY_IKEY);
             bv = grekey_text(b, other->id == GRE_KEY_IKEY);
+        } else if (key->type == GRE_KT_IKE_ID) {
+            /* An identity left unset is the outer address: compare what each end uses. */
+            av = ike_id_text(a, key->id == GRE_KEY_IKE_LOCAL_ID);
+            bv = ike_id_text(b, other->id == GRE_KEY_IKE_LOCAL_ID);
         } else {
             av = gre_key_get(key, a);
             bv = gre_key_get(other, b);

@@ -7,6 +7,7 @@
 #include "gre-error.h"
 #include "gre-i18n.h"
 #include "gre-mtu.h"
+#include "gre-settings-table.h"
 
 static void
 step_clear(gpointer data)
@@ -17,6 +18,8 @@ step_clear(gpointer data)
         g_clear_pointer(&step->state.enc_key, g_bytes_unref);
         g_clear_pointer(&step->state.auth_key, g_bytes_unref);
     }
+    if (step->kind == GRE_STEP_IKE_SHARED)
+        g_clear_pointer(&step->ike_shared.psk, g_bytes_unref);
 }
 
 void
@@ -84,6 +87,56 @@ add_ipsec(GrePlan *plan, const GreSettings *s, const GreAddr *local)
     add_step(plan, &pin);
 }
 
+/* An identity as set, or the outer address it defaults to. */
+static void
+ike_id(char out[GRE_IKE_ID_MAX], const char *set, const GreAddr *addr)
+{
+    g_autofree char *a = gre_addr_to_string(addr);
+
+    g_strlcpy(out, set ? set : a, GRE_IKE_ID_MAX);
+}
+
+static void
+add_ike(GrePlan *plan, const GreSettings *s, const GreAddr *local)
+{
+    GrePlanStep         shared = { .kind = GRE_STEP_IKE_SHARED };
+    GrePlanStep         conn   = { .kind = GRE_STEP_IKE_CONN };
+    const GreSuiteInfo *suite  = gre_suite_info(s->suite);
+    const char         *sock   = gre_key_text(GRE_KEY_IKE_VICI_SOCKET, s);
+
+    /* One name per tunnel device: device names are unique in a namespace, and one daemon
+     * serves one namespace. */
+    g_snprintf(shared.ike_shared.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
+    g_strlcpy(shared.ike_shared.socket, sock, GRE_IKE_SOCKET_MAX);
+    ike_id(shared.ike_shared.local_id, s->ike_local_id, local);
+    ike_id(shared.ike_shared.remote_id, s->ike_remote_id, &s->remote);
+    shared.ike_shared.psk = g_bytes_ref(s->ike_psk);
+    add_step(plan, &shared);
+
+    g_snprintf(conn.ike_conn.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
+    g_strlcpy(conn.ike_conn.socket, sock, GRE_IKE_SOCKET_MAX);
+    conn.ike_conn.local  = *local;
+    conn.ike_conn.remote = s->remote;
+    ike_id(conn.ike_conn.local_id, s->ike_local_id, local);
+    ike_id(conn.ike_conn.remote_id, s->ike_remote_id, &s->remote);
+    g_strlcpy(conn.ike_conn.proposals, gre_key_text(GRE_KEY_IKE_PROPOSALS, s), GRE_IKE_ID_MAX);
+    /* Exactly the suite, so the MTU computed for it holds; a fixed group for PFS, so rekeys
+     * from either end agree. */
+    g_snprintf(conn.ike_conn.esp_proposals, GRE_IKE_ID_MAX, "%s-%s", suite->name,
+               gre_key_text(GRE_KEY_IKE_ESP_DH, s));
+    conn.ike_conn.suite = suite;
+    conn.ike_conn.rekey_time =
+        s->ike_rekey_time
+            ? s->ike_rekey_time
+            : (guint)g_ascii_strtoull(gre_key_info(GRE_KEY_IKE_REKEY_TIME)->def, NULL, 10);
+    conn.ike_conn.dpd_delay =
+        s->ike_dpd_delay
+            ? s->ike_dpd_delay
+            : (guint)g_ascii_strtoull(gre_key_info(GRE_KEY_IKE_DPD_DELAY)->def, NULL, 10);
+    conn.ike_conn.rekey_packets = GRE_IKE_REKEY_PACKETS;
+    add_step(plan, &conn);
+}
+
 static void
 add_addr(GrePlan *plan, const GreSettings *s, const GrePrefix *local, const GreAddr *peer)
 {
@@ -146,8 +199,10 @@ gre_plan_build(const GreSettings *s, const GrePlanEnv *env, GError **error)
     plan->mtu = s->mtu ? s->mtu : max;
 
     /* IPsec first, so that no GRE packet ever leaves, or is accepted, in the clear. */
-    if (s->ipsec != GRE_IPSEC_NONE)
+    if (s->ipsec == GRE_IPSEC_MANUAL)
         add_ipsec(plan, s, &local);
+    else if (s->ipsec == GRE_IPSEC_IKE)
+        add_ike(plan, s, &local);
 
     plan->pinned = s->pin == GRE_PIN_YES || (s->pin == GRE_PIN_AUTO && remote_is_covered(s));
     if (plan->pinned) {
@@ -364,6 +419,93 @@ render_addr(GString *out, const GrePlanAddr *a, gboolean add)
                                a->plen, a->dev, nodad);
 }
 
+/* IPSEC=ike: what is loaded into the daemon, as the swanctl.conf fragment that would load the
+ * same (one setting a line, as swanctl wants). */
+static void
+render_ike_conn(GString *out, const GrePlanIkeConn *c, gboolean add)
+{
+    g_autofree char *local  = gre_addr_to_string(&c->local);
+    g_autofree char *remote = gre_addr_to_string(&c->remote);
+    guint            plen   = gre_addr_max_plen(c->local.family);
+
+    if (!add) {
+        g_string_append_printf(out, "vici %s: unload-conn %s", c->socket, c->name);
+        return;
+    }
+    g_string_append_printf(out,
+                           "vici %s: load-conn, then initiate child gre\n"
+                           "connections {\n"
+                           "    %s {\n"
+                           "        version = 2\n"
+                           "        local_addrs = %s\n"
+                           "        remote_addrs = %s\n"
+                           "        proposals = %s\n"
+                           "        mobike = no\n"
+                           "        dpd_delay = %us\n"
+                           "        local {\n"
+                           "            auth = psk\n"
+                           "            id = %s\n"
+                           "        }\n"
+                           "        remote {\n"
+                           "            auth = psk\n"
+                           "            id = %s\n"
+                           "        }\n"
+                           "        children {\n"
+                           "            gre {\n"
+                           "                mode = transport\n"
+                           "                local_ts = %s/%u[gre]\n"
+                           "                remote_ts = %s/%u[gre]\n"
+                           "                esp_proposals = %s\n"
+                           "                rekey_time = %us\n"
+                           "                rekey_packets = %u\n"
+                           "                start_action = trap\n"
+                           "                dpd_action = trap\n"
+                           "                close_action = trap\n"
+                           "            }\n"
+                           "        }\n"
+                           "    }\n"
+                           "}",
+                           c->socket, c->name, local, remote, c->proposals, c->dpd_delay,
+                           c->local_id, c->remote_id, local, plen, remote, plen, c->esp_proposals,
+                           c->rekey_time, c->rekey_packets);
+}
+
+static void
+render_ike_shared(GString *out, const GrePlanIkeShared *sh, gboolean show_secrets, gboolean add)
+{
+    if (!add) {
+        g_string_append_printf(out, "vici %s: unload-shared %s", sh->socket, sh->name);
+        return;
+    }
+    g_string_append_printf(out,
+                           "vici %s: load-shared\n"
+                           "secrets {\n"
+                           "    ike-%s {\n"
+                           "        id-local = %s\n"
+                           "        id-remote = %s\n"
+                           "        secret = ",
+                           sh->socket, sh->name, sh->local_id, sh->remote_id);
+    if (!sh->psk)
+        g_string_append(out, "<secret>");
+    else if (!show_secrets)
+        g_string_append_printf(out, "<secret:%zu-bytes>", g_bytes_get_size(sh->psk));
+    else {
+        gsize       n;
+        const char *d            = g_bytes_get_data(sh->psk, &n);
+        g_auto(GreWipedString) q = g_strndup(d, n);
+
+        /* Quoted as swanctl.conf reads it, so the fragment can be used as it is. */
+        g_string_append_c(out, '"');
+        for (const char *p = q; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                g_string_append_c(out, '\\');
+            g_string_append_c(out, *p);
+        }
+        g_string_append_c(out, '"');
+    }
+    g_string_append(out, "\n    }\n}");
+}
+
 static char *
 render(const GrePlanStep *step, gboolean show_secrets, gboolean add)
 {
@@ -392,6 +534,12 @@ render(const GrePlanStep *step, gboolean show_secrets, gboolean add)
         break;
     case GRE_STEP_LINK_UP:
         g_string_append_printf(out, "ip link set %s %s", step->up_dev, add ? "up" : "down");
+        break;
+    case GRE_STEP_IKE_SHARED:
+        render_ike_shared(out, &step->ike_shared, show_secrets, add);
+        break;
+    case GRE_STEP_IKE_CONN:
+        render_ike_conn(out, &step->ike_conn, add);
         break;
     }
     return g_string_free(out, FALSE);

@@ -17,6 +17,8 @@ typedef enum {
     GRE_STEP_LINK,
     GRE_STEP_ADDR,
     GRE_STEP_LINK_UP,
+    GRE_STEP_IKE_SHARED, /* IPSEC=ike: the PSK, loaded into the IKE daemon (load-shared) */
+    GRE_STEP_IKE_CONN,   /* IPSEC=ike: the connection, loaded with a trap (load-conn) */
 } GreStepKind;
 
 typedef struct {
@@ -76,15 +78,46 @@ typedef struct {
     guint32  priority;
 } GrePlanPolicy;
 
+/* The daemon owns the ESP SAs and policies with IPSEC=ike: the plan names what to load into it,
+ * through the VICI socket, and apply loads it; nothing above apply talks to the daemon. */
+#define GRE_IKE_ID_MAX 256
+#define GRE_IKE_NAME_MAX (GRE_IFNAMSIZ + 8)
+#define GRE_IKE_SOCKET_MAX 108
+/* CHILD_SAs are rekeyed after this many packets, so that with the 10% margin charon adds for
+ * the hard limit an SA never reaches the 32-bit ESP sequence number, where the kernel stops
+ * sending on it. */
+#define GRE_IKE_REKEY_PACKETS 1000000000u
+
+typedef struct {
+    char    name[GRE_IKE_NAME_MAX]; /* the connection's name in the daemon: gre-DEVICE */
+    char    socket[GRE_IKE_SOCKET_MAX];
+    GreAddr local, remote; /* outer addresses; also the traffic selectors, protocol gre */
+    char    local_id[GRE_IKE_ID_MAX], remote_id[GRE_IKE_ID_MAX];
+    char    proposals[GRE_IKE_ID_MAX];     /* IKE SA */
+    char    esp_proposals[GRE_IKE_ID_MAX]; /* IPSEC_SUITE-IKE_ESP_DH */
+    const GreSuiteInfo *suite;
+    guint               rekey_time, dpd_delay; /* seconds */
+    guint               rekey_packets;
+} GrePlanIkeConn;
+
+typedef struct {
+    char    name[GRE_IKE_NAME_MAX]; /* the secret's unique id in the daemon (unload-shared) */
+    char    socket[GRE_IKE_SOCKET_MAX];
+    char    local_id[GRE_IKE_ID_MAX], remote_id[GRE_IKE_ID_MAX]; /* its owners */
+    GBytes *psk;                                                 /* secret */
+} GrePlanIkeShared;
+
 typedef struct {
     GreStepKind kind;
     union {
-        GrePlanLink   link;
-        GrePlanAddr   addr;
-        GrePlanRoute  route;
-        GrePlanState  state;
-        GrePlanPolicy policy;
-        char          up_dev[GRE_IFNAMSIZ];
+        GrePlanLink      link;
+        GrePlanAddr      addr;
+        GrePlanRoute     route;
+        GrePlanState     state;
+        GrePlanPolicy    policy;
+        char             up_dev[GRE_IFNAMSIZ];
+        GrePlanIkeConn   ike_conn;
+        GrePlanIkeShared ike_shared;
     };
 } GrePlanStep;
 

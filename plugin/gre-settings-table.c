@@ -115,17 +115,17 @@ static const Row rows[GRE_KEY_COUNT] = {
            "routed through. Set it when the path is narrower (e.g. PPPoE: 1492)."),
         GRE_MIRROR_COPY, GRE_KEY_COUNT },
       F(underlay_mtu) },
-    { { GRE_KEY_IPSEC, GRE_KT_IPSEC, "IPSEC", "ipsec", "gre-ipsec", "none", "none, manual", FALSE,
-        FALSE,
-        N_("manual: encrypt GRE (and only GRE) between the outer addresses with static ESP keys."),
+    { { GRE_KEY_IPSEC, GRE_KT_IPSEC, "IPSEC", "ipsec", "gre-ipsec", "none", "none, manual, ike",
+        FALSE, FALSE,
+        N_("Encrypt GRE (and only GRE) between the outer addresses: manual with static ESP keys, "
+           "ike with keys negotiated by the IKEv2 daemon (strongSwan's charon)."),
         GRE_MIRROR_SAME, GRE_KEY_COUNT },
       F(ipsec) },
     { { GRE_KEY_SUITE, GRE_KT_SUITE, "IPSEC_SUITE", "ipsec-suite", "gre-ipsec-suite",
         "aes256-sha256", NULL, FALSE, FALSE,
         N_("ESP algorithms; with manual keys a CBC + HMAC suite (the AEAD suites repeat nonces "
-           "under "
-           "static keys)."),
-        GRE_MIRROR_SAME, GRE_KEY_COUNT },
+           "under static keys); with ike any, an AEAD suite by default."),
+        GRE_MIRROR_SAME, GRE_KEY_COUNT, "aes256gcm16" },
       F(suite) },
     { { GRE_KEY_SPI_IN, GRE_KT_SPI, "SPI_ESP_IN", "spi-in", "gre-spi-in", NULL, "256-4294967295",
         FALSE, FALSE, N_("SPI of the inbound ESP SA (the peer's SPI_ESP_OUT)."), GRE_MIRROR_SWAP,
@@ -149,6 +149,51 @@ static const Row rows[GRE_KEY_COUNT] = {
     { { GRE_KEY_AUTH_KEY_OUT, GRE_KT_HEXKEY, "KEY_AESP_OUT", "auth-key-out", "auth-key-out", NULL,
         "hex", TRUE, FALSE, N_("Outbound HMAC key."), GRE_MIRROR_SWAP, GRE_KEY_AUTH_KEY_IN },
       F(auth_key_out) },
+    /* Hook for `gre-tunnel keygen` (branch keygen): it may write IKE_PSK like the ESP keys,
+     * e.g. 32 random bytes as base64 (44 characters, well over GRE_IKE_PSK_MIN). */
+    { { GRE_KEY_IKE_PSK, GRE_KT_PSK, "IKE_PSK", "ike-psk", "ike-psk", NULL,
+        "at least 16 characters", TRUE, FALSE,
+        N_("IKE pre-shared key, the same at both ends (IPSEC=ike)."), GRE_MIRROR_SAME,
+        GRE_KEY_COUNT },
+      F(ike_psk) },
+    { { GRE_KEY_IKE_LOCAL_ID, GRE_KT_IKE_ID, "IKE_LOCAL_ID", "ike-local-id", "gre-ike-local-id",
+        NULL, "address, FQDN, user@FQDN or DN", FALSE, FALSE,
+        N_("This end's IKE identity; default: the outer source address."), GRE_MIRROR_SWAP,
+        GRE_KEY_IKE_REMOTE_ID },
+      F(ike_local_id) },
+    { { GRE_KEY_IKE_REMOTE_ID, GRE_KT_IKE_ID, "IKE_REMOTE_ID", "ike-remote-id", "gre-ike-remote-id",
+        NULL, "address, FQDN, user@FQDN or DN", FALSE, FALSE,
+        N_("The identity the peer must prove; default: the peer's outer address."), GRE_MIRROR_SWAP,
+        GRE_KEY_IKE_LOCAL_ID },
+      F(ike_remote_id) },
+    { { GRE_KEY_IKE_PROPOSALS, GRE_KT_PROPOSAL, "IKE_PROPOSALS", "ike-proposals",
+        "gre-ike-proposals", "aes256-sha256-ecp256",
+        "strongSwan proposals, e.g. aes256-sha256-ecp256", FALSE, FALSE,
+        N_("Algorithms of the IKE SA (cipher-integrity-DH group, proposals separated by commas)."),
+        GRE_MIRROR_SAME, GRE_KEY_COUNT },
+      F(ike_proposals) },
+    { { GRE_KEY_IKE_ESP_DH, GRE_KT_DHGROUP, "IKE_ESP_DH", "ike-esp-dh", "gre-ike-esp-dh", "ecp256",
+        NULL, FALSE, FALSE,
+        N_("DH group for forward secrecy when the ESP SAs are rekeyed; both ends use this one."),
+        GRE_MIRROR_SAME, GRE_KEY_COUNT },
+      F(ike_esp_dh) },
+    { { GRE_KEY_IKE_REKEY_TIME, GRE_KT_SECONDS, "IKE_REKEY_TIME", "ike-rekey-time",
+        "gre-ike-rekey-time", "3600", "seconds, or with s, m, h", FALSE, FALSE,
+        N_("Rekey the ESP SAs after this time (they are also rekeyed long before their packet "
+           "counter runs out)."),
+        GRE_MIRROR_SAME_WARN, GRE_KEY_COUNT },
+      F(ike_rekey_time) },
+    { { GRE_KEY_IKE_DPD_DELAY, GRE_KT_SECONDS, "IKE_DPD_DELAY", "ike-dpd-delay",
+        "gre-ike-dpd-delay", "30", "seconds, or with s, m, h", FALSE, FALSE,
+        N_("Check that the peer is alive when nothing came from it for this long."),
+        GRE_MIRROR_SAME_WARN, GRE_KEY_COUNT },
+      F(ike_dpd_delay) },
+    { { GRE_KEY_IKE_VICI_SOCKET, GRE_KT_PATH, "IKE_VICI_SOCKET", "ike-vici-socket",
+        "gre-ike-vici-socket", "/run/charon.vici", "absolute path", FALSE, FALSE,
+        N_("charon's VICI socket; one charon per network namespace serves that namespace's "
+           "tunnels."),
+        GRE_MIRROR_LOCAL, GRE_KEY_COUNT },
+      F(ike_vici_socket) },
 };
 
 #define FIELD(s, row, type) ((type *)((char *)(s) + (row)->offset))
@@ -185,7 +230,28 @@ gre_key_name(const GreKeyInfo *key, GreKeyStyle style)
 const char *
 gre_key_range(const GreKeyInfo *key)
 {
-    return key->type == GRE_KT_SUITE ? gre_suite_names() : key->range;
+    if (key->type == GRE_KT_SUITE)
+        return gre_suite_names();
+    if (key->type == GRE_KT_DHGROUP)
+        return gre_dh_group_names();
+    return key->range;
+}
+
+const char *
+gre_key_default(const GreKeyInfo *key, const GreSettings *s)
+{
+    if (s && s->ipsec == GRE_IPSEC_IKE && key->def_ike)
+        return key->def_ike;
+    return key->def;
+}
+
+const char *
+gre_key_text(GreKeyId id, const GreSettings *s)
+{
+    const GreKeyInfo *key = gre_key_info(id);
+    const char       *v   = *(char *const *)((const char *)s + row_of(key)->offset);
+
+    return v ? v : gre_key_default(key, s);
 }
 
 const GreKeyInfo *
@@ -364,6 +430,144 @@ parse_hex(const char *text, GBytes **out, GError **error)
     return TRUE;
 }
 
+/* Text that the daemon gets as it is: no control characters (they would end up in logs and
+ * swanctl-style renderings unescaped), no surrounding blanks (invisible in a file). */
+static gboolean
+check_text(const char *text, gsize max, GError **error)
+{
+    gsize n = strlen(text);
+
+    if (n == 0)
+        return fail(error, _("empty"));
+    if (!g_utf8_validate(text, -1, NULL))
+        return fail(error, _("not valid UTF-8"));
+    if (n > max)
+        return fail(error, _("%zu bytes long; at most %zu"), n, max);
+    if (g_ascii_isspace(text[0]) || g_ascii_isspace(text[n - 1]))
+        return fail(error, _("begins or ends with a blank"));
+    for (const char *p = text; *p; p++) {
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            return fail(error, _("contains a control character (at byte %zu)"),
+                        (gsize)(p - text) + 1);
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_psk(const char *text, GBytes **out, GError **error)
+{
+    /* Never echo the key back: check_text's messages name positions, not content. */
+    if (!check_text(text, 1024, error))
+        return FALSE;
+    g_clear_pointer(out, g_bytes_unref);
+    *out = gre_secret_new((const guint8 *)text, strlen(text));
+    return TRUE;
+}
+
+static gboolean
+parse_ike_id(const char *text, char **out, GError **error)
+{
+    GreAddr a;
+
+    if (!check_text(text, 255, error))
+        return FALSE;
+    /* The forms charon tells apart: an address, user@FQDN, a DN (has "="), else an FQDN, which
+     * cannot hold blanks or commas. */
+    if (!gre_addr_parse(text, AF_UNSPEC, &a) && !strchr(text, '=') && strpbrk(text, " ,\\"))
+        return fail(error,
+                    _("\"%s\" is not an address, FQDN, user@FQDN or distinguished name "
+                      "(like C=CH, O=Example, CN=gw)"),
+                    text);
+    g_free(*out);
+    *out = g_strdup(text);
+    return TRUE;
+}
+
+static gboolean
+parse_proposal(const char *text, char **out, GError **error)
+{
+    g_auto(GStrv) proposals = g_strsplit(text, ",", -1);
+
+    for (guint i = 0; proposals[i]; i++) {
+        g_auto(GStrv) algs = g_strsplit(proposals[i], "-", -1);
+
+        if (!*proposals[i])
+            return fail(error, _("\"%s\" has an empty proposal (two commas, or one at an end)"),
+                        text);
+        for (guint j = 0; algs[j]; j++) {
+            if (!*algs[j])
+                return fail(error,
+                            _("\"%s\" has an empty algorithm name (\"--\" or a \"-\" at "
+                              "an end)"),
+                            text);
+            for (const char *p = algs[j]; *p; p++) {
+                if (!g_ascii_isalnum(*p) && *p != '_')
+                    return fail(error,
+                                _("\"%s\": algorithm names are letters, digits and '_', "
+                                  "joined by '-', proposals separated by ','"),
+                                text);
+            }
+        }
+        if (g_strv_length(algs) < 2)
+            return fail(error,
+                        _("\"%s\": a proposal names at least a cipher and a DH group, like "
+                          "aes256-sha256-ecp256"),
+                        proposals[i]);
+    }
+    g_free(*out);
+    *out = g_ascii_strdown(text, -1);
+    return TRUE;
+}
+
+static gboolean
+parse_seconds(const char *text, guint *out, GError **error)
+{
+    g_autofree char *num  = g_strdup(text);
+    gsize            n    = strlen(num);
+    guint64          mult = 1, v;
+
+    if (n > 1 && g_ascii_isalpha(num[n - 1])) {
+        switch (g_ascii_tolower(num[n - 1])) {
+        case 's':
+            mult = 1;
+            break;
+        case 'm':
+            mult = 60;
+            break;
+        case 'h':
+            mult = 3600;
+            break;
+        default:
+            return fail(error, _("\"%s\" is not a time: a number of seconds, or with s, m or h"),
+                        text);
+        }
+        num[n - 1] = '\0';
+    }
+    if (!parse_uint(num, 86400 * 365, &v) || v * mult > 86400 * 365 || v == 0)
+        return fail(error,
+                    _("\"%s\" is not a time from 1 second to a year: a number of seconds, or "
+                      "with s, m or h"),
+                    text);
+    *out = (guint)(v * mult);
+    return TRUE;
+}
+
+static gboolean
+parse_path(const char *text, char **out, GError **error)
+{
+    const char *path = g_str_has_prefix(text, "unix://") ? text + 7 : text;
+
+    /* sun_path holds 108 bytes with the terminating NUL. */
+    if (path[0] != '/' || strlen(path) > 107 || strpbrk(path, " \t\n"))
+        return fail(error,
+                    _("\"%s\" is not an absolute path of at most 107 characters without "
+                      "blanks"),
+                    text);
+    g_free(*out);
+    *out = g_strdup(path);
+    return TRUE;
+}
+
 gboolean
 gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **error)
 {
@@ -475,8 +679,10 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
             *FIELD(s, row, GreIpsecMode) = GRE_IPSEC_NONE;
         else if (g_ascii_strcasecmp(text, "manual") == 0)
             *FIELD(s, row, GreIpsecMode) = GRE_IPSEC_MANUAL;
+        else if (g_ascii_strcasecmp(text, "ike") == 0)
+            *FIELD(s, row, GreIpsecMode) = GRE_IPSEC_IKE;
         else
-            return fail(error, _("\"%s\" is not none or manual"), text);
+            return fail(error, _("\"%s\" is not none, manual or ike"), text);
         return TRUE;
     case GRE_KT_SUITE: {
         const GreSuiteInfo *suite = gre_suite_lookup(text);
@@ -494,6 +700,22 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
         return TRUE;
     case GRE_KT_HEXKEY:
         return parse_hex(text, FIELD(s, row, GBytes *), error);
+    case GRE_KT_PSK:
+        return parse_psk(text, FIELD(s, row, GBytes *), error);
+    case GRE_KT_IKE_ID:
+        return parse_ike_id(text, FIELD(s, row, char *), error);
+    case GRE_KT_PROPOSAL:
+        return parse_proposal(text, FIELD(s, row, char *), error);
+    case GRE_KT_DHGROUP:
+        if (!gre_dh_group_known(text))
+            return fail(error, _("unknown DH group \"%s\"; known: %s"), text, gre_dh_group_names());
+        g_free(*FIELD(s, row, char *));
+        *FIELD(s, row, char *) = g_ascii_strdown(text, -1);
+        return TRUE;
+    case GRE_KT_SECONDS:
+        return parse_seconds(text, FIELD(s, row, guint), error);
+    case GRE_KT_PATH:
+        return parse_path(text, FIELD(s, row, char *), error);
     }
     g_return_val_if_reached(FALSE);
 }
@@ -579,7 +801,15 @@ gre_key_get(const GreKeyInfo *key, const GreSettings *s)
                    ? g_strdup("auto")
                    : g_strdup_printf("%u", *CFIELD(s, row, guint));
     case GRE_KT_IPSEC:
-        return g_strdup(*CFIELD(s, row, GreIpsecMode) == GRE_IPSEC_MANUAL ? "manual" : "none");
+        switch (*CFIELD(s, row, GreIpsecMode)) {
+        case GRE_IPSEC_NONE:
+            return g_strdup("none");
+        case GRE_IPSEC_MANUAL:
+            return g_strdup("manual");
+        case GRE_IPSEC_IKE:
+            return g_strdup("ike");
+        }
+        return NULL;
     case GRE_KT_SUITE:
         return g_strdup(gre_suite_info(*CFIELD(s, row, GreSuite))->name);
     case GRE_KT_SPI:
@@ -603,6 +833,25 @@ gre_key_get(const GreKeyInfo *key, const GreSettings *s)
         }
         return g_string_free(str, FALSE);
     }
+    case GRE_KT_PSK: {
+        GBytes       *b = *(GBytes *const *)((const char *)s + row->offset);
+        gsize         n;
+        const guint8 *d;
+
+        if (!b)
+            return NULL;
+        d = g_bytes_get_data(b, &n);
+        return g_strndup((const char *)d, n);
+    }
+    case GRE_KT_IKE_ID:
+    case GRE_KT_PROPOSAL:
+    case GRE_KT_DHGROUP:
+    case GRE_KT_PATH:
+        /* Unset reads as the default, like the outer address's "auto". */
+        return g_strdup(gre_key_text(key->id, s));
+    case GRE_KT_SECONDS:
+        return *CFIELD(s, row, guint) ? g_strdup_printf("%u", *CFIELD(s, row, guint))
+                                      : g_strdup(gre_key_default(key, s));
     }
     g_return_val_if_reached(NULL);
 }
@@ -616,15 +865,28 @@ gre_key_is_default(const GreKeyInfo *key, const GreSettings *s)
         return TRUE;
     if (key->secret)
         explicit_bzero(v, strlen(v));
-    return key->def && strcmp(v, key->def) == 0;
+    return gre_key_default(key, s) && strcmp(v, gre_key_default(key, s)) == 0;
+}
+
+void
+gre_settings_resolve_defaults(GreSettings *s, const gboolean given[GRE_KEY_COUNT])
+{
+    for (guint i = 0; i < GRE_KEY_COUNT; i++) {
+        const GreKeyInfo *key = &rows[i].info;
+
+        if (!given[i] && key->def_ike && s->ipsec == GRE_IPSEC_IKE &&
+            !gre_key_set(key, s, key->def_ike, NULL))
+            g_return_if_reached();
+    }
 }
 
 GreSettings *
 gre_settings_from_lookup(GreKeyStyle style, GreKeyGetFunc get, GreKeyLocateFunc locate,
                          gpointer user_data, GError **error)
 {
-    g_autoptr(GreSettings) s  = gre_settings_new();
-    g_autoptr(GString) errors = g_string_new(NULL);
+    g_autoptr(GreSettings) s      = gre_settings_new();
+    g_autoptr(GString) errors     = g_string_new(NULL);
+    gboolean given[GRE_KEY_COUNT] = { FALSE };
 
     /* Every value that does not parse is named, one a line, as validation names its problems:
      * a user fixes a file in one go. */
@@ -636,6 +898,7 @@ gre_settings_from_lookup(GreKeyStyle style, GreKeyGetFunc get, GreKeyLocateFunc 
 
         if (!name || !(text = get(name, user_data)) || !*text)
             continue;
+        given[i] = TRUE;
         if (!gre_key_set(key, s, text, &local)) {
             g_autofree char *where = locate(key, user_data);
 
@@ -647,5 +910,6 @@ gre_settings_from_lookup(GreKeyStyle style, GreKeyGetFunc get, GreKeyLocateFunc 
         g_set_error_literal(error, GRE_ERROR, GRE_ERROR_INVALID, errors->str);
         return NULL;
     }
+    gre_settings_resolve_defaults(s, given);
     return g_steal_pointer(&s);
 }

@@ -24,10 +24,16 @@ typedef enum {
     GRE_KT_TOS,        /* inherit | 0..255 */
     GRE_KT_ENCAPLIMIT, /* none | 0..255 */
     GRE_KT_MTU,        /* auto | 68..65535 */
-    GRE_KT_IPSEC,      /* none | manual */
+    GRE_KT_IPSEC,      /* none | manual | ike */
     GRE_KT_SUITE,      /* a name from gre-suite.h */
     GRE_KT_SPI,        /* 256..2^32-1, decimal or 0x hex */
     GRE_KT_HEXKEY,     /* secret: hex bytes, optional 0x */
+    GRE_KT_PSK,        /* secret: text, stored as its bytes */
+    GRE_KT_IKE_ID,     /* IKE identity: address, FQDN, user@FQDN or a DN */
+    GRE_KT_PROPOSAL,   /* strongSwan proposal list: alg-alg-...,alg-... */
+    GRE_KT_DHGROUP,    /* a DH group name such as ecp256 */
+    GRE_KT_SECONDS,    /* N, Ns, Nm or Nh; stored as seconds */
+    GRE_KT_PATH,       /* absolute path of a unix socket */
 } GreKeyType;
 
 typedef enum {
@@ -61,6 +67,14 @@ typedef enum {
     GRE_KEY_ENC_KEY_OUT,
     GRE_KEY_AUTH_KEY_IN,
     GRE_KEY_AUTH_KEY_OUT,
+    GRE_KEY_IKE_PSK,
+    GRE_KEY_IKE_LOCAL_ID,
+    GRE_KEY_IKE_REMOTE_ID,
+    GRE_KEY_IKE_PROPOSALS,
+    GRE_KEY_IKE_ESP_DH,
+    GRE_KEY_IKE_REKEY_TIME,
+    GRE_KEY_IKE_DPD_DELAY,
+    GRE_KEY_IKE_VICI_SOCKET,
     GRE_KEY_COUNT,
 } GreKeyId;
 
@@ -94,12 +108,19 @@ typedef struct {
     const char   *help; /* one line */
     GreMirrorKind mirror;
     GreKeyId      partner; /* for GRE_MIRROR_SWAP */
+    /* Default with IPSEC=ike where it differs from def (NULL: def); read it through
+     * gre_key_default(), the one place a mode-dependent default is resolved. */
+    const char *def_ike;
 } GreKeyInfo;
 
 const GreKeyInfo *gre_key_info(GreKeyId id);
 gboolean          gre_parse_bool(const char *text, gboolean *out);
 const GreKeyInfo *gre_key_lookup(GreKeyStyle style, const char *name);
 const char       *gre_key_name(const GreKeyInfo *key, GreKeyStyle style);
+/* The default of @key for the keying mode of @s (@s NULL: the mode-independent default). */
+const char *gre_key_default(const GreKeyInfo *key, const GreSettings *s);
+/* A text key's value in @s, or its default (gre_key_default()) when unset. */
+const char *gre_key_text(GreKeyId id, const GreSettings *s);
 /* Accepted values, for help texts and man pages. */
 const char *gre_key_range(const GreKeyInfo *key);
 
@@ -111,6 +132,11 @@ gboolean gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GE
 char *gre_key_get(const GreKeyInfo *key, const GreSettings *s);
 /* Whether gre_key_get() would return the default (or nothing). */
 gboolean gre_key_is_default(const GreKeyInfo *key, const GreSettings *s);
+
+/* Defaults that depend on the keying mode (IPSEC_SUITE) are resolved here, once the mode is
+ * known, for the keys not in @given (indexed by GreKeyId): every reader calls it last, so no
+ * front end special-cases them. */
+void gre_settings_resolve_defaults(GreSettings *s, const gboolean given[GRE_KEY_COUNT]);
 
 /* Reads every key from a lookup function; error messages come out as
  * "LOCATION: NAME: reason", where LOCATION is what @locate returns for the key. */

@@ -31,13 +31,19 @@ gre_settings_copy(const GreSettings *s)
 {
     GreSettings *c = g_new(GreSettings, 1);
 
-    *c                = *s;
-    c->routes         = g_array_copy(s->routes);
-    c->local_networks = g_array_copy(s->local_networks);
-    c->enc_key_in     = bytes_copy(s->enc_key_in);
-    c->enc_key_out    = bytes_copy(s->enc_key_out);
-    c->auth_key_in    = bytes_copy(s->auth_key_in);
-    c->auth_key_out   = bytes_copy(s->auth_key_out);
+    *c                 = *s;
+    c->routes          = g_array_copy(s->routes);
+    c->local_networks  = g_array_copy(s->local_networks);
+    c->enc_key_in      = bytes_copy(s->enc_key_in);
+    c->enc_key_out     = bytes_copy(s->enc_key_out);
+    c->auth_key_in     = bytes_copy(s->auth_key_in);
+    c->auth_key_out    = bytes_copy(s->auth_key_out);
+    c->ike_psk         = bytes_copy(s->ike_psk);
+    c->ike_local_id    = g_strdup(s->ike_local_id);
+    c->ike_remote_id   = g_strdup(s->ike_remote_id);
+    c->ike_proposals   = g_strdup(s->ike_proposals);
+    c->ike_esp_dh      = g_strdup(s->ike_esp_dh);
+    c->ike_vici_socket = g_strdup(s->ike_vici_socket);
     return c;
 }
 
@@ -86,6 +92,12 @@ gre_settings_free(GreSettings *s)
     g_clear_pointer(&s->enc_key_out, g_bytes_unref);
     g_clear_pointer(&s->auth_key_in, g_bytes_unref);
     g_clear_pointer(&s->auth_key_out, g_bytes_unref);
+    g_clear_pointer(&s->ike_psk, g_bytes_unref);
+    g_free(s->ike_local_id);
+    g_free(s->ike_remote_id);
+    g_free(s->ike_proposals);
+    g_free(s->ike_esp_dh);
+    g_free(s->ike_vici_socket);
     g_free(s);
 }
 

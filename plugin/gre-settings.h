@@ -38,6 +38,7 @@ typedef enum {
 typedef enum {
     GRE_IPSEC_NONE,
     GRE_IPSEC_MANUAL,
+    GRE_IPSEC_IKE, /* keyed by the system's IKE daemon (strongSwan's charon) through VICI */
 } GreIpsecMode;
 
 typedef enum {
@@ -92,6 +93,15 @@ typedef struct {
     /* Secrets, as raw bytes; wiped when freed. */
     GBytes *enc_key_in, *enc_key_out;
     GBytes *auth_key_in, *auth_key_out;
+
+    /* IPSEC=ike. Text values are NULL when unset; gre_key_text() gives the table's default. */
+    GBytes *ike_psk;                      /* secret */
+    char   *ike_local_id, *ike_remote_id; /* NULL: the outer addresses */
+    char   *ike_proposals;                /* IKE SA proposal, strongSwan syntax */
+    char   *ike_esp_dh;                   /* DH group for PFS on CHILD_SA rekeys */
+    guint   ike_rekey_time;               /* seconds; 0 = default */
+    guint   ike_dpd_delay;                /* seconds; 0 = default */
+    char   *ike_vici_socket;              /* path of charon's VICI socket */
 } GreSettings;
 
 GreSettings *gre_settings_new(void);

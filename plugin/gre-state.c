@@ -139,6 +139,12 @@ gre_state_step_line(const GrePlanStep *step)
     case GRE_STEP_LINK_UP:
         g_string_append_printf(s, "link-up dev=%s", step->up_dev);
         break;
+    case GRE_STEP_IKE_SHARED:
+        g_string_append_printf(s, "ike-shared name=%s", step->ike_shared.name);
+        break;
+    case GRE_STEP_IKE_CONN:
+        g_string_append_printf(s, "ike-conn name=%s", step->ike_conn.name);
+        break;
     }
     return g_string_free(s, FALSE);
 }

@@ -78,16 +78,18 @@ gboolean
 gre_suite_allowed(const GreSuiteInfo *suite, GreIpsecMode mode)
 {
     g_return_val_if_fail(suite != NULL, FALSE);
+    /* With IKE every SA gets fresh keys, so the counter nonce of the AEAD suites never repeats
+     * under one key: all suites are allowed, and an AEAD suite is the default. */
     return mode != GRE_IPSEC_MANUAL || suite->static_keys;
 }
 
 const char *
 gre_suite_names_for(GreIpsecMode mode)
 {
-    static gsize once[GRE_IPSEC_MANUAL + 1];
-    static char *names[GRE_IPSEC_MANUAL + 1];
+    static gsize once[GRE_IPSEC_IKE + 1];
+    static char *names[GRE_IPSEC_IKE + 1];
 
-    g_return_val_if_fail(mode <= GRE_IPSEC_MANUAL, NULL);
+    g_return_val_if_fail(mode <= GRE_IPSEC_IKE, NULL);
     if (g_once_init_enter(&once[mode])) {
         GString *s = g_string_new(NULL);
 
@@ -99,4 +101,24 @@ gre_suite_names_for(GreIpsecMode mode)
         g_once_init_leave(&once[mode], 1);
     }
     return names[mode];
+}
+
+static const char *const dh_groups[] = {
+    "ecp256", "ecp384", "ecp521", "curve25519", "modp2048", "modp3072", "modp4096",
+};
+
+gboolean
+gre_dh_group_known(const char *name)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(dh_groups); i++) {
+        if (g_ascii_strcasecmp(dh_groups[i], name) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+const char *
+gre_dh_group_names(void)
+{
+    return "ecp256, ecp384, ecp521, curve25519, modp2048, modp3072, modp4096";
 }

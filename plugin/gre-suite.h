@@ -40,3 +40,7 @@ const char *gre_suite_names(void);
 gboolean gre_suite_allowed(const GreSuiteInfo *suite, GreIpsecMode mode);
 /* The names of the suites allowed with @mode, as gre_suite_names() lists them. */
 const char *gre_suite_names_for(GreIpsecMode mode);
+
+/* DH groups for IKE_ESP_DH: those strongSwan and libreswan both know by these names. */
+gboolean    gre_dh_group_known(const char *name);
+const char *gre_dh_group_names(void);

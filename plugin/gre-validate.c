@@ -229,6 +229,13 @@ check_mtu(Ctx *c)
     }
 }
 
+/* Where a secret should have been written, for the "missing" message. */
+static const char *
+secret_hint(const Ctx *c)
+{
+    return c->style == GRE_STYLE_IFCFG ? _(" (put it in keys-NAME, mode 0600)") : "";
+}
+
 static void
 check_key_len(Ctx *c, GreKeyId id, GBytes *key, guint want, const char *what)
 {
@@ -238,8 +245,7 @@ check_key_len(Ctx *c, GreKeyId id, GBytes *key, guint want, const char *what)
 
     if (!key) {
         problem(c, id, _("missing: the %s key is required with %s=manual%s"), what,
-                kname(c, GRE_KEY_IPSEC),
-                c->style == GRE_STYLE_IFCFG ? _(" (put it in keys-NAME, mode 0600)") : "");
+                kname(c, GRE_KEY_IPSEC), secret_hint(c));
         return;
     }
     len = g_bytes_get_size(key);
@@ -269,6 +275,37 @@ check_key_len(Ctx *c, GreKeyId id, GBytes *key, guint want, const char *what)
 }
 
 static void
+check_ike(Ctx *c)
+{
+    const GreSettings    *s        = c->s;
+    static const GreKeyId manual[] = { GRE_KEY_SPI_IN,      GRE_KEY_SPI_OUT,
+                                       GRE_KEY_ENC_KEY_IN,  GRE_KEY_ENC_KEY_OUT,
+                                       GRE_KEY_AUTH_KEY_IN, GRE_KEY_AUTH_KEY_OUT };
+    gsize                 len;
+
+    for (guint i = 0; i < G_N_ELEMENTS(manual); i++) {
+        if (!gre_key_is_default(gre_key_info(manual[i]), s))
+            warning(c, manual[i], _("ignored with %s=ike: the IKE daemon chooses SPIs and keys"),
+                    kname(c, GRE_KEY_IPSEC));
+    }
+    if (!s->ike_psk) {
+        problem(c, GRE_KEY_IKE_PSK, _("missing: required with %s=ike%s"), kname(c, GRE_KEY_IPSEC),
+                secret_hint(c));
+    } else if ((len = g_bytes_get_size(s->ike_psk)) < GRE_IKE_PSK_MIN) {
+        /* TRANSLATORS: length given, minimum length */
+        problem(c, GRE_KEY_IKE_PSK,
+                _("%zu characters are too few, use at least %u (e.g. from gre-tunnel keygen or "
+                  "openssl rand -base64 24): whoever records one IKE exchange, or starts one "
+                  "against this end, can test guesses of the key offline"),
+                len, GRE_IKE_PSK_MIN);
+    }
+    if (s->local.family == AF_UNSPEC)
+        warning(c, GRE_KEY_LOCAL,
+                _("auto with IPsec: the SAs are bound to whatever source address the route to "
+                  "the remote has at start; a fixed address is safer"));
+}
+
+static void
 check_ipsec(Ctx *c)
 {
     const GreSettings    *s            = c->s;
@@ -278,11 +315,22 @@ check_ipsec(Ctx *c)
                                            GRE_KEY_ENC_KEY_OUT, GRE_KEY_AUTH_KEY_IN,
                                            GRE_KEY_AUTH_KEY_OUT };
 
+    /* Settings of the other keying mode are warned about, not refused: a file switched from one
+     * mode to the other keeps working while its old lines are cleaned up. */
+    for (guint i = GRE_KEY_IKE_PSK; s->ipsec != GRE_IPSEC_IKE && i <= GRE_KEY_IKE_VICI_SOCKET;
+         i++) {
+        if (!gre_key_is_default(gre_key_info(i), s))
+            warning(c, i, _("ignored: %s is not ike"), kname(c, GRE_KEY_IPSEC));
+    }
     if (s->ipsec == GRE_IPSEC_NONE) {
         for (guint i = 0; i < G_N_ELEMENTS(ipsec_only); i++) {
             if (!gre_key_is_default(gre_key_info(ipsec_only[i]), s))
                 warning(c, ipsec_only[i], _("ignored: %s is none"), kname(c, GRE_KEY_IPSEC));
         }
+        return;
+    }
+    if (s->ipsec == GRE_IPSEC_IKE) {
+        check_ike(c);
         return;
     }
     if (!s->spi_in)
@@ -293,13 +341,13 @@ check_ipsec(Ctx *c)
         /* The keys are not checked against a suite that cannot be used: they change with it. */
         problem(c, GRE_KEY_SUITE,
                 /* TRANSLATORS: suite, its RFC, the IPSEC key, the suites manual keying accepts,
-                   the default suite */
+                   the default suite, the IPSEC key again */
                 _("%s is not safe with static keys: its nonce is the ESP packet counter, which "
                   "starts again whenever the SA is added again while the key stays, so nonces "
                   "can repeat under one key (%s); with %s=manual use a CBC suite (%s) such as %s; "
-                  "the AEAD suites are for IKE keying, which is not available yet"),
+                  "the AEAD suites are for IKE keying (%s=ike)"),
                 suite->name, suite->spec, kname(c, GRE_KEY_IPSEC), gre_suite_names_for(s->ipsec),
-                gre_key_info(GRE_KEY_SUITE)->def);
+                gre_key_info(GRE_KEY_SUITE)->def, kname(c, GRE_KEY_IPSEC));
     } else {
         check_key_len(c, GRE_KEY_ENC_KEY_IN, s->enc_key_in, suite->enc_key_len, _("cipher"));
         check_key_len(c, GRE_KEY_ENC_KEY_OUT, s->enc_key_out, suite->enc_key_len, _("cipher"));

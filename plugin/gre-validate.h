@@ -13,5 +13,8 @@
 gboolean gre_settings_validate(const GreSettings *s, GreKeyStyle style, GreKeyLocateFunc locate,
                                gpointer user_data, GPtrArray *warnings, GError **error);
 
+/* The shortest IKE_PSK accepted, in bytes. */
+#define GRE_IKE_PSK_MIN 16
+
 /* The interface names the kernel keeps for its own fallback tunnel devices. */
 gboolean gre_ifname_is_reserved(const char *name);

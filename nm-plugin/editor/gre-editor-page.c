@@ -98,8 +98,13 @@ new_combo(const GreKeyInfo *key)
     if (key->type != GRE_KT_SUITE) {
         g_auto(GStrv) values = g_strsplit(gre_key_range(key), ", ", -1);
 
-        for (guint i = 0; values[i]; i++)
+        for (guint i = 0; values[i]; i++) {
+            /* IKE keying is not offered until NetworkManager can bring it up (its fields and
+             * the PSK secret come with it); a connection set to it keeps it (see the editor). */
+            if (key->type == GRE_KT_IPSEC && g_str_equal(values[i], "ike"))
+                continue;
             gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), values[i], values[i]);
+        }
     }
     gtk_widget_set_hexpand(combo, TRUE);
     return combo;

@@ -116,11 +116,31 @@ field_applies(const GreSettings *choice, GreKeyId id)
 {
     if (id < GRE_KEY_SUITE || id > GRE_KEY_AUTH_KEY_OUT)
         return TRUE;
+    if (id == GRE_KEY_SUITE && choice->ipsec == GRE_IPSEC_IKE)
+        return TRUE;
     if (choice->ipsec != GRE_IPSEC_MANUAL)
         return FALSE;
     if (id == GRE_KEY_AUTH_KEY_IN || id == GRE_KEY_AUTH_KEY_OUT)
         return gre_suite_info(choice->suite)->aead == NULL;
     return TRUE;
+}
+
+/* A key the page has no field for (the IKE keys, until IPSEC=ike can be brought up through
+ * NetworkManager) keeps the value the connection came with, so editing loses nothing. */
+static void
+keep_unshown(NMSettingVpn *original, NMSettingVpn *s_vpn, const GreKeyInfo *key)
+{
+    g_autofree char *flags_name = g_strdup_printf("%s-flags", key->nm);
+    const char      *text;
+
+    if (!original)
+        return;
+    if ((text = nm_setting_vpn_get_data_item(original, key->nm)))
+        nm_setting_vpn_add_data_item(s_vpn, key->nm, text);
+    if ((text = nm_setting_vpn_get_data_item(original, flags_name)))
+        nm_setting_vpn_add_data_item(s_vpn, flags_name, text);
+    if ((text = nm_setting_vpn_get_secret(original, key->nm)))
+        nm_setting_vpn_add_secret(s_vpn, key->nm, text);
 }
 
 /* vpn.data and vpn.secrets are the page's alone; the setting's other properties are kept. */
@@ -139,7 +159,9 @@ editor_to_vpn(GreNmEditor *self)
     }
     g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_SERVICE_TYPE, NULL);
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
-        if (field_applies(choice, i))
+        if (!self->page.fields[i].widget)
+            keep_unshown(self->original, s_vpn, gre_key_info(i));
+        else if (field_applies(choice, i))
             field_to_vpn(&self->page.fields[i], s_vpn);
     }
     return s_vpn;
@@ -201,7 +223,8 @@ check(GreNmEditor *self, NMSettingVpn *s_vpn, GError **error)
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
         const GreField *f = &self->page.fields[i];
 
-        gre_widget_set_error(f->widget, g_hash_table_contains(bad, f->key->nm));
+        if (f->widget)
+            gre_widget_set_error(f->widget, g_hash_table_contains(bad, f->key->nm));
     }
     if (ok) {
         gtk_label_set_text(GTK_LABEL(self->page.problem), "");
@@ -255,10 +278,15 @@ storage_changed(GtkWidget *entry, GParamSpec *pspec, GreNmEditor *self)
 static void
 field_from_vpn(GreNmEditor *self, GreField *f, NMSettingVpn *s_vpn)
 {
-    const char          *name  = f->key->nm;
-    const char          *text  = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, name) : NULL;
+    const char          *name;
+    const char          *text;
     NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_NONE;
     gboolean             value = FALSE;
+
+    if (!f->widget)
+        return;
+    name = f->key->nm;
+    text = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, name) : NULL;
 
     switch (f->kind) {
     case GRE_W_ENTRY:
@@ -341,7 +369,7 @@ update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
         const GreField *f = &self->page.fields[i];
 
         /* The menus now change the flags of the setting the connection holds. */
-        if (f->kind == GRE_W_SECRET)
+        if (f->widget && f->kind == GRE_W_SECRET)
             nma_utils_update_password_storage(f->widget, nma_utils_menu_to_secret_flags(f->widget),
                                               NM_SETTING(s_vpn), f->key->nm);
     }

@@ -42,6 +42,21 @@ key=$(sed -n 's/^KEY_ESP_OUT=0x//p' "$T/keys-branch")
 if "$G" plan -u 1500 "$T/ifcfg-branch" | grep -q "$key"; then not_ok "masked plan leaks a key"; else ok "masked plan leaks no key"; fi
 expect "plan --show-secrets shows them" 0 "$key" -- "$G" plan -u 1500 --show-secrets "$T/ifcfg-branch"
 expect "plan --down" 0 "ip link delete office" -- "$G" plan --down "$T/ifcfg-office"
+# IPSEC=ike: the plan loads a PSK and a connection into charon, masked; no xfrm objects of ours.
+psk=$(sed -n 's/^IKE_PSK=//p' "$T/keys-ike")
+expect "ike plan masks the PSK" 0 "secret = <secret:${#psk}-bytes>" -- "$G" plan -u 1500 "$T/ifcfg-ike"
+# Both need a plan that was made: an empty output would pass them.
+if ike_plan=$("$G" plan -u 1500 "$T/ifcfg-ike") && [[ "$ike_plan" != *"$psk"* ]]; then ok "ike plan leaks no PSK"; else not_ok "ike plan leaks the PSK, or failed"; fi
+expect "ike plan --show-secrets shows the PSK" 0 "secret = \"$psk\"" -- "$G" plan -u 1500 --show-secrets "$T/ifcfg-ike"
+if [[ "$ike_plan" == *"load-conn"* && "$ike_plan" != *"ip xfrm"* ]]; then ok "ike plan has no xfrm steps of its own"; else not_ok "ike plan has xfrm steps of its own, or no connection"; fi
+expect "ike plan: a GRE-only transport child, trapped" 0 "local_ts = 192.0.2.30/32[gre]" -- "$G" plan -u 1500 "$T/ifcfg-ike"
+expect "ike plan --down unloads what it loads" 0 "unload-shared gre-hq" -- "$G" plan --down "$T/ifcfg-ike"
+# The same exact MTU as manual keying with the same suite (aes256gcm16, the ike default).
+want_mtu=$("$G" mtu --ipsec aes256gcm16 --key -u 1492)
+expect "ike mtu equals manual's with its suite ($want_mtu)" 0 "$want_mtu" -- "$G" mtu -u 1492 "$T/ifcfg-ike"
+# up refuses before changing anything until it loads through the daemon.
+expect "ike up refuses, nothing changed" 1 "not implemented yet" -- "$G" up "$T/ifcfg-ike"
+if ip link show hq >/dev/null 2>&1; then not_ok "ike up left a link"; else ok "ike up left no link"; fi
 expect "mtu of a config" 0 "1418" -- "$G" mtu "$T/ifcfg-pppoe"
 expect "mtu --explain" 0 "ESP trailer" -- "$G" mtu --explain "$T/ifcfg-pppoe"
 expect "mtu from flags" 0 "1418" -- "$G" mtu --ipsec aes256-sha256 --underlay-mtu 1492
@@ -77,6 +92,13 @@ for f in "$T"/ifcfg-*; do
         [ "$mode" = 600 ] && ok "mirror keys file of $name is 0600" || not_ok "keys mode $mode"
     fi
 done
+# The peer's PSK is this end's, in its keys file only.
+if grep -qxF "IKE_PSK=$psk" "$T/m-ike/keys-hq" && ! grep -q IKE_PSK "$T/m-ike/ifcfg-hq"; then
+    ok "mirror of ike puts the PSK into the peer's keys file only"
+else
+    not_ok "mirror of ike: PSK not (only) in keys-hq"
+fi
+expect "mirror of ike swaps the identities" 0 "IKE_REMOTE_ID=lab-a.example.org" -- cat "$T/m-ike-v6/ifcfg-lab6"
 expect "mirror does not overwrite" 1 "already exists" -- "$G" mirror -o "$T/m-branch" "$T/ifcfg-branch"
 expect "mirror --force overwrites" 0 "wrote" -- "$G" mirror --force -o "$T/m-branch" "$T/ifcfg-branch"
 expect "mirror prints without -o, no secrets" 0 "# keys-branch holds the IPsec keys" -- "$G" mirror "$T/ifcfg-branch"

@@ -3,7 +3,7 @@
 #include "gre-mirror.h"
 #include "test-util.h"
 
-static const char *examples[] = { "office", "branch", "pppoe", "v6", "legacy" };
+static const char *examples[] = { "office", "branch", "pppoe", "v6", "legacy", "ike", "ike-v6" };
 
 static GreSettings *
 load_example(const char *dir, const char *name)
@@ -159,6 +159,60 @@ test_mismatches(void)
     }
 }
 
+static char *
+joined(GPtrArray *lines)
+{
+    g_ptr_array_add(lines, NULL);
+    return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+/* IKE: identities are swapped (an unset one is the outer address), the PSK goes to the peer,
+ * and check compares proposals, identities and the PSK, never printing the PSK. */
+static void
+test_ike(void)
+{
+    g_autoptr(GreSettings) a = test_settings(
+        "DEVICE=b\nMY_OUTER_IPADDR=192.0.2.10\nPEER_OUTER_IPADDR=192.0.2.20\nIPSEC=ike\n"
+        "IKE_PSK=0123456789abcdefXYZ\nIKE_LOCAL_ID=a.example.org\nIKE_PROPOSALS=aes128-sha256-"
+        "ecp256\n");
+    g_autoptr(GError) error  = NULL;
+    g_autoptr(GreSettings) b = gre_mirror(a, &error);
+    g_autoptr(GreSettings) c = NULL;
+    g_autoptr(GreSettings) d = NULL;
+    g_autoptr(GreSettings) e = NULL;
+    g_autoptr(GPtrArray) mm  = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *dump    = NULL;
+    g_autofree char *all     = NULL;
+
+    g_assert_no_error(error);
+    dump = test_settings_dump(b);
+    g_assert_cmpstr(dump, ==,
+                    "DEVICE=b\nMY_OUTER_IPADDR=192.0.2.20\nPEER_OUTER_IPADDR=192.0.2.10\n"
+                    "IPSEC=ike\nIKE_PSK=0123456789abcdefXYZ\nIKE_REMOTE_ID=a.example.org\n"
+                    "IKE_PROPOSALS=aes128-sha256-ecp256\n");
+    g_assert_true(gre_check(a, "A", b, "B", NULL, NULL));
+    /* The default identity is the outer address: written out or not, it is the same. */
+    c               = gre_settings_copy(b);
+    c->ike_local_id = g_strdup("192.0.2.20");
+    g_assert_true(gre_check(a, "A", c, "C", NULL, NULL));
+    /* Another PSK, proposal, suite and peer identity: each named, the PSK not shown. */
+    d = test_settings(
+        "DEVICE=b\nMY_OUTER_IPADDR=192.0.2.20\nPEER_OUTER_IPADDR=192.0.2.10\nIPSEC=ike\n"
+        "IPSEC_SUITE=aes128gcm16\nIKE_PSK=another-secret-entirely\nIKE_REMOTE_ID=x.example.org\n");
+    g_assert_false(gre_check(a, "A", d, "D", mm, NULL));
+    all = joined(mm);
+    g_assert_cmpstr(all, ==,
+                    "IPSEC_SUITE: A has aes256gcm16, D has aes128gcm16\n"
+                    "IKE_PSK: A's differs from D's IKE_PSK (values not shown)\n"
+                    "IKE_LOCAL_ID: A has a.example.org, but D's IKE_REMOTE_ID is x.example.org\n"
+                    "IKE_PROPOSALS: A has aes128-sha256-ecp256, D has aes256-sha256-ecp256");
+    g_assert_null(strstr(all, "0123456789"));
+    /* Manual keying at the other end is a mismatch of IPSEC itself. */
+    e = test_settings("DEVICE=b\nMY_OUTER_IPADDR=192.0.2.20\nPEER_OUTER_IPADDR=192.0.2.10\n"
+                      "IPSEC=none\n");
+    g_assert_false(gre_check(a, "A", e, "E", NULL, NULL));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -167,5 +221,6 @@ main(int argc, char **argv)
     g_test_add_func("/mirror/branch", test_branch);
     g_test_add_func("/mirror/needs", test_mirror_needs);
     g_test_add_func("/mirror/mismatches", test_mismatches);
+    g_test_add_func("/mirror/ike", test_ike);
     return g_test_run();
 }

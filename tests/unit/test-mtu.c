@@ -109,6 +109,29 @@ test_esp_payload(void)
     g_assert_cmpuint(gre_mtu_outer_header_len(s), ==, 20);
 }
 
+/* IPSEC=ike gives exactly the MTU of manual keying with the same suite, for every suite and
+ * both outer families. */
+static void
+test_ike_same(void)
+{
+    for (guint i = 0; i < GRE_SUITE_COUNT; i++) {
+        for (guint v6 = 0; v6 < 2; v6++) {
+            const char      *remote = v6 ? "2001:db8::2" : "192.0.2.2";
+            const char      *suite  = gre_suite_info(i)->name;
+            g_autofree char *m      = g_strdup_printf(
+                     "PEER_OUTER_IPADDR=%s\nIPSEC=manual\nIPSEC_SUITE=%s\nKEY=1", remote, suite);
+            g_autofree char *k = g_strdup_printf(
+                "PEER_OUTER_IPADDR=%s\nIPSEC=ike\nIPSEC_SUITE=%s\nKEY=1", remote, suite);
+            g_autoptr(GreSettings) manual = test_settings(m);
+            g_autoptr(GreSettings) ike    = test_settings(k);
+
+            g_assert_cmpuint(gre_mtu_compute(ike, 1492, NULL), ==,
+                             gre_mtu_compute(manual, 1492, NULL));
+            g_assert_cmpuint(gre_mtu_compute(ike, 1492, NULL), <, 1492 - 24);
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -116,5 +139,6 @@ main(int argc, char **argv)
     g_test_add_func("/mtu/cases", test_cases);
     g_test_add_func("/mtu/explain", test_explain);
     g_test_add_func("/mtu/esp-payload", test_esp_payload);
+    g_test_add_func("/mtu/ike-same", test_ike_same);
     return g_test_run();
 }

@@ -167,7 +167,7 @@ test_bad(void)
           "packet counter, which starts again whenever the SA is added again while the key stays, "
           "so nonces can repeat under one key (RFC 4106); with ipsec=manual use a CBC suite "
           "(aes128-sha256, aes256-sha256, aes128-sha1, aes256-sha1) such as aes256-sha256; the "
-          "AEAD suites are for IKE keying, which is not available yet" },
+          "AEAD suites are for IKE keying (ipsec=ike)" },
         { { BASE, "ipsec=manual", "ipsec-suite=chacha20poly1305", "spi-in=256", "spi-out=257",
             "!esp-key-in=" K36, "!esp-key-out=" K36 },
           "vpn.data: ipsec-suite: chacha20poly1305 is not safe with static keys: " },

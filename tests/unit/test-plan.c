@@ -57,7 +57,7 @@ static void
 test_examples(void)
 {
     g_autofree char *dir     = test_copy_data_dir("examples");
-    const char      *names[] = { "office", "branch", "pppoe", "v6", "legacy" };
+    const char      *names[] = { "office", "branch", "pppoe", "v6", "legacy", "ike", "ike-v6" };
 
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *path   = g_strdup_printf("%s/ifcfg-%s", dir, names[i]);

@@ -101,7 +101,33 @@ static const ParseCase parse_cases[] = {
     { "MTU", "14OO", NULL, "not auto or an MTU" },
     { "UNDERLAY_MTU", "1492", "1492" },
     { "IPSEC", "manual", "manual" },
-    { "IPSEC", "ike", NULL, "not none or manual" },
+    { "IPSEC", "ike", "ike" },
+    { "IPSEC", "IKE", "ike" },
+    { "IPSEC", "ikev1", NULL, "not none, manual or ike" },
+    { "IKE_PSK", "a shared secret of some length", "a shared secret of some length" },
+    { "IKE_PSK", " leading-blank-secret", NULL, "begins or ends with a blank" },
+    { "IKE_PSK", "tab\tinside-the-secret", NULL, "control character (at byte 4)" },
+    { "IKE_LOCAL_ID", "192.0.2.1", "192.0.2.1" },
+    { "IKE_LOCAL_ID", "gw.example.org", "gw.example.org" },
+    { "IKE_LOCAL_ID", "ops@example.org", "ops@example.org" },
+    { "IKE_LOCAL_ID", "C=CH, O=Example, CN=gw", "C=CH, O=Example, CN=gw" },
+    { "IKE_REMOTE_ID", "gw one", NULL, "not an address, FQDN, user@FQDN or distinguished name" },
+    { "IKE_REMOTE_ID", "", NULL, "empty" },
+    { "IKE_PROPOSALS", "AES256-SHA256-ECP256,aes128gcm16-prfsha256-curve25519",
+      "aes256-sha256-ecp256,aes128gcm16-prfsha256-curve25519" },
+    { "IKE_PROPOSALS", "aes256", NULL, "at least a cipher and a DH group" },
+    { "IKE_PROPOSALS", "aes256-sha256,", NULL, "empty proposal" },
+    { "IKE_PROPOSALS", "aes256--ecp256", NULL, "empty algorithm name" },
+    { "IKE_PROPOSALS", "aes256 sha256", NULL, "letters, digits and '_'" },
+    { "IKE_ESP_DH", "ECP384", "ecp384" },
+    { "IKE_ESP_DH", "modp1024", NULL, "unknown DH group \"modp1024\"" },
+    { "IKE_REKEY_TIME", "90m", "5400" },
+    { "IKE_REKEY_TIME", "2h", "7200" },
+    { "IKE_REKEY_TIME", "45", "45" },
+    { "IKE_REKEY_TIME", "0", NULL, "not a time from 1 second to a year" },
+    { "IKE_DPD_DELAY", "10x", NULL, "not a time" },
+    { "IKE_VICI_SOCKET", "unix:///run/ns-a/charon.vici", "/run/ns-a/charon.vici" },
+    { "IKE_VICI_SOCKET", "run/charon.vici", NULL, "not an absolute path" },
     { "IPSEC_SUITE", "AES128-SHA256", "aes128-sha256" },
     { "IPSEC_SUITE", "des", NULL, "unknown suite \"des\"; known: aes128gcm16" },
     { "SPI_ESP_IN", "0x1000", "0x1000" },
@@ -195,17 +221,57 @@ test_round_trip(void)
     g_autoptr(GreSettings) c  = gre_settings_copy(s);
     g_autofree char *dump3    = test_settings_dump(c);
 
+    static const char *ike =
+        "DEVICE=gre8\nPEER_OUTER_IPADDR=192.0.2.2\nIPSEC=ike\nIPSEC_SUITE=chacha20poly1305\n"
+        "IKE_PSK=correct horse battery staple\nIKE_LOCAL_ID=a.example.org\n"
+        "IKE_REMOTE_ID=C=CH, O=Example, CN=b\nIKE_PROPOSALS=aes128-sha256-curve25519\n"
+        "IKE_ESP_DH=ecp384\nIKE_REKEY_TIME=1800\nIKE_DPD_DELAY=10\n"
+        "IKE_VICI_SOCKET=/run/ns-a/charon.vici\n";
+    g_autoptr(GreSettings) i  = test_settings(ike);
+    g_autofree char *idump    = test_settings_dump(i);
+    g_autoptr(GreSettings) i2 = test_settings(idump);
+    g_autofree char *idump2   = test_settings_dump(i2);
+    g_autoptr(GreSettings) ic = gre_settings_copy(i);
+    g_autofree char *idump3   = test_settings_dump(ic);
+
     g_assert_cmpstr(dump, ==, dump2);
     g_assert_cmpstr(dump, ==, dump3);
-    /* Every key of the table appears in the dump, so the test covers the whole table. */
-    for (guint i = 0; i < GRE_KEY_COUNT; i++) {
-        const GreKeyInfo *key    = gre_key_info(i);
+    g_assert_cmpstr(idump, ==, idump2);
+    g_assert_cmpstr(idump, ==, idump3);
+    /* Every key of the table appears in a dump, so the test covers the whole table. */
+    for (guint k = 0; k < GRE_KEY_COUNT; k++) {
+        const GreKeyInfo *key    = gre_key_info(k);
         g_autofree char  *needle = g_strdup_printf("%s=", key->ifcfg);
         if (key->id == GRE_KEY_KEY || key->id == GRE_KEY_ENCAPLIMIT || key->id == GRE_KEY_PMTUDISC)
             continue; /* covered by IKEY/OKEY; IPv6 only; at its default here */
-        if (!strstr(dump, needle))
+        if (!strstr(dump, needle) && !strstr(idump, needle))
             g_error("round trip does not cover %s", key->ifcfg);
     }
+}
+
+/* IPSEC_SUITE's default depends on the keying mode, resolved once by the reader: a CBC suite
+ * for manual keys, AES-GCM for IKE; an explicit suite is kept in either mode. */
+static void
+test_mode_default(void)
+{
+    const GreKeyInfo *suite       = gre_key_info(GRE_KEY_SUITE);
+    g_autoptr(GreSettings) manual = test_settings("IPSEC=manual");
+    g_autoptr(GreSettings) ike    = test_settings("IPSEC=ike");
+    g_autoptr(GreSettings) cbc    = test_settings("IPSEC=ike\nIPSEC_SUITE=aes256-sha256");
+
+    g_assert_cmpint(manual->suite, ==, GRE_SUITE_AES256_SHA256);
+    g_assert_cmpint(ike->suite, ==, GRE_SUITE_AES256_GCM16);
+    g_assert_cmpint(cbc->suite, ==, GRE_SUITE_AES256_SHA256);
+    g_assert_true(gre_key_is_default(suite, manual));
+    g_assert_true(gre_key_is_default(suite, ike));
+    g_assert_false(gre_key_is_default(suite, cbc));
+    g_assert_cmpstr(gre_key_default(suite, ike), ==, "aes256gcm16");
+    g_assert_cmpstr(gre_key_default(suite, NULL), ==, "aes256-sha256");
+    /* Unset text keys read as their defaults. */
+    g_assert_cmpstr(gre_key_text(GRE_KEY_IKE_PROPOSALS, ike), ==, "aes256-sha256-ecp256");
+    g_assert_cmpstr(gre_key_text(GRE_KEY_IKE_ESP_DH, ike), ==, "ecp256");
+    g_assert_cmpstr(gre_key_text(GRE_KEY_IKE_VICI_SOCKET, ike), ==, "/run/charon.vici");
+    g_assert_null(gre_key_text(GRE_KEY_IKE_LOCAL_ID, ike));
 }
 
 static void
@@ -240,6 +306,7 @@ main(int argc, char **argv)
     g_test_add_func("/settings/secret-not-echoed", test_secret_not_echoed);
     g_test_add_func("/settings/grekeys", test_grekeys);
     g_test_add_func("/settings/round-trip", test_round_trip);
+    g_test_add_func("/settings/mode-default", test_mode_default);
     g_test_add_func("/settings/prefix-helpers", test_prefix_helpers);
     return g_test_run();
 }

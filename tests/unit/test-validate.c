@@ -22,7 +22,7 @@
     "which starts again whenever the SA is added again while the key stays, so nonces can "        \
     "repeat under one key (" rfc "); with IPSEC=manual use a CBC suite (aes128-sha256, "           \
     "aes256-sha256, aes128-sha1, aes256-sha1) such as aes256-sha256; the AEAD suites are for "     \
-    "IKE keying, which is not available yet"
+    "IKE keying (IPSEC=ike)"
 
 typedef struct {
     const char *name;
@@ -256,6 +256,54 @@ test_refusal_styles(void)
     g_assert_nonnull(strstr(ifup->message, "; with gre-ipsec=manual use a CBC suite"));
 }
 
+static char *
+joined(GPtrArray *lines)
+{
+    g_ptr_array_add(lines, NULL);
+    return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+/* IPSEC=ike: the PSK is required and long enough; manual keys and SPIs are ignored with a
+ * warning; IKE keys under another mode are warned about; every suite is allowed. */
+static void
+test_ike(void)
+{
+    g_autoptr(GreSettings) ok   = test_settings(BASE "IPSEC=ike\nIKE_PSK=0123456789abcdef\n");
+    g_autoptr(GreSettings) none = test_settings(BASE "IPSEC=ike\n");
+    g_autoptr(GreSettings) shrt = test_settings(BASE "IPSEC=ike\nIKE_PSK=0123456789abcde\n");
+    g_autoptr(GreSettings) keys = test_settings(BASE "IPSEC=ike\nIKE_PSK=0123456789abcdef\n"
+                                                     "SPI_ESP_IN=0x200\nKEY_ESP_IN=" K32 "\n");
+    g_autoptr(GreSettings) man  = test_settings(BASE IPSEC "IKE_PSK=0123456789abcdef\n"
+                                                            "IKE_DPD_DELAY=5\n");
+    g_autoptr(GPtrArray) w1     = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) w2     = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) e1        = NULL;
+    g_autoptr(GError) e2        = NULL;
+    g_autofree char *w1s        = NULL;
+    g_autofree char *w2s        = NULL;
+
+    g_assert_true(gre_settings_validate(ok, GRE_STYLE_IFCFG, NULL, NULL, NULL, NULL));
+    g_assert_false(gre_settings_validate(none, GRE_STYLE_IFCFG, NULL, NULL, NULL, &e1));
+    g_assert_cmpstr(e1->message, ==,
+                    "IKE_PSK: missing: required with IPSEC=ike (put it in keys-NAME, mode 0600)");
+    g_assert_false(gre_settings_validate(shrt, GRE_STYLE_IFCFG, NULL, NULL, NULL, &e2));
+    g_assert_true(
+        g_str_has_prefix(e2->message, "IKE_PSK: 15 characters are too few, use at least 16"));
+    g_assert_null(strstr(e2->message, "0123456789abcde"));
+    g_assert_true(gre_settings_validate(keys, GRE_STYLE_IFCFG, NULL, NULL, w1, NULL));
+    w1s = joined(w1);
+    g_assert_cmpstr(w1s, ==,
+                    "SPI_ESP_IN: ignored with IPSEC=ike: the IKE daemon chooses SPIs and keys\n"
+                    "KEY_ESP_IN: ignored with IPSEC=ike: the IKE daemon chooses SPIs and keys");
+    g_assert_true(gre_settings_validate(man, GRE_STYLE_IFCFG, NULL, NULL, w2, NULL));
+    w2s = joined(w2);
+    g_assert_cmpstr(w2s, ==,
+                    "IKE_PSK: ignored: IPSEC is not ike\nIKE_DPD_DELAY: ignored: IPSEC is not ike");
+    for (guint i = 0; i < GRE_SUITE_COUNT; i++)
+        g_assert_true(gre_suite_allowed(gre_suite_info(i), GRE_IPSEC_IKE));
+    g_assert_cmpstr(gre_suite_names_for(GRE_IPSEC_IKE), ==, gre_suite_names());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,5 +315,6 @@ main(int argc, char **argv)
     g_test_add_func("/validate/suites", test_suites);
     g_test_add_func("/validate/refusal-styles", test_refusal_styles);
     g_test_add_func("/validate/short-key-plain", test_short_key_plain);
+    g_test_add_func("/validate/ike", test_ike);
     return g_test_run();
 }
