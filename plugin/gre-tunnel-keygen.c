@@ -176,6 +176,7 @@ gre_cli_keygen(int argc, char **argv)
                 "from the kernel's random generator: keys-NAME beside CONFIG is written anew "
                 "(mode 0600) with keys of the sizes IPSEC_SUITE needs, and SPI_ESP_IN and "
                 "SPI_ESP_OUT in CONFIG get fresh SPIs; the rest of CONFIG is kept as it is. "
+                "With IPSEC=ike, keys-NAME gets a fresh IKE_PSK instead. "
                 "Keys are never printed. Then write the peer's files with gre-tunnel mirror."));
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return fail(g_steal_pointer(&error));
@@ -247,8 +248,11 @@ gre_cli_keygen(int argc, char **argv)
         return fail(g_steal_pointer(&error));
 
     keys_dir = g_path_get_dirname(cfg->keys_path);
-    g_print(_("%s: fresh %s keys (mode 0600)\n"), cfg->keys_path,
-            gre_suite_info(cfg->settings->suite)->name);
+    if (cfg->settings->ipsec == GRE_IPSEC_IKE)
+        g_print(_("%s: a fresh IKE pre-shared key (mode 0600)\n"), cfg->keys_path);
+    else
+        g_print(_("%s: fresh %s keys (mode 0600)\n"), cfg->keys_path,
+                gre_suite_info(cfg->settings->suite)->name);
     if (changed->len)
         g_print("%s: %s\n", path, changed->str);
     g_print(_("Next: write the peer's files with\n"

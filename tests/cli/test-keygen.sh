@@ -149,6 +149,21 @@ check "keygen replaces a broken, world-readable keys file" "$G" keygen "$T/old/i
     ok "the new keys file is 0600 with new keys" || not_ok "old keys file not replaced"
 [ -z "$(find "$T/old" -name '*.??????')" ] && ok "no temporary file left behind" || not_ok "temporary files: $(ls "$T/old")"
 
+# ---------------------------------------------------------------- IPSEC=ike: a fresh PSK
+mkcfg "$T/ike" aes256gcm16 "IPSEC=ike"
+cfg_before=$(sha256sum <"$T/ike/ifcfg-k")
+out=$("$G" keygen "$T/ike/ifcfg-k" 2>&1)
+psk=$(val "$T/ike/keys-k" IKE_PSK)
+[ ${#psk} -ge 40 ] && ok "ike: keys-k holds a long IKE_PSK" || not_ok "ike: IKE_PSK '${#psk}' chars"
+[ "$(stat -c %a "$T/ike/keys-k")" = 600 ] && ok "ike: keys-k is 0600" || not_ok "ike: keys-k mode"
+[ "$(sha256sum <"$T/ike/ifcfg-k")" = "$cfg_before" ] && ok "ike: CONFIG untouched (no SPIs)" ||
+    not_ok "ike: CONFIG changed"
+[[ $out != *"$psk"* ]] && [[ $out == *"IKE pre-shared key"* ]] && ok "ike: says what it made, never the PSK" ||
+    not_ok "ike: output: $out"
+"$G" keygen "$T/ike/ifcfg-k" >/dev/null 2>&1
+[ "$(val "$T/ike/keys-k" IKE_PSK)" != "$psk" ] && ok "ike: a second keygen makes another PSK" ||
+    not_ok "ike: the PSK did not change"
+
 # ---------------------------------------------------------------- refusals: nothing changes
 refuse() { # refuse DESCRIPTION WANT_OUTPUT DIR
     local before after
