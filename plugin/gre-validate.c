@@ -29,8 +29,7 @@ kname(const Ctx *c, GreKeyId id)
     return name ? name : key->nm;
 }
 
-static char *
-format(const Ctx *c, GreKeyId id, const char *fmt, va_list ap)
+static char *G_GNUC_PRINTF(3, 0) format(const Ctx *c, GreKeyId id, const char *fmt, va_list ap)
 {
     g_autofree char *msg   = g_strdup_vprintf(fmt, ap);
     g_autofree char *where = c->locate ? c->locate(gre_key_info(id), c->user_data) : NULL;

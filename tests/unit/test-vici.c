@@ -694,9 +694,8 @@ test_streamed(Fixture *f, gconstpointer data)
 static void
 test_events_interleaved(Fixture *f, gconstpointer data)
 {
-    Seen seen                       = { 0, g_ptr_array_new_with_free_func(g_free) };
-    g_autoptr(GError) error         = NULL;
-    g_autoptr(GreViciSection) reply = NULL;
+    Seen seen               = { 0, g_ptr_array_new_with_free_func(g_free) };
+    g_autoptr(GError) error = NULL;
 
     (void)data;
     daemon_send_recorded(f, "child-updown-event");
