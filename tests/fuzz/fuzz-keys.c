@@ -64,8 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     text = gre_ifcfg_format(cfg->settings);
     keys = gre_ifcfg_format_keys(cfg->settings);
-    g_free(path);
-    g_free(keys_path);
+    g_clear_pointer(&path, g_free);
+    g_clear_pointer(&keys_path, g_free);
     path = fuzz_write("ifcfg-fz", text, strlen(text), 0644);
     if (keys)
         keys_path = fuzz_write("keys-fz", keys, strlen(keys), 0600);
