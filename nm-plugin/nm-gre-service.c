@@ -158,14 +158,13 @@ apply_pending(gpointer user_data)
 static gboolean
 real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
 {
-    GreService   *self            = GRE_SERVICE(plugin);
-    NMSettingVpn *s_vpn           = nm_connection_get_setting_vpn(connection);
-    g_autoptr(GreSettings) s      = NULL;
-    g_autoptr(GrePlan) plan       = NULL;
-    g_autoptr(GError) env_error   = NULL;
-    g_autoptr(GError) local       = NULL;
-    g_auto(GreApplyReport) report = { 0 };
-    GrePlanEnv env                = { 0 };
+    GreService   *self          = GRE_SERVICE(plugin);
+    NMSettingVpn *s_vpn         = nm_connection_get_setting_vpn(connection);
+    g_autoptr(GreSettings) s    = NULL;
+    g_autoptr(GrePlan) plan     = NULL;
+    g_autoptr(GError) env_error = NULL;
+    g_autoptr(GError) local     = NULL;
+    GrePlanEnv env              = { 0 };
 
     if (!s_vpn) {
         g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_INVALID_CONNECTION,

@@ -222,7 +222,10 @@ format(const GreSettings *s, gboolean secrets)
         g_string_append(out, "# GRE tunnel. TYPE=gre with DEVICETYPE=gre selects ifup-gre; "
                              "network-scripts'\n# own ifup-tunnel would claim TYPE=GRE. Secrets "
                              "are in keys-NAME.\n");
-        g_string_append_printf(out, "DEVICE=%s\nTYPE=gre\nDEVICETYPE=gre\nONBOOT=yes\n", s->name);
+        /* Quoted like every value: a name may hold what a shell reads as syntax ($, `, ;, \). */
+        g_autofree char *name = gre_shvar_escape(s->name);
+
+        g_string_append_printf(out, "DEVICE=%s\nTYPE=gre\nDEVICETYPE=gre\nONBOOT=yes\n", name);
     } else
         g_string_append(out, "# Secrets of a GRE tunnel: keep this file mode 0600.\n");
 

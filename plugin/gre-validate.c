@@ -30,8 +30,7 @@ kname(const Ctx *c, GreKeyId id)
     return name ? name : key->nm;
 }
 
-static char *
-format(const Ctx *c, GreKeyId id, const char *fmt, va_list ap)
+static char *G_GNUC_PRINTF(3, 0) format(const Ctx *c, GreKeyId id, const char *fmt, va_list ap)
 {
     g_autofree char *msg   = g_strdup_vprintf(fmt, ap);
     g_autofree char *where = c->locate ? c->locate(gre_key_info(id), c->user_data) : NULL;
@@ -161,6 +160,14 @@ check_inner_pair(Ctx *c, GreKeyId local_id, GreKeyId peer_id, const GrePrefix *l
                 _("%s is also the outer remote address: packets to the peer would be routed into "
                   "the tunnel itself; give the tunnel inner addresses of its own"),
                 p);
+    /* The same seen from the peer, whose mirror would otherwise be refused by the rule above. */
+    if (gre_addr_equal(&local->addr, &s->local)) {
+        g_autofree char *l = gre_addr_to_string(&local->addr);
+        problem(c, local_id,
+                _("%s is also the outer local address: the peer would route its packets to it "
+                  "into the tunnel itself; give the tunnel inner addresses of its own"),
+                l);
+    }
 }
 
 static void

@@ -343,6 +343,10 @@ read_name(Reader *r, guint8 type, const char **name, gsize *len)
         return bad(r, _("%s with an empty name"), element_name(type));
     if (*len > r->len - r->pos)
         return bad(r, _("%s name of %zu bytes runs past the end"), element_name(type), *len);
+    /* Names are text: one holding a NUL would be read short (as "" at worst), and neither
+     * charon nor our builder could send it. */
+    if (memchr(r->data + r->pos, 0, *len))
+        return bad(r, _("%s name holding a NUL byte"), element_name(type));
     *name = (const char *)r->data + r->pos;
     r->pos += *len;
     return TRUE;

@@ -23,6 +23,8 @@ packages=(
     network-manager-gnome imagemagick xdotool
     # nm-connection-editor against a mock NetworkManager on a private bus
     python3-dbusmock dbus-daemon libglib2.0-bin
+    # tests/fuzz: libFuzzer harnesses built with clang (its fuzzer and sanitizer runtimes)
+    clang-14 libclang-rt-14-dev
     # the VM harness: Debian's kernel under qemu, for hosts whose kernel lacks GRE or ESP
     qemu-system-x86 busybox-static cpio xz-utils zstd
     # the nm suite: a real NetworkManager and a private system bus, which the tests start only

@@ -146,6 +146,30 @@ test_quoting(void)
     g_assert_nonnull(strstr(text, "TYPE=gre\nDEVICETYPE=gre\n"));
 }
 
+/* Device names the kernel and the reader accept may hold shell syntax; written out (mirror,
+ * NetworkManager export), the name is quoted, reads back unchanged and runs nothing in a shell
+ * that sources the file. Found by tests/fuzz/fuzz-ifcfg: a name ending in a backslash came back
+ * as a continuation line. */
+static void
+test_device_quoted(void)
+{
+    static const char *const names[] = { "v6tun\\", "$(id)x", "a;b", "`id`", "q\"t", "it's" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autoptr(GreSettings) s =
+            test_settings("DEVICE=q\nPEER_OUTER_IPADDR=192.0.2.2\nMY_INNER_IPADDR=198.51.100.1/30");
+        g_autofree char *text        = NULL;
+        g_autoptr(GError) error      = NULL;
+        g_autoptr(GreShvarFile) back = NULL;
+
+        g_strlcpy(s->name, names[i], sizeof s->name);
+        text = gre_ifcfg_format(s);
+        back = gre_shvar_file_parse("written", text, -1, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(gre_shvar_file_get(back, "DEVICE"), ==, names[i]);
+    }
+}
+
 /* Every value that does not parse is named with its line, not only the first. */
 static void
 test_every_parse_error(void)
@@ -178,6 +202,7 @@ main(int argc, char **argv)
     g_test_add_func("/ifcfg/bad-corpus", test_bad_corpus);
     g_test_add_func("/ifcfg/write-read", test_write_read);
     g_test_add_func("/ifcfg/quoting", test_quoting);
+    g_test_add_func("/ifcfg/device-quoted", test_device_quoted);
     g_test_add_func("/ifcfg/every-parse-error", test_every_parse_error);
     return g_test_run();
 }

@@ -200,18 +200,17 @@ test_config_branch(void)
 static void
 test_config_v6(void)
 {
-    g_autoptr(GrePlan) plan  = example_plan("v6");
-    g_autoptr(GVariant) gen  = g_variant_ref_sink(gre_nm_config_generic(plan));
-    g_autoptr(GVariant) ip4  = g_variant_ref_sink(gre_nm_config_ip(plan, AF_INET));
-    g_autoptr(GVariant) ip6  = g_variant_ref_sink(gre_nm_config_ip(plan, AF_INET6));
-    g_autoptr(GVariant) r4   = NULL;
-    g_autoptr(GVariant) r6   = NULL;
-    g_autoptr(GVariant) dst  = NULL;
-    g_autoptr(GVariant) hop  = NULL;
-    g_autofree guint32 *r    = NULL;
-    guint32             plen = 0, metric = 7;
-    struct in6_addr     want;
-    gsize               n;
+    g_autoptr(GrePlan) plan = example_plan("v6");
+    g_autoptr(GVariant) gen = g_variant_ref_sink(gre_nm_config_generic(plan));
+    g_autoptr(GVariant) ip4 = g_variant_ref_sink(gre_nm_config_ip(plan, AF_INET));
+    g_autoptr(GVariant) ip6 = g_variant_ref_sink(gre_nm_config_ip(plan, AF_INET6));
+    g_autoptr(GVariant) r4  = NULL;
+    g_autoptr(GVariant) r6  = NULL;
+    g_autoptr(GVariant) dst = NULL;
+    g_autoptr(GVariant) hop = NULL;
+    guint32         plen = 0, metric = 7;
+    struct in6_addr want;
+    gsize           n;
 
     assert_v6(gen, "gateway", "2001:db8:b::1");
     g_assert_true(get_b(gen, "has-ip4"));

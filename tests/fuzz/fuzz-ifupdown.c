@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * An /etc/network/interfaces stanza as ifup-gre --ifupdown reads it: ifupdown hands the hook
+ * IFACE, METHOD and one IF_* variable per option. The bytes are the stanza's lines: the first is
+ * the interface name, every other "OPTION VALUE" (as in the file) becomes the variable ifupdown
+ * would export; after a line "%%" comes the file gre-keys-file names (mode 0600). The reader is
+ * the one in ifup-scripts/gre-boot.c, compiled in here (its entry point is static): the stanza's
+ * settings, the keys file and validation (stanza_settings), then the plan and its ip(8) lines on
+ * a fixed host instead of the kernel's.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <syslog.h>
+
+/* The reader's messages are not what is fuzzed: keep them off the terminal and the journal. */
+static inline int G_GNUC_PRINTF(2, 3) quiet(FILE *stream, const char *fmt, ...)
+{
+    (void)stream;
+    (void)fmt;
+    return 0;
+}
+#define fprintf quiet
+#define syslog(...) ((void)0)
+#define openlog(...) ((void)0)
+#define main gre_boot_main
+
+#include "../../ifup-scripts/gre-boot.c"
+
+#undef fprintf
+#undef main
+
+#include "fuzz-util.h"
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_init();
+    return 0;
+}
+
+/* Removes every IF_* variable and IFACE, so that one input's options do not reach the next. */
+static void
+clear_env(void)
+{
+    g_auto(GStrv) env = g_get_environ();
+
+    for (guint i = 0; env[i]; i++) {
+        g_autofree char *name = g_strndup(env[i], strcspn(env[i], "="));
+
+        if (g_str_has_prefix(name, "IF_"))
+            g_unsetenv(name);
+    }
+    g_unsetenv("IFACE");
+    g_unsetenv("METHOD");
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_autoptr(GError) error  = NULL;
+    g_autoptr(GreSettings) s = NULL;
+    g_autofree char *stanza  = NULL;
+    g_autofree char *where   = NULL;
+    g_autofree char *keys    = NULL;
+    g_autofree char *lines   = NULL;
+    g_auto(GStrv) split      = NULL;
+    const uint8_t *second;
+    size_t         first_len, second_len;
+    Stanza         st = { 0 };
+
+    fuzz_split(data, size, &second, &first_len, &second_len);
+    stanza = g_strndup((const char *)data, first_len);
+    split  = g_strsplit(stanza, "\n", -1);
+    /* Environment strings end at a NUL and cannot hold '=' in a name: what ifupdown cannot
+     * export is not fuzzed. An empty name is refused before the reader runs. */
+    if (!split[0] || !*split[0] || strchr(split[0], '='))
+        return 0;
+    clear_env();
+    g_setenv("IFACE", split[0], TRUE);
+    g_setenv("METHOD", "manual", TRUE);
+    for (guint i = 1; split[i]; i++) {
+        const char      *sp  = strchr(split[i], ' ');
+        g_autofree char *opt = sp ? g_strndup(split[i], sp - split[i]) : g_strdup(split[i]);
+        g_autofree char *var = NULL;
+
+        if (!*opt)
+            continue;
+        var = env_name(opt);
+        if (strcmp(var, "IF_") == 0)
+            continue;
+        if (g_str_has_prefix(opt, "method="))
+            g_setenv("METHOD", opt + 7, TRUE);
+        else
+            g_setenv(var, sp ? sp + 1 : "", TRUE);
+    }
+    if (second) {
+        keys = fuzz_write("stanza.keys", second, second_len, 0600);
+        g_setenv("IF_GRE_KEYS_FILE", keys, TRUE);
+    } else if (g_getenv("IF_GRE_KEYS_FILE") && g_path_is_absolute(g_getenv("IF_GRE_KEYS_FILE"))) {
+        /* A gre-keys-file the input names would read this host's files (a FIFO would hang the
+         * run): it names a file that is not there instead. Relative paths stay, for their
+         * error. */
+        g_autofree char *absent = g_build_filename(fuzz_dir(), "absent.keys", NULL);
+        g_setenv("IF_GRE_KEYS_FILE", absent, TRUE);
+    }
+    if (!stanza_has_gre_options())
+        return 0;
+    where    = g_strdup_printf("iface %s", split[0]);
+    st.iface = split[0];
+    st.where = where;
+    s        = stanza_settings(&st, &error);
+    gre_shvar_file_free(st.keys);
+    if (!s) {
+        if (!error || !*error->message)
+            g_error("fuzz: refused without a message");
+        return 0;
+    }
+    lines = fuzz_plan_render(s, NULL);
+    return 0;
+}
