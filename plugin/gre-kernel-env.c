@@ -224,7 +224,7 @@ gre_nl_transact_wiped(GreNl *nl, struct nl_msg *msg, GreNlReplyFunc valid, void 
             break;
         }
         len = (int)n;
-        for (hdr = (struct nlmsghdr *)buf; NLMSG_OK(hdr, len); hdr = NLMSG_NEXT(hdr, len)) {
+        for (hdr = (struct nlmsghdr *)buf; nlmsg_ok(hdr, len); hdr = nlmsg_next(hdr, &len)) {
             if (hdr->nlmsg_seq != seq)
                 continue; /* an answer to somebody else's request (none are expected) */
             if (hdr->nlmsg_type == NLMSG_ERROR) {

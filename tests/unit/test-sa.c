@@ -134,22 +134,29 @@ test_wipe(void)
  * the algorithms with their keys, XFRMA_SA_EXTRA_FLAGS when not 0, XFRMA_REPLAY_VAL), here with
  * dummy keys, laid out byte by byte as the kernel sends it.
  */
+/* An algorithm attribute: its fixed part, then a key whose first byte is @mark (the rest zero). */
+static void
+append_algo(GByteArray *b, guint16 type, const void *head, gsize head_len, guint8 mark,
+            gsize key_len)
+{
+    struct nlattr a       = { (guint16)(NLA_HDRLEN + head_len + key_len), type };
+    guint8        key[64] = { mark };
+
+    g_assert_cmpuint(key_len, <=, sizeof key);
+    g_assert_cmpuint(a.nla_len % 4, ==, 0);
+    g_byte_array_append(b, (guint8 *)&a, sizeof a);
+    g_byte_array_append(b, head, head_len);
+    g_byte_array_append(b, key, key_len);
+}
+
 static struct nlmsghdr *
 kernel_answer(guint32 extra_flags, gboolean with_replay, guint32 oseq, GByteArray **keep)
 {
     GByteArray             *b    = g_byte_array_new();
     struct nlmsghdr         h    = { 0 };
     struct xfrm_usersa_info info = { 0 };
-    struct {
-        struct nlattr         a;
-        struct xfrm_algo_auth x;
-        guint8                key[32];
-    } auth = { { sizeof auth, XFRMA_ALG_AUTH_TRUNC }, { "hmac(sha256)", 256, 128 }, { 0x55 } };
-    struct {
-        struct nlattr    a;
-        struct xfrm_algo x;
-        guint8           key[16];
-    } enc = { { sizeof enc, XFRMA_ALG_CRYPT }, { "cbc(aes)", 128 }, { 0x66 } };
+    struct xfrm_algo_auth   auth = { "hmac(sha256)", 256, 128 };
+    struct xfrm_algo        enc  = { "cbc(aes)", 128 };
     struct {
         struct nlattr a;
         guint32       v;
@@ -159,7 +166,6 @@ kernel_answer(guint32 extra_flags, gboolean with_replay, guint32 oseq, GByteArra
         struct xfrm_replay_state r;
     } rp = { { sizeof rp, XFRMA_REPLAY_VAL }, { oseq, 0, 0 } };
 
-    G_STATIC_ASSERT(sizeof auth % 4 == 0 && sizeof enc % 4 == 0);
     h.nlmsg_type        = XFRM_MSG_NEWSA;
     info.saddr.a4       = htonl(0xc0000201); /* 192.0.2.1 */
     info.id.daddr.a4    = htonl(0xc0000202);
@@ -172,8 +178,8 @@ kernel_answer(guint32 extra_flags, gboolean with_replay, guint32 oseq, GByteArra
     info.curlft.packets = 7;
     g_byte_array_append(b, (guint8 *)&h, sizeof h);
     g_byte_array_append(b, (guint8 *)&info, NLMSG_ALIGN(sizeof info));
-    g_byte_array_append(b, (guint8 *)&auth, sizeof auth);
-    g_byte_array_append(b, (guint8 *)&enc, sizeof enc);
+    append_algo(b, XFRMA_ALG_AUTH_TRUNC, &auth, sizeof auth, 0x55, 32);
+    append_algo(b, XFRMA_ALG_CRYPT, &enc, sizeof enc, 0x66, 16);
     if (extra_flags)
         g_byte_array_append(b, (guint8 *)&xf, sizeof xf);
     if (with_replay)

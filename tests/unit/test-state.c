@@ -239,6 +239,9 @@ test_netns_stale(void)
     g_autofree char *unknown     = g_build_filename(state, "netns-999999997", NULL);
     g_autofree char *dead_rec    = g_build_filename(dead, "gre1.state", NULL);
     g_autofree char *alive_rec   = g_build_filename(alive, "gre1.state", NULL);
+    g_autofree char *unknown_rec = g_build_filename(unknown, "gre1.state", NULL);
+    g_autofree char *dead_id     = g_build_filename(dead, "netns", NULL);
+    g_autofree char *alive_id    = g_build_filename(alive, "netns", NULL);
     g_autofree char *text        = NULL;
     g_autoptr(GPtrArray) stale   = NULL;
     g_autoptr(GPtrArray) notes   = g_ptr_array_new_with_free_func(g_free);
@@ -254,14 +257,12 @@ test_netns_stale(void)
     g_assert_cmpint(g_mkdir(alive, 0700), ==, 0);
     g_assert_cmpint(g_mkdir(unknown, 0700), ==, 0);
     /* Inode 1 is never a namespace's. */
-    g_assert_true(g_file_set_contents(g_build_filename(dead, "netns", NULL),
-                                      "cookie=999999999\nino=1\n", -1, NULL));
+    g_assert_true(g_file_set_contents(dead_id, "cookie=999999999\nino=1\n", -1, NULL));
     text = g_strdup_printf("cookie=999999998\nino=%" G_GUINT64_FORMAT "\n", (guint64)init.st_ino);
-    g_assert_true(g_file_set_contents(g_build_filename(alive, "netns", NULL), text, -1, NULL));
+    g_assert_true(g_file_set_contents(alive_id, text, -1, NULL));
     g_assert_true(g_file_set_contents(dead_rec, "version=1\nsecrets=none\n", -1, NULL));
     g_assert_true(g_file_set_contents(alive_rec, "version=1\nsecrets=none\n", -1, NULL));
-    g_assert_true(g_file_set_contents(g_build_filename(unknown, "gre1.state", NULL),
-                                      "version=1\nsecrets=none\n", -1, NULL));
+    g_assert_true(g_file_set_contents(unknown_rec, "version=1\nsecrets=none\n", -1, NULL));
 
     /* Where other processes' namespaces cannot be read (not root, a sandbox), no namespace can
      * be shown to be gone, and nothing may be removed. */
