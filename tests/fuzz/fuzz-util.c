@@ -109,12 +109,18 @@ check_lines(GPtrArray *lines, const char *what)
 
         /* One ip(8) command a line: a newline or a control character inside one would let a
          * value from a file start a command of its own in a shell that runs the plan. */
+        /* An IKE step is what is loaded into the daemon over VICI, shown as a swanctl.conf
+         * fragment of several lines; none of them may pass for an ip command of its own. */
+        gboolean ike = g_str_has_prefix(line, "vici ");
+
         if (line[0] == '#')
             continue;
-        if (!g_str_has_prefix(line, "ip ") || !g_utf8_validate(line, -1, NULL))
+        if (!(ike || g_str_has_prefix(line, "ip ")) || !g_utf8_validate(line, -1, NULL))
             g_error("fuzz: %s line %u is not an ip command: %s", what, i, line);
+        if (ike && strstr(line, "\nip "))
+            g_error("fuzz: %s line %u: an IKE fragment holds an ip command: %s", what, i, line);
         for (const char *p = line; *p; p++) {
-            if ((unsigned char)*p < 0x20)
+            if ((unsigned char)*p < 0x20 && !(ike && *p == '\n'))
                 g_error("fuzz: %s line %u has control character 0x%02x", what, i, *p);
         }
     }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The main job, end to end: two hosts (network namespaces over a veth "wire"), one ifcfg file
-# written by hand, its mirror written by gre-tunnel, both ends brought up with GRE-only IPsec.
+# written by hand, its keys made and its mirror written by gre-tunnel, both ends brought up with
+# GRE-only IPsec.
 # Shows the ping, the ESP on the wire (and the clear ping of the outer address), the MTU and
 # status, then takes both ends down. Runs as root where the kernel has GRE and ESP.
 set -euo pipefail
@@ -30,7 +31,7 @@ ip -n $B link add lan type dummy
 ip -n $B addr add 203.0.113.1/24 dev lan
 ip -n $B link set lan up
 
-say "A's settings (ifcfg-gre1), keys in keys-gre1 (mode 0600)"
+say "A's settings (ifcfg-gre1), written by hand"
 mkdir -p "$T/a" "$T/b"
 cat >"$T/a/ifcfg-gre1" <<CFG
 DEVICE=gre1
@@ -44,17 +45,13 @@ ROUTES="203.0.113.0/24"
 KEY=42
 IPSEC=manual
 IPSEC_SUITE=aes256-sha256
-SPI_ESP_IN=0x4201
-SPI_ESP_OUT=0x4202
 CFG
-(
-    umask 077
-    printf 'KEY_ESP_IN=0x%s\nKEY_ESP_OUT=0x%s\nKEY_AESP_IN=0x%s\nKEY_AESP_OUT=0x%s\n' \
-        "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
-        "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
-        >"$T/a/keys-gre1"
-)
 cat "$T/a/ifcfg-gre1"
+
+say "gre-tunnel keygen: fresh keys in keys-gre1 (mode 0600, never shown) and SPIs in ifcfg-gre1"
+"$G" keygen "$T/a/ifcfg-gre1"
+ls -l "$T/a/keys-gre1"
+grep SPI_ESP "$T/a/ifcfg-gre1"
 
 say "gre-tunnel mirror: B's files, then gre-tunnel check A B"
 "$G" mirror -o "$T/b" "$T/a/ifcfg-gre1"
