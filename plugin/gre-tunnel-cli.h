@@ -4,6 +4,9 @@
 #include "gre-ifcfg.h"
 #include "gre-plan.h"
 
+/* Where CONFIG=NAME is looked up, and what up --all reads by default. */
+#define GRE_CLI_NETWORK_SCRIPTS_DIR "/etc/sysconfig/network-scripts"
+
 /* Shared by the gre-tunnel subcommands. */
 char     *gre_cli_config_path(const char *config);
 GreIfcfg *gre_cli_load(const char *config, gboolean quiet, GError **error);
@@ -13,6 +16,8 @@ void      gre_cli_env(const GreSettings *s, GrePlanEnv *env);
 int gre_cli_up(int argc, char **argv);
 int gre_cli_down(int argc, char **argv);
 int gre_cli_status(int argc, char **argv);
+/* up --all / down --all (gre-tunnel-all.c): the exit status. */
+int gre_cli_all(gboolean down, const char *dir_or_null, gboolean quiet);
 
 /* gre-tunnel keygen (gre-tunnel-keygen.c). */
 int gre_cli_keygen(int argc, char **argv);

@@ -17,8 +17,6 @@
 #include "gre-suite.h"
 #include "gre-tunnel-cli.h"
 
-#define NETWORK_SCRIPTS_DIR "/etc/sysconfig/network-scripts"
-
 enum {
     EXIT_OK     = 0,
     EXIT_CONFIG = 1, /* bad configuration, or two ends that do not mirror each other */
@@ -52,12 +50,12 @@ print_warnings(GPtrArray *warnings)
         g_printerr(_("gre-tunnel: warning: %s\n"), (char *)warnings->pdata[i]);
 }
 
-/* CONFIG is a path to an ifcfg file, or NAME for NETWORK_SCRIPTS_DIR/ifcfg-NAME. */
+/* CONFIG is a path to an ifcfg file, or NAME for GRE_CLI_NETWORK_SCRIPTS_DIR/ifcfg-NAME. */
 char *
 gre_cli_config_path(const char *config)
 {
     if (!strchr(config, '/') && access(config, F_OK) != 0)
-        return g_strdup_printf(NETWORK_SCRIPTS_DIR "/ifcfg-%s", config);
+        return g_strdup_printf(GRE_CLI_NETWORK_SCRIPTS_DIR "/ifcfg-%s", config);
     return g_strdup(config);
 }
 
@@ -383,7 +381,7 @@ usage(FILE *out)
               "NAME for\n%s/ifcfg-NAME.\n"
               "Exit status: 0 ok, 1 bad configuration or mismatch, 2 usage, 3 system or "
               "kernel error.\n"),
-            NETWORK_SCRIPTS_DIR);
+            GRE_CLI_NETWORK_SCRIPTS_DIR);
 }
 
 int
