@@ -26,10 +26,11 @@
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_SYSTEM = 3 };
 
 typedef struct {
-    gboolean   quiet;
-    guint      done;
-    GPtrArray *failed; /* of char *: names */
-    int        status;
+    const GreCliAllOptions *opt;
+    gboolean                quiet;
+    guint                   done;
+    GPtrArray              *failed; /* of char *: names */
+    int                     status;
 } Run;
 
 static void
@@ -98,19 +99,21 @@ static GPtrArray *
 list_files(const char *dir, GError **error)
 {
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GError) err      = NULL;
-    g_autoptr(GDir) d          = g_dir_open(dir, 0, &err);
-    const char *entry;
+    DIR           *d           = opendir(dir);
+    struct dirent *entry;
 
     if (!d) {
+        int errsv = errno;
+
         g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot read the directory %s: %s"), dir,
-                    err->message);
+                    g_strerror(errsv));
         return NULL;
     }
-    while ((entry = g_dir_read_name(d))) {
-        if (is_candidate(entry))
-            g_ptr_array_add(files, g_strdup(entry));
+    while ((entry = readdir(d))) {
+        if (is_candidate(entry->d_name))
+            g_ptr_array_add(files, g_strdup(entry->d_name));
     }
+    closedir(d);
     g_ptr_array_sort(files, cmp_names_p);
     return g_steal_pointer(&files);
 }
@@ -224,7 +227,7 @@ say_skipped(const Run *run, const char *name, const char *instance)
 /* ---- up ---- */
 
 static GrePlan *
-plan_of(GreApplyContext *ctx, const GreIfcfg *cfg, GError **error)
+plan_of(const Run *run, GreApplyContext *ctx, const GreIfcfg *cfg, GError **error)
 {
     const GreSettings *s  = cfg->settings;
     g_autoptr(GError) err = NULL;
@@ -237,6 +240,8 @@ plan_of(GreApplyContext *ctx, const GreIfcfg *cfg, GError **error)
     /* Missing facts are fine until the plan needs them, as for a single up. */
     if (!gre_kernel_env_resolve_nl(rt, &s->remote, s->underlay[0] ? s->underlay : NULL, &env, &err))
         g_debug("no facts about the route to the remote: %s", err->message);
+    if (run->opt->underlay_mtu)
+        env.route_mtu = run->opt->underlay_mtu;
     plan = gre_plan_build(s, &env, error);
     if (!plan)
         g_prefix_error(error, "%s: ", cfg->ifcfg_path);
@@ -285,17 +290,25 @@ up_one(Run *run, GreApplyContext *ctx, GHashTable *enabled, GHashTable *devices,
                     _("%s:%u: DEVICE: %s is also the device of %s, which comes first; one file "
                       "per tunnel"),
                     path, gre_shvar_file_get_line(raw, "DEVICE"), device, seen);
-        run_failed(run, device, error);
+        run_failed(run, file + 6, error); /* the device is the other file's */
         return;
     }
     g_hash_table_insert(devices, g_strdup(device), g_strdup(path));
 
-    if (!(cfg = gre_ifcfg_load(path, warnings, &error)) || !(plan = plan_of(ctx, cfg, &error))) {
+    if (!(cfg = gre_ifcfg_load(path, warnings, &error)) ||
+        !(plan = plan_of(run, ctx, cfg, &error))) {
         run_failed(run, device, error);
         return;
     }
     for (guint i = 0; !run->quiet && i < warnings->len; i++)
         g_printerr(_("gre-tunnel: warning: %s\n"), (char *)warnings->pdata[i]);
+    if (run->opt->mode == GRE_CLI_ALL_PLAN) {
+        /* What up --all would do, one tunnel after the other, without touching the kernel. */
+        if (run->done++)
+            g_print("\n");
+        gre_cli_print_plan(plan, cfg->settings, FALSE, run->opt->show_secrets);
+        return;
+    }
     if (!gre_apply_up_with(ctx, plan, path, &report, &error)) {
         g_prefix_error(&error, "%s: ", plan->name);
         run_failed(run, plan->name, error);
@@ -388,14 +401,15 @@ down_all(Run *run, GreApplyContext *ctx, const char *dir)
 }
 
 int
-gre_cli_all(gboolean down, const char *dir_or_null, gboolean quiet)
+gre_cli_all(const GreCliAllOptions *opt, const char *dir_or_null)
 {
+    gboolean down                  = opt->mode == GRE_CLI_ALL_DOWN;
     g_autoptr(GreApplyContext) ctx = gre_apply_context_new();
     g_autoptr(GPtrArray) failed    = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) files     = NULL;
     g_autoptr(GError) error        = NULL;
     const char      *dir           = dir_or_null ? dir_or_null : GRE_CLI_NETWORK_SCRIPTS_DIR;
-    Run              run           = { quiet, 0, failed, EXIT_OK };
+    Run              run           = { opt, opt->quiet, 0, failed, EXIT_OK };
     g_autofree char *names         = NULL;
 
     /* down needs the directory too, not the files: a tunnel whose file is gone comes down. */
@@ -409,15 +423,23 @@ gre_cli_all(gboolean down, const char *dir_or_null, gboolean quiet)
         up_all(&run, ctx, dir, files);
 
     if (!failed->len) {
-        if (!quiet)
-            /* TRANSLATORS: the summary of up --all: tunnels up, tunnels that failed */
-            g_print(down ? _("%u down, 0 failed\n") : _("%u up, 0 failed\n"), run.done);
+        if (opt->quiet)
+            return EXIT_OK;
+        /* TRANSLATORS: the summary of up --all: tunnels up, tunnels that failed (none) */
+        if (down)
+            g_print(_("%u down, 0 failed\n"), run.done);
+        else if (opt->mode == GRE_CLI_ALL_PLAN)
+            g_print(_("# %u planned, 0 failed\n"), run.done);
+        else
+            g_print(_("%u up, 0 failed\n"), run.done);
         return EXIT_OK;
     }
     g_ptr_array_add(failed, NULL);
     names = g_strjoinv(", ", (char **)failed->pdata);
     /* TRANSLATORS: tunnels done, tunnels that failed, their names */
-    g_printerr(down ? _("%u down, %u failed: %s\n") : _("%u up, %u failed: %s\n"), run.done,
-               failed->len - 1, names);
+    g_printerr(down                            ? _("%u down, %u failed: %s\n")
+               : opt->mode == GRE_CLI_ALL_PLAN ? _("# %u planned, %u failed: %s\n")
+                                               : _("%u up, %u failed: %s\n"),
+               run.done, failed->len - 1, names);
     return run.status;
 }

@@ -16,8 +16,18 @@ void      gre_cli_env(const GreSettings *s, GrePlanEnv *env);
 int gre_cli_up(int argc, char **argv);
 int gre_cli_down(int argc, char **argv);
 int gre_cli_status(int argc, char **argv);
-/* up --all / down --all (gre-tunnel-all.c): the exit status. */
-int gre_cli_all(gboolean down, const char *dir_or_null, gboolean quiet);
+/* up --all, down --all and plan --all (gre-tunnel-all.c): the exit status. */
+typedef enum { GRE_CLI_ALL_UP, GRE_CLI_ALL_DOWN, GRE_CLI_ALL_PLAN } GreCliAllMode;
+typedef struct {
+    GreCliAllMode mode;
+    gboolean      quiet;
+    guint         underlay_mtu; /* plan: instead of the route's; 0: the route's */
+    gboolean      show_secrets; /* plan */
+} GreCliAllOptions;
+int gre_cli_all(const GreCliAllOptions *opt, const char *dir_or_null);
+/* What `plan CONFIG` prints: a header line, then the steps as ip commands. */
+void gre_cli_print_plan(const GrePlan *plan, const GreSettings *s, gboolean down,
+                        gboolean show_secrets);
 
 /* gre-tunnel keygen (gre-tunnel-keygen.c). */
 int gre_cli_keygen(int argc, char **argv);

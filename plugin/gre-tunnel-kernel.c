@@ -85,7 +85,8 @@ gre_cli_up(int argc, char **argv)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("up --all takes at most one DIR; see --help")));
     if (opt.all)
-        return gre_cli_all(FALSE, argc == 2 ? argv[1] : NULL, opt.quiet);
+        return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_UP, opt.quiet, 0, FALSE },
+                           argc == 2 ? argv[1] : NULL);
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("up takes one CONFIG; see --help")));
@@ -155,7 +156,8 @@ gre_cli_down(int argc, char **argv)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("down --all takes at most one DIR; see --help")));
     if (opt.all)
-        return gre_cli_all(TRUE, argc == 2 ? argv[1] : NULL, opt.quiet);
+        return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_DOWN, opt.quiet, 0, FALSE },
+                           argc == 2 ? argv[1] : NULL);
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("down takes one CONFIG or NAME; see --help")));
