@@ -317,16 +317,18 @@ up_one(Run *run, GreApplyContext *ctx, GHashTable *enabled, GHashTable *devices,
     run->done++;
     if (run->quiet)
         return;
-    if (report.unchanged)
+    if (report.unchanged) {
+        /* One line per tunnel: the notes would only say the same again. */
         g_print(_("%s: already up as configured; nothing changed\n"), plan->name);
-    else
-        g_print(g_dngettext(GETTEXT_PACKAGE, "%s: up%s: %u object created, MTU %u%s\n",
-                            "%s: up%s: %u objects created, MTU %u%s\n", report.created),
-                plan->name,
-                report.recreated ? _(" (recreated: the settings had changed or an earlier attempt "
-                                     "was incomplete)")
-                                 : "",
-                report.created, plan->mtu, cfg->settings->ipsec ? _(", GRE-only IPsec") : "");
+        return;
+    }
+    g_print(g_dngettext(GETTEXT_PACKAGE, "%s: up%s: %u object created, MTU %u%s\n",
+                        "%s: up%s: %u objects created, MTU %u%s\n", report.created),
+            plan->name,
+            report.recreated ? _(" (recreated: the settings had changed or an earlier attempt "
+                                 "was incomplete)")
+                             : "",
+            report.created, plan->mtu, cfg->settings->ipsec ? _(", GRE-only IPsec") : "");
     print_notes(run, &report);
 }
 
