@@ -9,7 +9,7 @@
 #            reports the same configuration, with nothing else: what any VPN plugin pays
 #   gre      vpn-type gre, the same tunnel (KEY=5 so that it may exist beside native)
 #   gre+esp  vpn-type gre with GRE-only IPsec (AES-CBC + HMAC-SHA-256: 2 SAs, 2 policies)
-# Alternating, median of BENCH_NM_REPS (default 9) ups and downs each. Then the memory
+# Alternating, median of BENCH_NM_REPS (default 9) ups and downs each; before them the memory
 # (/proc/PID/smaps_rollup) of nm-gre-service idle and connected, of the floor, and of Debian's
 # nm-openvpn-service (network-manager-openvpn) when installed, each idle-registered the way
 # NetworkManager starts it (see mem_idle). Runs directly where the kernel has GRE and ESP,
@@ -132,10 +132,100 @@ if [ "${VIEW[floor]}" != "${VIEW[gre]}" ]; then
     die "the floor's gre5 is not ours (above: < ours, > the floor)"
 fi
 echo "the floor's gre5 as the kernel shows it (link, addresses, routes) is ours: yes"
+# ---- memory ----
+
+# pids_of COMM: the processes whose comm (the first 15 bytes of the program's name) is COMM.
+pids_of() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+    done
+}
+# one_pid COMM: the single such process, or die.
+one_pid() {
+    local pid
+    pid=$(pids_of "$1")
+    [ -n "$pid" ] && [ "$(wc -w <<<"$pid")" = 1 ] || die "expected one $1, got '$pid'"
+    echo "$pid"
+}
+# mem LABEL PID: one line of the memory table, in KiB. Private and shared are the pages mapped
+# only by this process and those also mapped elsewhere; PSS counts shared pages divided by the
+# number of processes mapping them.
+printf '%-40s %7s %7s %7s %7s %9s\n' "process (KiB)" RSS PSS private shared anon >"$T/mem"
+mem() {
+    awk -v l="$1" '
+        /^Rss:/ {rss = $2} /^Pss:/ {pss = $2} /^Pss_Anon:/ {anon = $2}
+        /^Private_(Clean|Dirty):/ {priv += $2} /^Shared_(Clean|Dirty):/ {shr += $2}
+        END {printf "%-40s %7d %7d %7d %7d %9d\n", l, rss, pss, priv, shr, anon}' \
+        "/proc/$2/smaps_rollup" >>"$T/mem"
+}
+# mem_idle LABEL PROGRAM SERVICE: PROGRAM started as NetworkManager starts a VPN service (in its
+# namespace, on its bus, with --bus-name SERVICE.Connection_N and NM_VPN_LOG_* in the
+# environment), measured once it owns its name and waits for Connect, then stopped.
+owned() {
+    [ "$(gdbus call --system --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+        --method org.freedesktop.DBus.NameHasOwner "$1" 2>/dev/null)" = "(true,)" ]
+}
+mem_idle() {
+    local label=$1 prog=$2 name=$3.Connection_99 pid i
+    ip netns exec $A env NM_VPN_LOG_LEVEL=5 NM_VPN_LOG_SYSLOG=0 "$prog" --bus-name "$name" \
+        >>"$T/idle.log" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 300; i++)); do
+        owned "$name" && break
+        sleep 0.1
+    done
+    owned "$name" || die "$prog did not take $name"
+    sleep 1 # settled: nothing left of the start in flight
+    mem "$label" "$pid"
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null
+}
+connected() { # connected CON COMM LABEL
+    local try
+    for try in 1 2 3 4 5; do
+        nmc connection up "$1" >/dev/null 2>&1 && break
+        wait_con_state "$1" "" 30 >/dev/null
+        [ "$try" = 5 ] && die "nmcli connection up $1 failed five times"
+    done
+    sleep 1
+    mem "$3" "$(one_pid "$2")"
+    nmc connection down "$1" >/dev/null
+    wait_con_state "$1" "" 30 >/dev/null
+    for ((i = 0; i < 50; i++)); do [ -z "$(pids_of "$2")" ] && return 0; sleep 0.1; done
+    die "$2 still runs after down"
+}
+
+connected gre+esp nm-gre-service "nm-gre-service, connected (gre+esp)"
+connected gre nm-gre-service "nm-gre-service, connected (gre)"
+connected floor nm-grefloor-ser "nm-grefloor-service, connected"
+mem_idle "nm-gre-service, idle" "$GRE_BUILDDIR/nm-plugin/nm-gre-service" \
+    org.freedesktop.NetworkManager.gre
+mem_idle "nm-grefloor-service, idle" "$FLOOR/nm-grefloor-service" \
+    org.freedesktop.NetworkManager.grefloor
+ovpn=/usr/lib/NetworkManager/nm-openvpn-service
+if [ -x "$ovpn" ] && [ -f /usr/share/dbus-1/system.d/nm-openvpn-service.conf ]; then
+    mem_idle "nm-openvpn-service, idle" "$ovpn" org.freedesktop.NetworkManager.openvpn
+else
+    echo "(nm-openvpn-service not installed: apt-get install network-manager-openvpn)" >>"$T/mem"
+fi
+mem "NetworkManager itself, for scale" "$_nm_pid" # (exec chain: the same PID)
+echo "== memory (/proc/PID/smaps_rollup)"
+cat "$T/mem"
+echo "nm-gre-service exits after down: yes"
+
+# Each round is printed as it ends, so that a run cut short still leaves its figures.
 UP=() DOWN=()
 log_from=$(wc -l <"$NM_DIR/NetworkManager.log")
-for ((r = 0; r < REPS; r++)); do
-    for c in $CONS; do once "$c"; done
+for ((r = 1; r <= REPS; r++)); do
+    line=
+    for c in $CONS; do
+        once "$c"
+        read -ra up <<<"${UP[$c]}"
+        read -ra down <<<"${DOWN[$c]}"
+        line+=" $c $(ms "${up[-1]}")/$(ms "${down[-1]}")"
+    done
+    echo "round $r (up/down ms):$line"
 done
 log_to=$(wc -l <"$NM_DIR/NetworkManager.log")
 echo "== nmcli connection up until activated, and down; median of $REPS, alternating (ms)"
@@ -199,79 +289,3 @@ sed -n "$((log_from + 1)),${log_to}p" "$NM_DIR/NetworkManager.log" |
         for (k = 1; k <= n; k++) printf " %8.0f", med(d[c[k], 0]); printf "\n"
     }'
 
-# ---- memory ----
-
-# pids_of COMM: the processes whose comm (the first 15 bytes of the program's name) is COMM.
-pids_of() {
-    local p
-    for p in /proc/[0-9]*; do
-        [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
-    done
-}
-# one_pid COMM: the single such process, or die.
-one_pid() {
-    local pid
-    pid=$(pids_of "$1")
-    [ -n "$pid" ] && [ "$(wc -w <<<"$pid")" = 1 ] || die "expected one $1, got '$pid'"
-    echo "$pid"
-}
-# mem LABEL PID: one line of the memory table, in KiB. Private and shared are the pages mapped
-# only by this process and those also mapped elsewhere; PSS counts shared pages divided by the
-# number of processes mapping them.
-printf '%-40s %7s %7s %7s %7s %9s\n' "process (KiB)" RSS PSS private shared anon >"$T/mem"
-mem() {
-    awk -v l="$1" '
-        /^Rss:/ {rss = $2} /^Pss:/ {pss = $2} /^Pss_Anon:/ {anon = $2}
-        /^Private_(Clean|Dirty):/ {priv += $2} /^Shared_(Clean|Dirty):/ {shr += $2}
-        END {printf "%-40s %7d %7d %7d %7d %9d\n", l, rss, pss, priv, shr, anon}' \
-        "/proc/$2/smaps_rollup" >>"$T/mem"
-}
-# mem_idle LABEL PROGRAM SERVICE: PROGRAM started as NetworkManager starts a VPN service (in its
-# namespace, on its bus, with --bus-name SERVICE.Connection_N and NM_VPN_LOG_* in the
-# environment), measured once it owns its name and waits for Connect, then stopped.
-owned() {
-    [ "$(gdbus call --system --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-        --method org.freedesktop.DBus.NameHasOwner "$1" 2>/dev/null)" = "(true,)" ]
-}
-mem_idle() {
-    local label=$1 prog=$2 name=$3.Connection_99 pid i
-    ip netns exec $A env NM_VPN_LOG_LEVEL=5 NM_VPN_LOG_SYSLOG=0 "$prog" --bus-name "$name" \
-        >>"$T/idle.log" 2>&1 &
-    pid=$!
-    for ((i = 0; i < 300; i++)); do
-        owned "$name" && break
-        sleep 0.1
-    done
-    owned "$name" || die "$prog did not take $name"
-    sleep 1 # settled: nothing left of the start in flight
-    mem "$label" "$pid"
-    kill -TERM "$pid"
-    wait "$pid" 2>/dev/null
-}
-connected() { # connected CON COMM LABEL
-    nmc connection up "$1" >/dev/null || die "nmcli connection up $1 failed"
-    sleep 1
-    mem "$3" "$(one_pid "$2")"
-    nmc connection down "$1" >/dev/null
-    wait_con_state "$1" "" 30 >/dev/null
-    for ((i = 0; i < 50; i++)); do [ -z "$(pids_of "$2")" ] && return 0; sleep 0.1; done
-    die "$2 still runs after down"
-}
-
-connected gre+esp nm-gre-service "nm-gre-service, connected (gre+esp)"
-connected gre nm-gre-service "nm-gre-service, connected (gre)"
-connected floor nm-grefloor-ser "nm-grefloor-service, connected"
-mem_idle "nm-gre-service, idle" "$GRE_BUILDDIR/nm-plugin/nm-gre-service" \
-    org.freedesktop.NetworkManager.gre
-mem_idle "nm-grefloor-service, idle" "$FLOOR/nm-grefloor-service" \
-    org.freedesktop.NetworkManager.grefloor
-ovpn=/usr/lib/NetworkManager/nm-openvpn-service
-if [ -x "$ovpn" ] && [ -f /usr/share/dbus-1/system.d/nm-openvpn-service.conf ]; then
-    mem_idle "nm-openvpn-service, idle" "$ovpn" org.freedesktop.NetworkManager.openvpn
-else
-    echo "(nm-openvpn-service not installed: apt-get install network-manager-openvpn)" >>"$T/mem"
-fi
-mem "NetworkManager itself, for scale" "$_nm_pid" # (exec chain: the same PID)
-echo "== memory (/proc/PID/smaps_rollup)"
-cat "$T/mem"
-echo "nm-gre-service exits after down: yes"
