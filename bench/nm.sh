@@ -141,13 +141,6 @@ pids_of() {
         [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
     done
 }
-# one_pid COMM: the single such process, or die.
-one_pid() {
-    local pid
-    pid=$(pids_of "$1")
-    [ -n "$pid" ] && [ "$(wc -w <<<"$pid")" = 1 ] || die "expected one $1, got '$pid'"
-    echo "$pid"
-}
 # mem LABEL PID: one line of the memory table, in KiB. Private and shared are the pages mapped
 # only by this process and those also mapped elsewhere; PSS counts shared pages divided by the
 # number of processes mapping them.
@@ -181,19 +174,24 @@ mem_idle() {
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null
 }
+# The service NM started for CON is the one that was not running before: instances whose start
+# NM gave up on (its 5 s) take their name later and linger, idle.
 connected() { # connected CON COMM LABEL
-    local try
+    local try before pid
+    before=" $(pids_of "$2" | tr '\n' ' ') "
     for try in 1 2 3 4 5; do
         nmc connection up "$1" >/dev/null 2>&1 && break
         wait_con_state "$1" "" 30 >/dev/null
         [ "$try" = 5 ] && die "nmcli connection up $1 failed five times"
     done
     sleep 1
-    mem "$3" "$(one_pid "$2")"
+    pid=$(for p in $(pids_of "$2"); do [[ $before == *" $p "* ]] || echo "$p"; done)
+    [ -n "$pid" ] && [ "$(wc -w <<<"$pid")" = 1 ] || die "expected one new $2, got '$pid'"
+    mem "$3" "$pid"
     nmc connection down "$1" >/dev/null
     wait_con_state "$1" "" 30 >/dev/null
-    for ((i = 0; i < 50; i++)); do [ -z "$(pids_of "$2")" ] && return 0; sleep 0.1; done
-    die "$2 still runs after down"
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    die "$2 ($pid) still runs after down"
 }
 
 connected gre+esp nm-gre-service "nm-gre-service, connected (gre+esp)"
