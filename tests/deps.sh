@@ -32,6 +32,9 @@ packages=(
     # the nm suite: a real NetworkManager and a private system bus, which the tests start only
     # in the VM or in namespaces of their own (the host's own daemon is masked below)
     network-manager dbus-daemon
+    # bench/nm.sh compares nm-gre-service's memory with another libnm VPN service's, started the
+    # same way; it never connects it (pulls in openvpn, whose Debian unit does nothing by itself)
+    network-manager-openvpn
     # IPSEC=ike's daemon, for the VICI client's kernel test: charon-systemd and swanctl; the
     # standard plugins bring openssl (ECP groups) and gcm (AES-GCM). Not libreswan: it conflicts.
     charon-systemd strongswan-swanctl libstrongswan-standard-plugins
