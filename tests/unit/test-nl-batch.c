@@ -134,7 +134,8 @@ batch_of_four(int fd, guint32 *seq, Replies *replies)
 
         /* Lengths that are and are not multiples of 4: the kernel finds each message at the
          * aligned end of the one before. */
-        g_assert_cmpint(nlmsg_append(msg, "abcdefg", i == 1 ? 7 : 8, NLMSG_ALIGNTO), ==, 0);
+        g_assert_cmpint(nlmsg_append(msg, "abcdefg", i == 1 ? 7 : 8, i == 1 ? 0 : NLMSG_ALIGNTO),
+                        ==, 0);
         g_assert_cmpuint(gre_nl_batch_add(b, msg, i == 2 ? on_reply : NULL, replies), ==, i);
     }
     return b;
