@@ -139,7 +139,26 @@ check "B up again, with the verdict file of another boot" test $? = 0
 check "... the check ran again (unshare(CLONE_NEWNET) in a thread)" grep -q CLONE_NEWNET "$T/st.b"
 expect "... and the file names this boot again" "^boot $boot " "$(cat "$VERDICT")"
 
+# Within one process the verdict is found once: up --all of two manually keyed tunnels, with no
+# verdict remembered, makes one test namespace, not two.
+gt $B down gre1 >/dev/null
+rm -f "$VERDICT"
+mkdir -p "$T/b2"
+cp "$T/b/ifcfg-gre1" "$T/b/keys-gre1" "$T/b2/"
+sed -e 's/^DEVICE=.*/DEVICE=gre2/' -e "s/^SPI_ESP_IN=.*/SPI_ESP_IN=0x1301/" \
+    -e "s/^SPI_ESP_OUT=.*/SPI_ESP_OUT=0x1302/" "$T/b/ifcfg-gre1" >"$T/b2/ifcfg-gre2"
+echo KEY=77 >>"$T/b2/ifcfg-gre2"
+cp "$T/b/keys-gre1" "$T/b2/keys-gre2"
+ip netns exec $B strace -f -qq -o "$T/st.all" -e trace=unshare "$G" up --all "$T/b2" >"$T/up.all" 2>&1
+check "up --all of gre1 and gre2 (both IPSEC=manual) in B" test $? = 0
+expect_eq "... both outbound SAs carry the flag" 2 \
+    "$(ip -n $B -s xfrm state | oneline | grep -c '^src 192\.0\.2\.2 .*oseq-may-wrap')"
+expect_eq "... one test namespace for the two (unshare(CLONE_NEWNET) calls)" 1 \
+    "$(grep -c CLONE_NEWNET "$T/st.all")"
+gt $B down --all "$T/b2" >/dev/null
+
 gt $A down gre1 >/dev/null
 gt $B down gre1 >/dev/null
 expect_eq "A: no SA left after down" 0 "$(ip -n $A xfrm state | grep -c '^src')"
+expect_eq "B: no SA left after down" 0 "$(ip -n $B xfrm state | grep -c '^src')"
 finish
