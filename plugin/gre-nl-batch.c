@@ -150,9 +150,19 @@ send_all(GreNlBatch *b)
 {
     static const guint8      pad[NLMSG_ALIGNTO] = { 0 };
     g_autofree struct iovec *iov                = g_new0(struct iovec, 2 * b->requests->len);
-    struct msghdr            mh                 = { 0 }; /* no address: to the kernel */
+    struct sockaddr_nl       kernel             = { .nl_family = AF_NETLINK };
+    struct msghdr            mh                 = { 0 };
     guint                    n                  = 0;
+    int                      domain             = 0;
+    socklen_t                len                = sizeof domain;
     ssize_t                  sent;
+
+    /* Addressed to the kernel, as libnl does it (tools such as strace decode the messages only
+     * then); the fake kernel of the tests is a socket pair, which takes no address. */
+    if (getsockopt(b->fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_NETLINK) {
+        mh.msg_name    = &kernel;
+        mh.msg_namelen = sizeof kernel;
+    }
 
     for (guint i = 0; i < b->requests->len; i++) {
         struct nlmsghdr *hdr = nlmsg_hdr(g_array_index(b->requests, Request, i).msg);

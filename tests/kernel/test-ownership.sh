@@ -252,12 +252,12 @@ for round in 1 2; do
     gt $A down gre1 >/dev/null
     back_to_before "(d) round $round: down: the dump is the one before"
 done
-# The first up slowed down (each sendmsg delayed 0.2 s) while it holds the lock; the second
-# starts in the middle of it.
+# The first up slowed down (each sendmsg delayed 1 s: up sends its requests in a few batches)
+# while it holds the lock; the second starts in the middle of it.
 mon_settle
 mark=$(mon_mark)
 ip netns exec $A strace -f -qq -o /dev/null \
-    -e trace=sendmsg -e inject=sendmsg:delay_enter=200000 "$G" up "$CFG" >"$T/o1" 2>&1 &
+    -e trace=sendmsg -e inject=sendmsg:delay_enter=1000000 "$G" up "$CFG" >"$T/o1" 2>&1 &
 p1=$!
 for _ in $(seq 300); do [ -e "$(record_of $A gre1)" ] && break; sleep 0.1; done
 check "(d) the slow up has taken the lock and written its record" test -e "$(record_of $A gre1)"
