@@ -11,14 +11,20 @@
 #  3. where time goes, robust to a machine whose speed drifts: one more tunnel up + down among 9
 #     and among 999 other tunnels (two namespaces, others made by ip -batch), alternating, with
 #     the netlink traffic of one `down` (strace); optionally also for a second binary
-#     (BENCH_COMPARE=path, e.g. the build before a change), interleaved.
+#     (BENCH_COMPARE=path, e.g. the build before a change), interleaved;
+#  4. N = 10, 100, 1000 tunnels as in 2, all in one process: `gre-tunnel up --all DIR` then
+#     `down --all DIR`, against one `ip -batch` of the same objects (up file, down file), per
+#     tunnel, alternating (and BENCH_COMPARE's --all, interleaved); then where the time of one
+#     up --all and down --all of 100 goes (strace -c).
 # Runs directly where the kernel has GRE and ESP (as root), otherwise in the VM (tests/vm/run).
 # Only documentation addresses, only inside a namespace made here.
 #
 # Usage: bench/run.sh      Environment: GRE_BUILDDIR (default: _build), BENCH_REPS (single
 # tunnel, default 9), BENCH_SIZES (default "10 1 100 1000 10"), BENCH_SCALE_REPS (default
 # "1:5 10:3 100:2 1000:1": repetitions per size and pass; medians are reported), BENCH_OTHERS
-# (part 3, default 999; 0 skips it), BENCH_REPS3 (default 15), BENCH_COMPARE.
+# (part 3, default 999; 0 skips it), BENCH_REPS3 (default 15), BENCH_COMPARE, BENCH_PARTS
+# (default "1 2 3 4"), BENCH_ALL_SIZES (part 4, default "10 100 1000"), BENCH_ALL_REPS (default
+# "10:7 100:3 1000:1").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -34,6 +40,7 @@ launch)
     fi
     exec "$src/tests/vm/run" -m 1536 -t "${BENCH_VM_TIMEOUT:-5400}" -e GRE_BUILDDIR \
         -e BENCH_STAGE=host -e BENCH_REPS -e BENCH_SIZES -e BENCH_SCALE_REPS -e BENCH_OTHERS -e BENCH_REPS3 -e BENCH_COMPARE \
+        -e BENCH_PARTS -e BENCH_ALL_SIZES -e BENCH_ALL_REPS \
         bash "$here/run.sh"
     ;;
 host)
@@ -65,6 +72,8 @@ SIZES=${BENCH_SIZES:-10 1 100 1000 10}
 SCALE_REPS=${BENCH_SCALE_REPS:-1:5 10:3 100:2 1000:1}
 OTHERS=${BENCH_OTHERS:-999}
 CMP=${BENCH_COMPARE:-}
+PARTS=" ${BENCH_PARTS:-1 2 3 4} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 
 die() { echo "bench: $*" >&2; exit 1; }
 us() { _us=${EPOCHREALTIME/./}; }  # microseconds, into $_us, without a subshell
@@ -76,6 +85,7 @@ count_links() { ip -o link show type "$1" | grep -vc "$1"0@ || true; }
 count_sa() { ip xfrm state | grep -c '^src' || true; }
 
 # ---- 1. one tunnel ----
+if part 1; then
 mkdir -p "$T/one"
 cat >"$T/one/ifcfg-bench0" <<'EOF'
 DEVICE=bench0
@@ -154,8 +164,9 @@ printf '%-44s %9s ms\n' "exec alone: gre-tunnel --version" "$(ms $m_xg)" "exec a
 echo "   work beyond the process starts: gre-tunnel $(ms $((m_gt - 2 * m_xg))) ms, ip -batch $(ms $((m_batch - m_xi))) ms"
 echo "   all runs (ms): gre-tunnel $(for v in "${t_gt[@]}"; do ms $v; printf ' '; done)"
 echo "                  ip -batch $(for v in "${t_batch[@]}"; do ms $v; printf ' '; done)"
+fi
 
-# ---- 2. N tunnels ----
+# ---- 2. N tunnels (the functions are part 3's and 4's too) ----
 # Tunnel i: bt<i>, remote 2001:db8:ffff::1:<i>, inner 2001:db8:<i>::1/64, GRE key i,
 # SPIs 0x100000+2i (out) and +1 (in), its own random keys (aes256-sha256: AES-CBC and HMAC).
 declare -a KO KI AO AI
@@ -165,7 +176,7 @@ make_tunnels() { # DIR N
     for ((i = 1; i <= n; i++)); do
         printf -v x '%x' $i
         KO[i]=0x$(hex 32) KI[i]=0x$(hex 32) AO[i]=0x$(hex 32) AI[i]=0x$(hex 32)
-        printf '%s\n' "DEVICE=bt$i" TYPE=gre MY_OUTER_IPADDR=2001:db8:ffff::1 \
+        printf '%s\n' "DEVICE=bt$i" TYPE=gre DEVICETYPE=gre ONBOOT=yes MY_OUTER_IPADDR=2001:db8:ffff::1 \
             "PEER_OUTER_IPADDR=2001:db8:ffff::1:$x" "MY_INNER_IP6ADDR=2001:db8:$x::1/64" \
             "PEER_INNER_IP6ADDR=2001:db8:$x::2" "KEY=$i" IPSEC=manual IPSEC_SUITE=aes256-sha256 \
             "SPI_ESP_OUT=$(printf '0x%x' $((0x100000 + 2 * i)))" \
@@ -183,11 +194,11 @@ batch_lines() { # DIR I up|down
     local l=2001:db8:ffff::1 r=2001:db8:ffff::1:$x
     if [ "$3" = up ]; then
         printf '%s\n' \
-            "xfrm state add src $l dst $r proto esp spi $so reqid $ro mode transport enc 'cbc(aes)' $ko auth-trunc 'hmac(sha256)' $ao 128" \
+            "xfrm state add src $l dst $r proto esp spi $so reqid $ro mode transport enc 'cbc(aes)' $ko auth-trunc 'hmac(sha256)' $ao 128 extra-flag oseq-may-wrap" \
             "xfrm state add src $r dst $l proto esp spi $si reqid $ri mode transport enc 'cbc(aes)' $ki auth-trunc 'hmac(sha256)' $ai 128" \
             "xfrm policy add src $l/128 dst $r/128 proto gre key $i dir out tmpl src $l dst $r proto esp reqid $ro mode transport" \
             "xfrm policy add src $r/128 dst $l/128 proto gre key $i dir in tmpl src $r dst $l proto esp reqid $ri mode transport" \
-            "link add bt$i mtu 1398 type ip6gre local $l remote $r ikey $i okey $i hoplimit 64 tclass inherit encaplimit 4" \
+            "link add bt$i mtu 1390 type ip6gre local $l remote $r ikey $i okey $i hoplimit 64 tclass inherit encaplimit 4" \
             "link set bt$i up" \
             "addr add 2001:db8:$x::1 peer 2001:db8:$x::2/64 dev bt$i nodad"
     else
@@ -204,20 +215,26 @@ batch_lines() { # DIR I up|down
 
 reps_for() { local p; for p in $SCALE_REPS; do [ "${p%%:*}" = "$1" ] && { echo "${p#*:}"; return; }; done; echo 1; }
 declare -A PER_GT PER_BATCH ALL_GT ALL_BATCH SUP SDOWN MU MD TENTHS
+# batch_files DIR N: DIR/batch.up and DIR/batch.down for tunnels 1..N, checked against plan.
+batch_files() {
+    local dir=$1 n=$2 i
+    for i in 1 $n; do
+        diff <("$G" plan --show-secrets "$dir/ifcfg-bt$i" | grep -v '^#' | sed 's/^ip //') \
+            <(batch_lines "$dir" $i up) >&2 || die "batch lines for bt$i differ from plan"
+        diff <("$G" plan --down "$dir/ifcfg-bt$i" | grep -v '^#' | sed 's/^ip //') \
+            <(batch_lines "$dir" $i down) >/dev/null || die "down lines for bt$i differ from plan"
+    done
+    for ((i = 1; i <= n; i++)); do batch_lines "$dir" $i up; done >"$dir/batch.up"
+    for ((i = 1; i <= n; i++)); do batch_lines "$dir" $i down; done >"$dir/batch.down"
+}
+if part 2; then
 echo
 echo "== 2. N tunnels (ip6gre, GRE-only IPsec, 7 objects each): all up, then all down (ms)"
 for n in $SIZES; do
     dir=$T/scale$n
     make_tunnels "$dir" $n
     # The hand-written batch lines are exactly what plan says (first and last tunnel).
-    for i in 1 $n; do
-        diff <("$G" plan --show-secrets "$dir/ifcfg-bt$i" | grep -v '^#' | sed 's/^ip //') \
-            <(batch_lines "$dir" $i up) >/dev/null || die "batch lines for bt$i differ from plan"
-        diff <("$G" plan --down "$dir/ifcfg-bt$i" | grep -v '^#' | sed 's/^ip //') \
-            <(batch_lines "$dir" $i down) >/dev/null || die "down lines for bt$i differ from plan"
-    done
-    for ((i = 1; i <= n; i++)); do batch_lines "$dir" $i up; done >"$dir/batch.up"
-    for ((i = 1; i <= n; i++)); do batch_lines "$dir" $i down; done >"$dir/batch.down"
+    batch_files "$dir" $n
     reps=$(reps_for $n)
     per=() per_b=()
     for ((r = 0; r < reps; r++)); do
@@ -283,12 +300,102 @@ if [ -n "${PER_GT[10]:-}" ] && [ -n "${PER_GT[1000]:-}" ]; then
         "median single $(ratio $((MU[1000] + MD[1000])) $((MU[10] + MD[10])));" \
         "ip -batch $(ratio ${PER_BATCH[1000]} ${PER_BATCH[10]})"
 fi
+fi
+
+# ---- 4. all tunnels in one process: up --all / down --all against ip -batch ----
+if part 4; then
+ALL_SIZES=${BENCH_ALL_SIZES:-10 100 1000}
+ALL_REPS=${BENCH_ALL_REPS:-10:7 100:3 1000:1}
+all_reps() { local p; for p in $ALL_REPS; do [ "${p%%:*}" = "$1" ] && { echo "${p#*:}"; return; }; done; echo 1; }
+WAYS=(gt batch)
+[ -n "$CMP" ] && WAYS+=(cmp)
+declare -A A_UP A_DOWN A_SUM
+# way_up WAY DIR / way_down WAY DIR: one process each.
+way_up() {
+    case $1 in
+    gt) "$G" up --all -q "$2" ;;
+    cmp) "$CMP" up --all -q "$2" ;;
+    batch) ip -batch "$2/batch.up" ;;
+    esac
+}
+way_down() {
+    case $1 in
+    gt) "$G" down --all -q "$2" ;;
+    cmp) "$CMP" down --all -q "$2" ;;
+    batch) ip -batch "$2/batch.down" ;;
+    esac
+}
+echo
+echo "== 4. N tunnels as in 2, in one process: up --all then down --all, against ip -batch of the" \
+    "same objects (ms per tunnel; alternating; median over repetitions)"
+for n in $ALL_SIZES; do
+    dir=$T/all$n
+    make_tunnels "$dir" $n
+    batch_files "$dir" $n
+    reps=$(all_reps $n)
+    for ((r = 0; r < reps; r++)); do
+        order=("${WAYS[@]}")
+        # Each repetition in another order: every way is measured first, in the middle, last.
+        for ((k = 0; k < r % ${#WAYS[@]}; k++)); do order=("${order[@]:1}" "${order[0]}"); done
+        for w in "${order[@]}"; do
+            us; s=$_us
+            way_up $w "$dir" >/dev/null || die "$w: up of $n failed"
+            us; m=$_us
+            [ "$(count_links ip6gre)" = $n ] && [ "$(count_sa)" = $((2 * n)) ] ||
+                die "$w: after up of $n: $(count_links ip6gre) links, $(count_sa) SAs"
+            us; m2=$_us
+            way_down $w "$dir" >/dev/null || die "$w: down of $n failed"
+            us; e=$_us
+            [ "$(count_links ip6gre)" = 0 ] && [ "$(count_sa)" = 0 ] || die "$w: after down of $n: left over"
+            A_UP[$n.$w]+=" $(((m - s) / n))" A_DOWN[$n.$w]+=" $(((e - m2) / n))"
+            A_SUM[$n.$w]+=" $(((m - s + e - m2) / n))"
+        done
+    done
+    # shellcheck disable=SC2086
+    echo "   N=$n ($reps reps): $(for w in "${WAYS[@]}"; do printf '%s %s ms/tunnel (up %s, down %s); ' $w \
+        "$(ms "$(median ${A_SUM[$n.$w]})")" "$(ms "$(median ${A_UP[$n.$w]})")" "$(ms "$(median ${A_DOWN[$n.$w]})")"; done)"
+    [ "$n" = 100 ] && cp -r "$dir" "$T/all-strace"
+    rm -rf "$dir"
+done
+printf '%6s | %10s %10s %10s | %10s %10s %10s | %12s\n' N "--all" "(up" "down)" "ip -batch" "(up" "down)" \
+    "--all/batch"
+for n in $ALL_SIZES; do
+    # shellcheck disable=SC2086
+    printf '%6s | %10s %10s %10s | %10s %10s %10s | %12s\n' $n "$(ms "$(median ${A_SUM[$n.gt]})")" \
+        "$(ms "$(median ${A_UP[$n.gt]})")" "$(ms "$(median ${A_DOWN[$n.gt]})")" \
+        "$(ms "$(median ${A_SUM[$n.batch]})")" "$(ms "$(median ${A_UP[$n.batch]})")" \
+        "$(ms "$(median ${A_DOWN[$n.batch]})")" \
+        "$(ratio "$(median ${A_SUM[$n.gt]})" "$(median ${A_SUM[$n.batch]})")"
+    if [ -n "$CMP" ]; then
+        # shellcheck disable=SC2086
+        printf '%6s | %10s %10s %10s | BENCH_COMPARE; this build / it: %s\n' "" \
+            "$(ms "$(median ${A_SUM[$n.cmp]})")" "$(ms "$(median ${A_UP[$n.cmp]})")" \
+            "$(ms "$(median ${A_DOWN[$n.cmp]})")" \
+            "$(ratio "$(median ${A_SUM[$n.gt]})" "$(median ${A_SUM[$n.cmp]})")"
+    fi
+done
+first=${ALL_SIZES%% *} last=${ALL_SIZES##* }
+# shellcheck disable=SC2086
+echo "per-tunnel cost at $last / at $first: --all $(ratio "$(median ${A_SUM[$last.gt]})" "$(median ${A_SUM[$first.gt]})")," \
+    "ip -batch $(ratio "$(median ${A_SUM[$last.batch]})" "$(median ${A_SUM[$first.batch]})")"
+# Where the time of one up --all and one down --all of 100 goes: system calls by time.
+if [ -d "$T/all-strace" ] && command -v strace >/dev/null; then
+    for op in up down; do
+        strace -f -c -o "$T/strace-c" "$G" $op --all -q "$T/all-strace" >/dev/null 2>&1 ||
+            die "strace -c $op --all failed"
+        echo "   strace -c of $op --all, N=100 (seconds, calls; top 8 by time):"
+        awk 'NR > 2 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print }' "$T/strace-c" | sort -k2 -rn |
+            head -8 | awk '{ printf "     %-12s %8s s %7s calls\n", $NF, $2, $4 }'
+    done
+    [ "$(count_links ip6gre)" = 0 ] && [ "$(count_sa)" = 0 ] || die "strace runs: left over"
+fi
+fi
 
 # ---- 3. one tunnel among 9 vs among 999 others, interleaved ----
 # Two more namespaces, "few" with 9 other tunnels and "many" with $OTHERS (made by ip -batch),
 # and one more tunnel brought up and down in each in turn: the machine's speed drifts (other
 # VMs share it), and alternating every few hundred milliseconds cancels that out of the ratio.
-[ "$OTHERS" -gt 0 ] || exit 0
+{ part 3 && [ "$OTHERS" -gt 0 ]; } || exit 0
 REPS3=${BENCH_REPS3:-15}
 dir=$T/among
 me=$((OTHERS + 1))

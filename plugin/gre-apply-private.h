@@ -55,7 +55,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSel, xfrmnl_sel_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmLifetime, xfrmnl_ltime_cfg_put)
 
 typedef struct {
-    GreNl          *rt;   /* NETLINK_ROUTE */
+    GreNl          *rt;   /* NETLINK_ROUTE, with strict checking of GET requests */
     GreNl          *xfrm; /* NETLINK_XFRM; NULL until an xfrm object is touched */
     GreApplyReport *report;
 } Kernel;
@@ -141,7 +141,29 @@ WrapVerdict apply_wrap_verdict(const SaInfo *after);
  * a network namespace, or a kernel that refuses the suite (then adding the real SA fails too). */
 gboolean apply_check_oseq_wrap(const GrePlanState *st, char **not_checked, GError **error);
 
+/* gre-apply-create.c: a plan's steps created in batches, in order. */
+typedef enum {
+    APPLY_TOOK_NO,    /* not sent, or the kernel refused it */
+    APPLY_TOOK_YES,   /* created (and counted in the report) */
+    APPLY_TOOK_MAYBE, /* sent, but no answer came: the rollback tries to remove it */
+} ApplyTook;
+/* Creates @steps from the first on, up to the first failure or step @fault (-1: none), which
+ * fails before it is attempted. *attempted: how many steps were sent (@took[0..attempted) says
+ * what became of each; it must hold @steps->len entries, APPLY_TOOK_NO); *failure: the first
+ * failure in plan order, as "creating \"ip ...\": reason", or NULL. */
+void apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyTook *took,
+                  char **failure);
+
 /* gre-apply-probe.c */
+/* An address as the kernel reports it; @peer is unset unless it differs from @local. */
+typedef struct {
+    int     ifindex;
+    guint8  plen;
+    GreAddr local, peer;
+} AddrEntry;
+/* The addresses of device @ifindex, of @family (AF_UNSPEC: every family), in the kernel's
+ * order: a dump the kernel filters by device (NETLINK_GET_STRICT_CHK), filtered here too. */
+int      apply_dump_addrs(Kernel *k, int family, int ifindex, GArray *out);
 void     apply_probe_clear(Probe *p);
 ObjState apply_failed(Probe *p, GreNl *nl, int err);
 ObjState apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out);

@@ -158,26 +158,119 @@ probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
     return p->state = OBJ_PRESENT;
 }
 
+/* ---- filtered dumps ----
+ * With NETLINK_GET_STRICT_CHK (set on the route socket when it is opened) the kernel applies the
+ * filters in the dump request: the answer holds one device's addresses, or the main table's
+ * routes through one device, however many other tunnels there are. A kernel without it sends
+ * everything: the answers are always filtered here too. */
+
+static int
+on_route_msg(struct nl_msg *msg, void *arg)
+{
+    GPtrArray *routes = arg;
+    RtnlRoute *route  = NULL;
+
+    if (nlmsg_hdr(msg)->nlmsg_type == RTM_NEWROUTE && rtnl_route_parse(nlmsg_hdr(msg), &route) >= 0)
+        g_ptr_array_add(routes, route);
+    return NL_OK;
+}
+
+/* The routes of @family in the main table whose nexthop is device @ifindex. */
+static int
+dump_routes(Kernel *k, int family, int ifindex, GPtrArray *out)
+{
+    struct rtmsg   rtm = { .rtm_family = family, .rtm_table = RT_TABLE_MAIN };
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+
+    if (!msg || nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 ||
+        nla_put_u32(msg, RTA_TABLE, RT_TABLE_MAIN) < 0 || nla_put_u32(msg, RTA_OIF, ifindex) < 0) {
+        nlmsg_free(msg);
+        return -NLE_NOMEM;
+    }
+    return gre_nl_dump(k->rt, msg, on_route_msg, out);
+}
+
+static GreAddr
+attr_addr(struct nlattr *a, int family)
+{
+    GreAddr out = { 0 };
+    int     len = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+
+    if (a && len && nla_len(a) == len) {
+        out.family = family;
+        memcpy(&out.u, nla_data(a), len);
+    }
+    return out;
+}
+
+static int
+on_addr_msg(struct nl_msg *msg, void *arg)
+{
+    GArray                 *addrs = arg;
+    struct nlmsghdr        *hdr   = nlmsg_hdr(msg);
+    struct nlattr          *tb[IFA_MAX + 1];
+    const struct ifaddrmsg *ifa;
+    AddrEntry               e = { 0 };
+    GreAddr                 address;
+
+    if (hdr->nlmsg_type != RTM_NEWADDR || !nlmsg_valid_hdr(hdr, sizeof *ifa) ||
+        nlmsg_parse(hdr, sizeof *ifa, tb, IFA_MAX, NULL) < 0)
+        return NL_OK;
+    ifa       = nlmsg_data(hdr);
+    e.ifindex = (int)ifa->ifa_index;
+    e.plen    = ifa->ifa_prefixlen;
+    address   = attr_addr(tb[IFA_ADDRESS], ifa->ifa_family);
+    /* IPv6 gives the local address as IFA_ADDRESS alone; with IFA_LOCAL as well (IPv4 always),
+     * IFA_ADDRESS is the peer when the two differ. */
+    e.local = tb[IFA_LOCAL] ? attr_addr(tb[IFA_LOCAL], ifa->ifa_family) : address;
+    if (tb[IFA_LOCAL] && !gre_addr_equal(&address, &e.local))
+        e.peer = address;
+    if (e.local.family != AF_UNSPEC)
+        g_array_append_val(addrs, e);
+    return NL_OK;
+}
+
+int
+apply_dump_addrs(Kernel *k, int family, int ifindex, GArray *out)
+{
+    struct ifaddrmsg ifa = { .ifa_family = family, .ifa_index = ifindex };
+    struct nl_msg   *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+    int              err;
+
+    if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0) {
+        nlmsg_free(msg);
+        return -NLE_NOMEM;
+    }
+    err = gre_nl_dump(k->rt, msg, on_addr_msg, out);
+    /* The kernel's filter, where it has none. */
+    for (guint i = out->len; i-- > 0;) {
+        if (g_array_index(out, AddrEntry, i).ifindex != ifindex)
+            g_array_remove_index(out, i);
+    }
+    return err;
+}
+
 static ObjState
 probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
 {
-    g_autoptr(NlCache) cache = NULL;
-    int ifindex              = gre_nl_ifindex(k->rt, r->dev);
+    g_autoptr(GPtrArray) routes = g_ptr_array_new_with_free_func((GDestroyNotify)rtnl_route_put);
+    int ifindex                 = gre_nl_ifindex(k->rt, r->dev);
     int err;
 
     if (!ifindex)
         return p->state = OBJ_ABSENT;
-    err = rtnl_route_alloc_cache(gre_nl_begin(k->rt), r->dst.addr.family, 0, &cache);
+    err = dump_routes(k, r->dst.addr.family, ifindex, routes);
     if (err < 0)
         return apply_failed(p, k->rt, err);
-    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        RtnlRoute           *route = (RtnlRoute *)o;
+    for (guint i = 0; i < routes->len; i++) {
+        RtnlRoute           *route = routes->pdata[i];
         NlAddr              *dst   = rtnl_route_get_dst(route);
         GreAddr              d     = apply_from_nl(dst);
         struct rtnl_nexthop *nh;
 
         /* The kernel's identity of a route: table, destination, (tos,) metric. */
-        if (rtnl_route_get_table(route) != RT_TABLE_MAIN ||
+        if (rtnl_route_get_family(route) != r->dst.addr.family ||
+            rtnl_route_get_table(route) != RT_TABLE_MAIN ||
             nl_addr_get_prefixlen(dst) != r->dst.plen ||
             rtnl_route_get_priority(route) != apply_route_metric(r) ||
             rtnl_route_get_tos(route) != 0)
@@ -235,22 +328,19 @@ apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
 static ObjState
 probe_addr(Kernel *k, const GrePlanAddr *a, Probe *p)
 {
-    g_autoptr(NlCache) cache = NULL;
-    int ifindex              = gre_nl_ifindex(k->rt, a->dev);
+    g_autoptr(GArray) addrs = g_array_new(FALSE, TRUE, sizeof(AddrEntry));
+    int ifindex             = gre_nl_ifindex(k->rt, a->dev);
     int err;
 
     if (!ifindex)
         return p->state = OBJ_ABSENT;
-    err = rtnl_addr_alloc_cache(gre_nl_begin(k->rt), &cache);
+    err = apply_dump_addrs(k, a->local.family, ifindex, addrs);
     if (err < 0)
         return apply_failed(p, k->rt, err);
-    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        struct rtnl_addr *addr = (struct rtnl_addr *)o;
+    for (guint i = 0; i < addrs->len; i++) {
+        const AddrEntry *e = &g_array_index(addrs, AddrEntry, i);
 
-        if (rtnl_addr_get_ifindex(addr) == ifindex &&
-            rtnl_addr_get_family(addr) == a->local.family &&
-            rtnl_addr_get_prefixlen(addr) == a->plen &&
-            apply_nl_addr_is(rtnl_addr_get_local(addr), &a->local))
+        if (e->plen == a->plen && gre_addr_equal(&e->local, &a->local))
             return p->state = OBJ_PRESENT;
     }
     return p->state = OBJ_ABSENT;

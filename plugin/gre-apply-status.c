@@ -59,27 +59,21 @@ status_link(Kernel *k, const GrePlanLink *l, GString *out)
 static void
 status_addresses(Kernel *k, const char *dev, GString *out)
 {
-    g_autoptr(NlCache) cache = NULL;
-    int ifindex              = gre_nl_ifindex(k->rt, dev);
+    g_autoptr(GArray) addrs = g_array_new(FALSE, TRUE, sizeof(AddrEntry));
+    int ifindex             = gre_nl_ifindex(k->rt, dev);
 
-    if (!ifindex || rtnl_addr_alloc_cache(gre_nl_begin(k->rt), &cache) < 0)
+    if (!ifindex || apply_dump_addrs(k, AF_UNSPEC, ifindex, addrs) < 0)
         return;
-    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-        struct rtnl_addr *a = (struct rtnl_addr *)o;
-        GreAddr           local, peer;
-        g_autofree char  *ls = NULL, *ps = NULL;
+    for (guint i = 0; i < addrs->len; i++) {
+        const AddrEntry *a  = &g_array_index(addrs, AddrEntry, i);
+        g_autofree char *ls = gre_addr_to_string(&a->local);
+        g_autofree char *ps = NULL;
 
-        if (rtnl_addr_get_ifindex(a) != ifindex)
-            continue;
-        local = apply_from_nl(rtnl_addr_get_local(a));
-        peer  = apply_from_nl(rtnl_addr_get_peer(a));
-        ls    = gre_addr_to_string(&local);
-        if (peer.family != AF_UNSPEC && !gre_addr_equal(&peer, &local)) {
-            ps = gre_addr_to_string(&peer);
-            g_string_append_printf(out, "  address %s peer %s/%d\n", ls, ps,
-                                   rtnl_addr_get_prefixlen(a));
+        if (a->peer.family != AF_UNSPEC) {
+            ps = gre_addr_to_string(&a->peer);
+            g_string_append_printf(out, "  address %s peer %s/%d\n", ls, ps, a->plen);
         } else
-            g_string_append_printf(out, "  address %s/%d\n", ls, rtnl_addr_get_prefixlen(a));
+            g_string_append_printf(out, "  address %s/%d\n", ls, a->plen);
     }
 }
 

@@ -8,9 +8,12 @@
 #include <arpa/inet.h>
 #include <linux/ip.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 
 #include "gre-error.h"
 #include "gre-i18n.h"
+#include "gre-state.h"
 
 /*
  * Whether this kernel honours XFRM_SA_XFLAG_OSEQ_MAY_WRAP (Linux 5.9 and later). The answer
@@ -160,15 +163,123 @@ probe_thread(gpointer data)
     return NULL;
 }
 
+/*
+ * The verdict is the kernel's, so it is found once per process: `up --all` of a thousand
+ * manually keyed tunnels makes one test namespace, not a thousand. A kernel that honours the
+ * flag is also remembered for the rest of the boot, in STATE_DIR/kernel-oseq-wrap, keyed by the
+ * boot id and the kernel's release and build. That is safe because what acts on the flag, the
+ * xfrm replay code (net/xfrm/xfrm_replay.c), is part of the kernel image (CONFIG_XFRM cannot be
+ * a module): it cannot change before the next boot, which gives a new boot id. The file is in
+ * root's state directory (0700), and is believed only when it is ours and nobody else can write
+ * it. Only "honoured" goes into the file: a kernel that fails the test is tested again by the
+ * next process. The outbound SA of every `up` is still read back for the flag (create_state()).
+ */
+static GMutex      verdict_lock;
+static gboolean    verdict_known;
+static WrapVerdict verdict;
+
+static char *
+verdict_path(void)
+{
+    g_autofree char *dir = gre_state_dir();
+
+    return g_build_filename(dir, "kernel-oseq-wrap", NULL);
+}
+
+/* "boot ID kernel RELEASE VERSION: oseq-may-wrap honoured", or NULL when this kernel cannot be
+ * named. */
+static char *
+honoured_line(void)
+{
+    g_autofree char *boot = NULL;
+    struct utsname   u;
+
+    if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL) || uname(&u) < 0)
+        return NULL;
+    return g_strdup_printf("boot %s kernel %s %s: oseq-may-wrap honoured\n", g_strstrip(boot),
+                           u.release, u.version);
+}
+
+static gboolean
+remembered_honoured(void)
+{
+    g_autofree char *path = verdict_path();
+    g_autofree char *want = honoured_line();
+    g_autofree char *have = NULL;
+    struct stat      sb;
+
+    return want && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid() &&
+           !(sb.st_mode & (S_IWGRP | S_IWOTH)) && g_file_get_contents(path, &have, NULL, NULL) &&
+           g_str_equal(have, want);
+}
+
+static void
+remember_honoured(void)
+{
+    g_autofree char *path = verdict_path();
+    g_autofree char *line = honoured_line();
+
+    /* Best effort: without the file the next process tests again. */
+    if (line)
+        g_file_set_contents_full(path, line, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+}
+
+static gboolean run_check(const GrePlanState *st, WrapVerdict *out, char **not_checked,
+                          GError **error);
+
+/* The error for a kernel that does not honour the flag. */
+static void
+refuse(WrapVerdict v, GError **error)
+{
+    g_set_error_literal(
+        error, GRE_ERROR, GRE_ERROR_KERNEL,
+        v == WRAP_NOT_STORED
+            ? _("this kernel does not support the flag oseq-may-wrap (Linux 5.9 or later): "
+                "without it the outbound SA stops sending after 2^32 packets, and manually keyed "
+                "SAs are never replaced. Use a newer kernel for IPSEC=manual")
+            : _("this kernel ignores the flag oseq-may-wrap (it needs Linux 5.9 or later): "
+                "its outbound SA stops sending after 2^32 packets, and manually keyed SAs are "
+                "never replaced. Use a newer kernel for IPSEC=manual"));
+}
+
 gboolean
 apply_check_oseq_wrap(const GrePlanState *st, char **not_checked, GError **error)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&verdict_lock);
+    WrapVerdict v                  = WRAP_INCONCLUSIVE;
+    gboolean    ok;
+
+    *not_checked = NULL;
+    if (!verdict_known && remembered_honoured()) {
+        verdict_known = TRUE;
+        verdict       = WRAP_HONOURED;
+    }
+    if (verdict_known) {
+        if (verdict == WRAP_HONOURED)
+            return TRUE;
+        refuse(verdict, error);
+        return FALSE;
+    }
+    ok = run_check(st, &v, not_checked, error);
+    /* A kernel that was tested (not one where the test could not be run, or went wrong). */
+    if (!*not_checked && (v == WRAP_HONOURED || v == WRAP_IGNORED || v == WRAP_NOT_STORED)) {
+        if (v == WRAP_HONOURED)
+            remember_honoured();
+        verdict_known = TRUE;
+        verdict       = v;
+    }
+    return ok;
+}
+
+static gboolean
+run_check(const GrePlanState *st, WrapVerdict *out, char **not_checked, GError **error)
 {
     WrapProbe        w   = { st, 0, WRAP_INCONCLUSIVE, NULL, NULL };
     g_autofree char *why = NULL;
 
-    *not_checked = NULL;
     g_thread_join(g_thread_new("gre-oseq-probe", probe_thread, &w));
-    why = g_steal_pointer(&w.why);
+    *out = w.verdict;
+    why  = g_steal_pointer(&w.why);
     if (w.unshare_errno == EPERM) {
         *not_checked = g_strdup(_("that needs CAP_SYS_ADMIN for a network namespace of its own"));
         return TRUE;
@@ -194,14 +305,6 @@ apply_check_oseq_wrap(const GrePlanState *st, char **not_checked, GError **error
                     why);
         return FALSE;
     }
-    g_set_error_literal(
-        error, GRE_ERROR, GRE_ERROR_KERNEL,
-        w.verdict == WRAP_NOT_STORED
-            ? _("this kernel does not support the flag oseq-may-wrap (Linux 5.9 or later): "
-                "without it the outbound SA stops sending after 2^32 packets, and manually keyed "
-                "SAs are never replaced. Use a newer kernel for IPSEC=manual")
-            : _("this kernel ignores the flag oseq-may-wrap (it needs Linux 5.9 or later): "
-                "its outbound SA stops sending after 2^32 packets, and manually keyed SAs are "
-                "never replaced. Use a newer kernel for IPSEC=manual"));
+    refuse(w.verdict, error);
     return FALSE;
 }

@@ -124,103 +124,7 @@ apply_record_read(Kernel *k, const char *name, GError **error)
     return gre_state_read(name, error);
 }
 
-/* ---- create / remove one step ---- */
-
-static int
-device_index(Kernel *k, const char *dev, char **why)
-{
-    int ifindex = gre_nl_ifindex(k->rt, dev);
-
-    if (!ifindex)
-        *why = g_strdup_printf(_("device %s does not exist"), dev);
-    return ifindex;
-}
-
-/* The SA, from a message of our own (libnl's cannot carry the extra flag) that is wiped after
- * use. An outbound SA is read back: a kernel that does not know XFRMA_SA_EXTRA_FLAGS (before
- * Linux 3.15) drops it silently, and the SA, useless after 2^32 packets, is removed again. */
-static int
-create_state(Kernel *k, const GrePlanState *st, char **why)
-{
-    SaInfo info;
-    int    err = apply_sa_add(k->xfrm, st, 0);
-
-    if (err < 0 || !st->oseq_may_wrap)
-        return err;
-    err = apply_sa_get(k->xfrm, &st->dst, st->spi, &info);
-    if (err >= 0 && apply_wrap_verdict(&info) == WRAP_NOT_STORED)
-        *why = g_strdup(_("the kernel dropped the flag oseq-may-wrap (it needs Linux 5.9 or "
-                          "later): without it the outbound SA stops sending after 2^32 packets"));
-    else if (err < 0)
-        *why = gre_nl_error_text(k->xfrm, err);
-    else
-        return 0;
-    {
-        g_autoptr(XfrmSa) sa = apply_state_id_object(st);
-
-        xfrmnl_sa_delete(gre_nl_begin(k->xfrm), sa, 0);
-    }
-    return -NLE_OPNOTSUPP;
-}
-
-/* Returns 0, or a negative libnl error with *why possibly set to a better text. */
-static int
-create_step(Kernel *k, const GrePlanStep *step, GreNl **used, char **why)
-{
-    int ifindex = 0;
-
-    *used = k->rt;
-    switch (step->kind) {
-    case GRE_STEP_XFRM_STATE:
-        *used = k->xfrm;
-        return create_state(k, &step->state, why);
-    case GRE_STEP_XFRM_POLICY: {
-        g_autoptr(XfrmSp) sp = apply_policy_object(&step->policy, TRUE);
-
-        *used = k->xfrm;
-        /* XFRM_MSG_NEWPOLICY fails with EEXIST when a policy with this selector exists. */
-        return xfrmnl_sp_add(gre_nl_begin(k->xfrm), sp, NLM_F_CREATE | NLM_F_EXCL);
-    }
-    case GRE_STEP_ROUTE: {
-        g_autoptr(RtnlRoute) route = NULL;
-
-        if (!(ifindex = device_index(k, step->route.dev, why)))
-            return -NLE_NODEV;
-        route = apply_route_object(&step->route, ifindex);
-        return rtnl_route_add(gre_nl_begin(k->rt), route, NLM_F_EXCL);
-    }
-    case GRE_STEP_LINK: {
-        g_autoptr(RtnlLink) link = NULL;
-
-        if (step->link.underlay[0] && !(ifindex = device_index(k, step->link.underlay, why)))
-            return -NLE_NODEV;
-        link = apply_link_object(&step->link, ifindex);
-        return rtnl_link_add(gre_nl_begin(k->rt), link, NLM_F_CREATE | NLM_F_EXCL);
-    }
-    case GRE_STEP_ADDR: {
-        struct nl_msg *msg;
-
-        if (!(ifindex = device_index(k, step->addr.dev, why)))
-            return -NLE_NODEV;
-        if (!(msg = apply_addr_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &step->addr, ifindex)))
-            return -NLE_NOMEM;
-        return gre_nl_request(k->rt, msg);
-    }
-    case GRE_STEP_LINK_UP: {
-        struct nl_msg *msg;
-
-        if (!(ifindex = device_index(k, step->up_dev, why)))
-            return -NLE_NODEV;
-        if (!(msg = apply_link_updown_msg(ifindex, TRUE)))
-            return -NLE_NOMEM;
-        return gre_nl_request(k->rt, msg);
-    }
-    case GRE_STEP_IKE_SHARED:
-    case GRE_STEP_IKE_CONN:
-        break; /* refused before anything is created: gre_apply_up() */
-    }
-    return -NLE_INVAL;
-}
+/* ---- remove one step ---- */
 
 /* Whether the kernel's last error says the object was not there (any more). */
 gboolean
@@ -465,9 +369,10 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
     g_autoptr(GreStateRecord) old    = NULL;
     g_autoptr(GString) undo_failures = NULL;
     g_autoptr(GError) err            = NULL;
-    g_autofree char *failure         = NULL;
-    int              fault           = fault_step();
-    guint            done;
+    g_autofree char      *failure    = NULL;
+    g_autofree ApplyTook *took       = NULL;
+    int                   fault      = fault_step();
+    guint                 done       = 0;
 
     old = apply_record_read(k, plan->name, &err);
     if (err) {
@@ -517,44 +422,29 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
     if (!gre_state_write(want, error))
         return FALSE;
 
-    for (done = 0; done < plan->steps->len; done++) {
-        const GrePlanStep *step = &g_array_index(plan->steps, GrePlanStep, done);
-        g_autofree char   *why  = NULL;
-        GreNl             *nl;
-        int                rc;
-
-        if ((int)done == fault) {
-            failure = g_strdup_printf(_("fault injected at step %u"), done);
-            break;
-        }
-        rc = create_step(k, step, &nl, &why);
-        if (rc < 0) {
-            g_autofree char *cmd = gre_plan_step_render(step, FALSE);
-
-            if (!why)
-                why = gre_nl_error_text(nl, rc);
-            failure = g_strdup_printf(_("creating \"%s\": %s"), cmd, why);
-            break;
-        }
-        k->report->created++;
-    }
+    took = g_new0(ApplyTook, plan->steps->len);
+    apply_create(k, plan->steps, fault, &done, took, &failure);
     if (!failure)
         return TRUE;
 
-    /* Roll back exactly what this call created, newest first. */
+    /* Roll back exactly what this call created, newest first: whatever the kernel took,
+     * requests after the failed one in its batch included. */
     undo_failures = g_string_new(NULL);
     while (done-- > 0) {
         const GrePlanStep *step = &g_array_index(plan->steps, GrePlanStep, done);
         GreNl             *nl;
-        int                rc = remove_step(k, step, &nl);
+        int                rc;
 
+        if (took[done] == APPLY_TOOK_NO)
+            continue;
+        rc = remove_step(k, step, &nl);
         if (rc < 0) {
             g_autofree char *what = apply_describe(step);
             g_autofree char *why  = gre_nl_error_text(nl, rc);
 
             g_string_append_printf(undo_failures, "%s%s: %s", undo_failures->len ? "; " : "", what,
                                    why);
-        } else
+        } else if (took[done] == APPLY_TOOK_YES)
             k->report->created--;
     }
     if (undo_failures->len) {

@@ -15,7 +15,12 @@
 
 #include "gre-error.h"
 #include "gre-i18n.h"
+#include "gre-nl-batch.h"
 #include "gre-state.h"
+
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12 /* linux/netlink.h from 4.20 on */
+#endif
 
 struct _GreNl {
     struct nl_sock *sk;
@@ -69,6 +74,9 @@ gre_nl_open(int protocol, GError **error)
     /* Best effort: older kernels simply give no extended ack. */
     setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
     setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+    /* Best effort as well: without it, a filtered dump is a whole one (see the header). */
+    if (protocol == NETLINK_ROUTE)
+        setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
     nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, on_error, nl);
     /* Far from libnl's numbers, which start at the time of day. */
     nl->raw_seq = g_random_int() | 0x80000000u;
@@ -130,32 +138,35 @@ on_valid(struct nl_msg *msg, void *arg)
     return t->valid ? t->valid(msg, t->arg) : NL_OK;
 }
 
-int
-gre_nl_transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg)
+/* Reads the answers to the request just sent until its acknowledgement or, for a dump, the
+ * NLMSG_DONE. */
+static int
+receive(GreNl *nl, int (*valid)(struct nl_msg *, void *), void *arg)
 {
-    struct nl_sock *sk = gre_nl_begin(nl);
-    struct nl_cb   *base;
-    struct nl_cb   *cb;
-    Transaction     t = { valid, arg, FALSE };
-    int             err;
+    struct nl_cb *base = nl_socket_get_cb(nl->sk);
+    struct nl_cb *cb   = nl_cb_clone(base);
+    Transaction   t    = { valid, arg, FALSE };
+    int           err  = 0;
 
-    err = nl_send_auto(sk, msg);
-    nlmsg_free(msg);
-    if (err < 0)
-        return err;
-
-    base = nl_socket_get_cb(sk);
-    cb   = nl_cb_clone(base);
     nl_cb_put(base);
     if (!cb)
         return -NLE_NOMEM;
     nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &t);
+    nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, &t);
     nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &t);
-    err = 0;
     while (!t.done && err >= 0)
-        err = nl_recvmsgs(sk, cb);
+        err = nl_recvmsgs(nl->sk, cb);
     nl_cb_put(cb);
     return err < 0 ? err : 0;
+}
+
+int
+gre_nl_transact(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg)
+{
+    int err = nl_send_auto(gre_nl_begin(nl), msg);
+
+    nlmsg_free(msg);
+    return err < 0 ? err : receive(nl, valid, arg);
 }
 
 int
@@ -258,6 +269,27 @@ gre_nl_ifindex(GreNl *nl, const char *name)
     ifindex = rtnl_link_get_ifindex(link);
     rtnl_link_put(link);
     return ifindex;
+}
+
+int
+gre_nl_dump(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg)
+{
+    int err;
+
+    nl_complete_msg(gre_nl_begin(nl), msg);
+    /* No acknowledgement: a dump ends with NLMSG_DONE, and an ack left over would be taken for
+     * the answer to the next request. */
+    nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+    err = nl_send(nl->sk, msg);
+    nlmsg_free(msg);
+    return err < 0 ? err : receive(nl, valid, arg);
+}
+
+GreNlBatch *
+gre_nl_batch(GreNl *nl)
+{
+    return gre_nl_batch_new(nl_socket_get_fd(nl->sk), nl_socket_get_local_port(nl->sk),
+                            &nl->raw_seq);
 }
 
 /* ---- ip route get ---- */

@@ -27,7 +27,10 @@ struct nl_sock;
 struct nl_msg;
 typedef struct _GreNl GreNl;
 
-/* @protocol: NETLINK_ROUTE or NETLINK_XFRM. */
+/* @protocol: NETLINK_ROUTE or NETLINK_XFRM. A route socket asks the kernel to check GET
+ * requests strictly and to apply the filters of a dump (NETLINK_GET_STRICT_CHK, Linux 4.20+), so
+ * that a dump of one device's addresses or routes returns only those; an older kernel sends all,
+ * and callers filter the answers themselves as well. */
 GreNl *gre_nl_open(int protocol, GError **error);
 void   gre_nl_close(GreNl *nl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreNl, gre_nl_close)
@@ -59,3 +62,10 @@ void gre_nl_msg_wipe(struct nl_msg *msg);
 void gre_nl_msg_free_wiped(struct nl_msg *msg);
 /* The ifindex of the device @name in this network namespace; 0 when there is none. */
 int gre_nl_ifindex(GreNl *nl, const char *name);
+
+/* A dump (@msg has NLM_F_DUMP): each message to @valid until the kernel says it is done; 0 or a
+ * negative libnl error. */
+int gre_nl_dump(GreNl *nl, struct nl_msg *msg, int (*valid)(struct nl_msg *, void *), void *arg);
+/* A batch of requests on @nl's socket (gre-nl-batch.h); it must not outlive @nl. */
+typedef struct _GreNlBatch GreNlBatch;
+GreNlBatch                *gre_nl_batch(GreNl *nl);

@@ -104,9 +104,10 @@ check "(c) down in B: B's dump is the one before anything" same_dump "$T/b.befor
 
 note "(a)-(c) took ${SECONDS}s"
 # ---- (d) ----
-# A's up slowed down (each sendmsg delayed 0.3 s) holds A's lock for seconds; B's up meanwhile.
+# A's up slowed down (each sendmsg delayed 1 s: up sends its requests in a few batches) holds
+# A's lock for seconds; B's up meanwhile.
 ip netns exec $A strace -f -qq -o /dev/null -e trace=sendmsg \
-    -e inject=sendmsg:delay_enter=300000 "$G" up "$CA" >"$T/up.a" 2>&1 &
+    -e inject=sendmsg:delay_enter=1000000 "$G" up "$CA" >"$T/up.a" 2>&1 &
 p1=$!
 # Its first object in the kernel shows that it holds its lock (whatever the record layout).
 for _ in $(seq 300); do ip -n $A xfrm state | grep -q '^src' && break; sleep 0.1; done

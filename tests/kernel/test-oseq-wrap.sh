@@ -33,8 +33,19 @@ SPI_ESP_OUT=$SPI_OUT
 CFG
 keys_for aes256-sha256 "$T/a" gre1
 "$G" mirror -o "$T/b" "$T/a/ifcfg-gre1" >/dev/null
+VERDICT=${GRE_TUNNEL_STATE_DIR:-/run/gre-tunnel}/kernel-oseq-wrap
+rm -f "$VERDICT"
 check "A up" gt $A up "$T/a/ifcfg-gre1"
-check "B up (mirror)" gt $B up "$T/b/ifcfg-gre1"
+# The kernel check ran for A's up and found the flag honoured: remembered for this boot and
+# kernel, so B's up (another process) makes no test namespace (strace sees no unshare).
+boot=$(cat /proc/sys/kernel/random/boot_id)
+expect "A's up remembered the verdict for this boot ($boot) and kernel ($(uname -r))" \
+    "^boot $boot kernel $(uname -r) .*: oseq-may-wrap honoured\$" "$(cat "$VERDICT" 2>/dev/null)"
+check "... in a file only root can read or write" test "$(stat -c %a "$VERDICT" 2>/dev/null)" = 600
+ip netns exec $B strace -f -qq -o "$T/st.b" -e trace=unshare "$G" up "$T/b/ifcfg-gre1" >"$T/up.b" 2>&1
+check "B up (mirror)" test $? = 0
+check_not "B's up made no namespace for the check (no unshare(CLONE_NEWNET))" \
+    grep CLONE_NEWNET "$T/st.b"
 
 # ---- the flag: on the outbound SA of each end, not on the inbound ones
 # (iproute2 6.1 prints extra flags with -s only: "flag extra_flag oseq-may-wrap".)
@@ -120,7 +131,34 @@ check "up put the flag back on A's outbound SA" \
     grep -q 'extra_flag oseq-may-wrap' <<<"$(ip -n $A -s xfrm state | oneline | grep 'spi 0x00001202')"
 check "ping A -> B after the repair" nsping $A 198.51.100.2
 
+# A verdict of another boot is not believed: the check runs again and the file is renewed.
+gt $B down gre1 >/dev/null
+sed -i 's/^boot [^ ]* /boot 00000000-0000-0000-0000-000000000000 /' "$VERDICT"
+ip netns exec $B strace -f -qq -o "$T/st.b" -e trace=unshare "$G" up "$T/b/ifcfg-gre1" >"$T/up.b" 2>&1
+check "B up again, with the verdict file of another boot" test $? = 0
+check "... the check ran again (unshare(CLONE_NEWNET) in a thread)" grep -q CLONE_NEWNET "$T/st.b"
+expect "... and the file names this boot again" "^boot $boot " "$(cat "$VERDICT")"
+
+# Within one process the verdict is found once: up --all of two manually keyed tunnels, with no
+# verdict remembered, makes one test namespace, not two.
+gt $B down gre1 >/dev/null
+rm -f "$VERDICT"
+mkdir -p "$T/b2"
+cp "$T/b/ifcfg-gre1" "$T/b/keys-gre1" "$T/b2/"
+sed -e 's/^DEVICE=.*/DEVICE=gre2/' -e "s/^SPI_ESP_IN=.*/SPI_ESP_IN=0x1301/" \
+    -e "s/^SPI_ESP_OUT=.*/SPI_ESP_OUT=0x1302/" "$T/b/ifcfg-gre1" >"$T/b2/ifcfg-gre2"
+echo KEY=77 >>"$T/b2/ifcfg-gre2"
+cp "$T/b/keys-gre1" "$T/b2/keys-gre2"
+ip netns exec $B strace -f -qq -o "$T/st.all" -e trace=unshare "$G" up --all "$T/b2" >"$T/up.all" 2>&1
+check "up --all of gre1 and gre2 (both IPSEC=manual) in B" test $? = 0
+expect_eq "... both outbound SAs carry the flag" 2 \
+    "$(ip -n $B -s xfrm state | oneline | grep -c '^src 192\.0\.2\.2 .*oseq-may-wrap')"
+expect_eq "... one test namespace for the two (unshare(CLONE_NEWNET) calls)" 1 \
+    "$(grep -c CLONE_NEWNET "$T/st.all")"
+gt $B down --all "$T/b2" >/dev/null
+
 gt $A down gre1 >/dev/null
 gt $B down gre1 >/dev/null
 expect_eq "A: no SA left after down" 0 "$(ip -n $A xfrm state | grep -c '^src')"
+expect_eq "B: no SA left after down" 0 "$(ip -n $B xfrm state | grep -c '^src')"
 finish

@@ -177,11 +177,14 @@ gt $A down gre1 >/dev/null
 # Only the main thread's: the kernel check of oseq-may-wrap sends from a thread in a namespace
 # of its own, and strace counts each thread's calls apart (inject when=K too).
 main_sendmsg() { awk 'NR == 1 { p = $1 } $1 == p' "$T/st.clean" | grep 'sendmsg('; }
-mapfile -t KS < <(main_sendmsg | grep -n -E 'nlmsg_type=(XFRM_MSG_NEWSA|XFRM_MSG_NEWPOLICY|RTM_NEWROUTE|RTM_NEWLINK|RTM_NEWADDR)' | cut -d: -f1)
+# up sends its requests in batches (several messages in one sendmsg): every message counts.
+creating='nlmsg_type=(XFRM_MSG_NEWSA|XFRM_MSG_NEWPOLICY|RTM_NEWROUTE|RTM_NEWLINK|RTM_NEWADDR)'
+mapfile -t KS < <(main_sendmsg | grep -n -E "$creating" | cut -d: -f1)
 total=$(main_sendmsg | grep -c .)
+msgs=$(main_sendmsg | grep -oE "$creating" | grep -c .)
 steps=$(gt $A plan "$CFG" | grep -vc '^#')
-check "(c) a clean up sends one creating message per step ($steps steps, ${#KS[@]} such of $total sendmsg)" \
-    test "${#KS[@]}" = "$steps"
+check "(c) a clean up sends one creating message per step ($steps steps, $msgs such messages in ${#KS[@]} of $total sendmsg)" \
+    test "$msgs" = "$steps"
 back_to_before "(c) before the crashes the dump is the one before"
 
 # crash K: up, SIGKILLed on entering its K-th sendmsg; the kill must really have happened.
@@ -249,12 +252,12 @@ for round in 1 2; do
     gt $A down gre1 >/dev/null
     back_to_before "(d) round $round: down: the dump is the one before"
 done
-# The first up slowed down (each sendmsg delayed 0.2 s) while it holds the lock; the second
-# starts in the middle of it.
+# The first up slowed down (each sendmsg delayed 1 s: up sends its requests in a few batches)
+# while it holds the lock; the second starts in the middle of it.
 mon_settle
 mark=$(mon_mark)
 ip netns exec $A strace -f -qq -o /dev/null \
-    -e trace=sendmsg -e inject=sendmsg:delay_enter=200000 "$G" up "$CFG" >"$T/o1" 2>&1 &
+    -e trace=sendmsg -e inject=sendmsg:delay_enter=1000000 "$G" up "$CFG" >"$T/o1" 2>&1 &
 p1=$!
 for _ in $(seq 300); do [ -e "$(record_of $A gre1)" ] && break; sleep 0.1; done
 check "(d) the slow up has taken the lock and written its record" test -e "$(record_of $A gre1)"
