@@ -104,13 +104,15 @@ check "(c) down in B: B's dump is the one before anything" same_dump "$T/b.befor
 
 note "(a)-(c) took ${SECONDS}s"
 # ---- (d) ----
-# A's up slowed down (each sendmsg delayed 1 s: up sends its requests in a few batches) holds
-# A's lock for seconds; B's up meanwhile.
-ip netns exec $A strace -f -qq -o /dev/null -e trace=sendmsg \
-    -e inject=sendmsg:delay_enter=1000000 "$G" up "$CA" >"$T/up.a" 2>&1 &
+# A's up slowed down holds A's lock for seconds; B's up meanwhile. up sends its requests in a
+# few batches and collects each batch's answers with one recvmmsg, so after its first ESP state
+# only about three sendmsg and three recvmmsg are left: each is delayed 2 s, which leaves B's up
+# a window of some 12 s even on a loaded machine.
+ip netns exec $A strace -f -qq -o /dev/null -e trace=sendmsg,recvmmsg \
+    -e inject=sendmsg,recvmmsg:delay_enter=2000000 "$G" up "$CA" >"$T/up.a" 2>&1 &
 p1=$!
 # Its first object in the kernel shows that it holds its lock (whatever the record layout).
-for _ in $(seq 300); do ip -n $A xfrm state | grep -q '^src' && break; sleep 0.1; done
+for _ in $(seq 900); do ip -n $A xfrm state | grep -q '^src' && break; sleep 0.1; done
 check "(d) the slow up in A is under way (its first ESP state is in the kernel)" \
     bash -c "ip -n $A xfrm state | grep -q '^src' && kill -0 $p1"
 check "(d) ... and has written its record in A's directory" test -e "$RA"
