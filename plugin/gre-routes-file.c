@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "gre-error.h"
+#include "gre-file.h"
 #include "gre-i18n.h"
 #include "gre-settings-table.h"
 #include "gre-shvar.h"
@@ -403,13 +404,11 @@ GreRoutesFile *
 gre_routes_file_load(const char *path, int family, GError **error)
 {
     g_autofree char *text = NULL;
-    gsize            len;
-    g_autoptr(GError) local = NULL;
+    gsize            len  = 0;
 
-    if (!g_file_get_contents(path, &text, &len, &local)) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "%s", local->message);
+    /* Bounded, and refusing a FIFO or a device: network-scripts would read either forever. */
+    if (!(text = gre_file_read(path, GRE_FILE_FOLLOW, &len, error)))
         return NULL;
-    }
     return gre_routes_file_parse(path, family, text, len, error);
 }
 
