@@ -36,6 +36,10 @@ call_open(const char *name, const char *path, int flags, mode_t mode)
     return fd;
 }
 
+#ifndef O_TMPFILE
+#define O_TMPFILE 0
+#endif
+
 static mode_t
 mode_of(int flags, va_list ap)
 {
