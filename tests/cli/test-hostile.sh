@@ -134,6 +134,12 @@ fi
 hostile "plan: a symbolic link to a good ifcfg is followed (as network-scripts do)" 0 \
     "ip link add ok mtu 1476 type gre" -- "$G" plan "$D/link-ok"
 
+# 90 000 keys that are not ours fit in 1 MiB: 20 are named, then a count (it was 8 MB of
+# warnings). The output bound of hostile() is what this checks.
+{ cat "$D/ifcfg-ok"; awk 'BEGIN { for (i = 0; i < 90000; i++) printf "X%d=1\n", i }'; } >"$D/manykeys"
+hostile "plan: 90 000 unknown keys make 21 warnings" 0 "$D/manykeys: 89980 more keys that are not" -- \
+    "$G" plan "$D/manykeys"
+
 # A regular file that grows while it is read: a writer appends without end. Whether the 1 MiB
 # limit is met at the size check or in the middle of the read, the file is refused.
 printf 'DEVICE=x\n' >"$D/growing"
