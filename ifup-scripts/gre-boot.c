@@ -49,7 +49,8 @@ log_text(int level, const char *text)
     const char *label   = level <= LOG_ERR       ? "ERROR     "
                           : level == LOG_WARNING ? "WARN      "
                                                  : "INFO      ";
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_autofree char *shown = gre_error_display(text); /* it may quote a hostile file */
+    g_auto(GStrv) lines    = g_strsplit(shown, "\n", -1);
 
     for (guint i = 0; lines[i]; i++) {
         if (!*lines[i])

@@ -24,8 +24,22 @@ gre_nm_import(const char *path, GPtrArray *warnings, GError **error)
     NMSetting           *s_ip4 = NULL;
     NMSetting           *s_ip6 = NULL;
 
-    if (!cfg)
+    if (!cfg) {
+        /* nmcli prints this as it is, and it may quote what a hostile file held. */
+        if (error && *error) {
+            char *shown = gre_error_display((*error)->message);
+
+            g_free((*error)->message);
+            (*error)->message = shown;
+        }
         return NULL;
+    }
+    for (guint i = 0; warnings && i < warnings->len; i++) {
+        char *shown = gre_error_display(warnings->pdata[i]);
+
+        g_free(warnings->pdata[i]);
+        warnings->pdata[i] = shown;
+    }
 
     /* Named as NetworkManager's own ifcfg reader names a network-scripts file: NAME=, else
      * "System DEVICE". Not the bare device name: while the tunnel is up NetworkManager also

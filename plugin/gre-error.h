@@ -15,3 +15,10 @@ typedef enum {
     GRE_ERROR_MISMATCH,   /* two ends of a tunnel do not mirror each other */
     GRE_ERROR_KERNEL,     /* the kernel refused or reported something */
 } GreErrorCode;
+
+/* @text made safe to show on a terminal or in syslog: messages quote what a file held, and a
+ * file may hold anything. Control characters (other than newline and tab) and bytes that are
+ * not UTF-8 become \xHH; a line longer than GRE_ERROR_DISPLAY_LINE bytes keeps its start and
+ * end around a note of how much was left out. Free the result. */
+#define GRE_ERROR_DISPLAY_LINE 1024
+char *gre_error_display(const char *text);

@@ -133,10 +133,15 @@ check_type(const GreIfcfg *cfg, GError **error)
     return TRUE;
 }
 
+/* Unknown keys named one by one; beyond that a count, so that a file of nothing but unknown
+ * keys (90 000 of them fit in 1 MiB) does not make megabytes of warnings. */
+#define MAX_UNKNOWN_WARNINGS 20
+
 static gboolean
 check_keys(const GreIfcfg *cfg, GPtrArray *warnings, GError **error)
 {
-    const char *const *keys = gre_shvar_file_get_keys(cfg->ifcfg);
+    const char *const *keys    = gre_shvar_file_get_keys(cfg->ifcfg);
+    guint              unknown = 0;
 
     for (guint i = 0; keys[i]; i++) {
         const GreKeyInfo *key  = gre_key_lookup(GRE_STYLE_IFCFG, keys[i]);
@@ -149,11 +154,20 @@ check_keys(const GreIfcfg *cfg, GPtrArray *warnings, GError **error)
                         cfg->ifcfg_path, line, keys[i], cfg->ifcfg_path, cfg->keys_path);
             return FALSE;
         }
-        if (!key && !is_foreign(keys[i]) && warnings)
+        if (!key && !is_foreign(keys[i]) && warnings && ++unknown <= MAX_UNKNOWN_WARNINGS)
             g_ptr_array_add(warnings,
                             g_strdup_printf(_("%s:%u: %s: not a setting of GRE tunnels; ignored"),
                                             cfg->ifcfg_path, line, keys[i]));
     }
+    if (unknown > MAX_UNKNOWN_WARNINGS)
+        g_ptr_array_add(warnings,
+                        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+                                                    "%s: %u more key that is not a setting of GRE "
+                                                    "tunnels; ignored",
+                                                    "%s: %u more keys that are not settings of GRE "
+                                                    "tunnels; ignored",
+                                                    unknown - MAX_UNKNOWN_WARNINGS),
+                                        cfg->ifcfg_path, unknown - MAX_UNKNOWN_WARNINGS));
     return TRUE;
 }
 

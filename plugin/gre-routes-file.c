@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "gre-error.h"
+#include "gre-file.h"
 #include "gre-i18n.h"
 #include "gre-settings-table.h"
 #include "gre-shvar.h"
@@ -403,13 +404,11 @@ GreRoutesFile *
 gre_routes_file_load(const char *path, int family, GError **error)
 {
     g_autofree char *text = NULL;
-    gsize            len;
-    g_autoptr(GError) local = NULL;
+    gsize            len  = 0;
 
-    if (!g_file_get_contents(path, &text, &len, &local)) {
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, "%s", local->message);
+    /* Bounded, and refusing a FIFO or a device: network-scripts would read either forever. */
+    if (!(text = gre_file_read(path, GRE_FILE_FOLLOW, &len, error)))
         return NULL;
-    }
     return gre_routes_file_parse(path, family, text, len, error);
 }
 
@@ -433,7 +432,16 @@ gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error)
     const GreAddr   *peer      = v6 ? &s->inner6_peer : &s->inner4_peer;
     const char      *inner_key = gre_key_info(v6 ? GRE_KEY_INNER6 : GRE_KEY_INNER4)->ifcfg;
     const char      *peer_key = gre_key_info(v6 ? GRE_KEY_INNER6_PEER : GRE_KEY_INNER4_PEER)->ifcfg;
+    /* "PREFIX METRIC" of every route so far: with a list, a 1 MiB file of 65 536 routes took
+     * 37 s to check for duplicates. */
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
+    for (guint j = 0; j < s->routes->len; j++) {
+        const GreRoute  *o   = &g_array_index(s->routes, GreRoute, j);
+        g_autofree char *dst = gre_prefix_to_string(&o->dst);
+
+        g_hash_table_add(seen, g_strdup_printf("%s %u", dst, o->metric));
+    }
     for (guint i = 0; i < file->routes->len; i++) {
         const GreRouteEntry *e     = &g_array_index(file->routes, GreRouteEntry, i);
         g_autofree char     *where = g_strdup_printf("%s:%u", file->source, e->line);
@@ -477,12 +485,7 @@ gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error)
                           "as the source; remove \"src %s\""),
                         src, own, inner_key, src);
         }
-        for (guint j = 0; j < s->routes->len; j++) {
-            const GreRoute *o = &g_array_index(s->routes, GreRoute, j);
-
-            if (o->dst.plen != r.dst.plen || !gre_addr_equal(&o->dst.addr, &r.dst.addr) ||
-                o->metric != r.metric)
-                continue;
+        if (!g_hash_table_add(seen, g_strdup_printf("%s %u", dst, r.metric))) {
             what = e->metric ? g_strdup_printf("%s metric %u", dst, e->metric) : g_strdup(dst);
             return fail(error, GRE_ERROR_INVALID, where,
                         _("%s is already routed through the tunnel (in ROUTES or on an earlier "

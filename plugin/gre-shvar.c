@@ -9,11 +9,9 @@
 #include <unistd.h>
 
 #include "gre-error.h"
+#include "gre-file.h"
 #include "gre-i18n.h"
 #include "gre-settings.h"
-
-/* Anything bigger is not a settings file; refusing it bounds memory use on a bad path. */
-#define SHVAR_MAX_SIZE (1024 * 1024)
 
 typedef struct {
     char *value;
@@ -521,76 +519,6 @@ gre_shvar_file_parse(const char *source, const char *text, gssize len, GError **
 
 /*****************************************************************************/
 
-/* Moves @buf (@len bytes used) into a larger allocation, wiping the old one: the buffer may hold
- * a keys file, and freed memory is not to keep a copy of it. */
-static char *
-grow_wiped(char *buf, gsize len, gsize old_size, gsize new_size)
-{
-    char *bigger = g_malloc(new_size);
-
-    if (buf) {
-        memcpy(bigger, buf, len);
-        explicit_bzero(buf, old_size);
-        g_free(buf);
-    }
-    return bigger;
-}
-
-/* Reads all of @fd (NUL-terminated); @path is only for messages. The result may hold secrets:
- * free it with explicit_bzero() first. */
-static char *
-read_fd(int fd, const char *path, gsize *out_len, GError **error)
-{
-    struct stat st;
-    char       *buf  = NULL;
-    gsize       len  = 0;
-    gsize       size = 4096;
-
-    /* A regular file's size is known, so one allocation usually does. */
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < SHVAR_MAX_SIZE)
-        size = (gsize)st.st_size + 2; /* room to see the end of file without growing */
-    buf = grow_wiped(NULL, 0, 0, size);
-    for (;;) {
-        ssize_t n;
-
-        if (len + 1 == size) {
-            if (size > SHVAR_MAX_SIZE) {
-                g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
-                            _("%s is larger than 1 MiB; it is not a settings file, check the path"),
-                            path);
-                break;
-            }
-            buf  = grow_wiped(buf, len, size, size * 2);
-            size = size * 2;
-        }
-        n = read(fd, buf + len, size - 1 - len);
-        if (n < 0) {
-            int errsv = errno;
-
-            if (errsv == EINTR)
-                continue;
-            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot read %s: %s"), path,
-                        g_strerror(errsv));
-            break;
-        }
-        if (n == 0) {
-            buf[len] = '\0';
-            *out_len = len;
-            return buf;
-        }
-        len += n;
-        if (len > SHVAR_MAX_SIZE) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
-                        _("%s is larger than 1 MiB; it is not a settings file, check the path"),
-                        path);
-            break;
-        }
-    }
-    explicit_bzero(buf, size);
-    g_free(buf);
-    return NULL;
-}
-
 static GreShvarFile *
 parse_fd(int fd, const char *path, GError **error)
 {
@@ -598,12 +526,11 @@ parse_fd(int fd, const char *path, GError **error)
     char         *text;
     gsize         len = 0;
 
-    text = read_fd(fd, path, &len, error);
+    text = gre_file_read_fd(fd, path, &len, error);
     if (!text)
         return NULL;
     file = gre_shvar_file_parse(path, text, len, error);
-    explicit_bzero(text, len);
-    g_free(text);
+    gre_file_free_wiped(text, len);
     return file;
 }
 
@@ -611,53 +538,19 @@ GreShvarFile *
 gre_shvar_file_load(const char *path, GError **error)
 {
     GreShvarFile *file;
+    struct stat   st;
     int           fd;
 
     g_return_val_if_fail(path, NULL);
     g_return_val_if_fail(!error || !*error, NULL);
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int errsv = errno;
-
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot open %s: %s"), path,
-                    g_strerror(errsv));
+    /* Settings files may be symbolic links: network-scripts and NetworkManager follow them. */
+    fd = gre_file_open_regular(path, GRE_FILE_FOLLOW, &st, error);
+    if (fd < 0)
         return NULL;
-    }
     file = parse_fd(fd, path, error);
     close(fd);
     return file;
-}
-
-static const char *
-file_type_name(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return _("a directory");
-    if (S_ISFIFO(mode))
-        return _("a FIFO");
-    if (S_ISSOCK(mode))
-        return _("a socket");
-    if (S_ISCHR(mode) || S_ISBLK(mode))
-        return _("a device");
-    return _("not a regular file");
-}
-
-static void
-set_symlink_error(const char *path, GError **error)
-{
-    g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                _("%s: is a symbolic link, which is not followed for a secrets file; "
-                  "replace it with the file itself"),
-                path);
-}
-
-static void
-set_type_error(const char *path, mode_t mode, GError **error)
-{
-    g_set_error(error, GRE_ERROR, GRE_ERROR_PERMISSION,
-                _("%s: is %s; secrets must be stored in a regular file"), path,
-                file_type_name(mode));
 }
 
 gboolean
@@ -675,11 +568,11 @@ gre_shvar_check_private_type(const char *path, GError **error)
         return FALSE;
     }
     if (S_ISLNK(st.st_mode)) {
-        set_symlink_error(path, error);
+        gre_file_set_symlink_error(path, error);
         return FALSE;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_type_error(path, st.st_mode, error);
+        gre_file_set_type_error(path, st.st_mode, GRE_FILE_SECRET, error);
         return FALSE;
     }
     return TRUE;
@@ -714,36 +607,11 @@ gre_shvar_file_load_private(const char *path, uid_t owner, GError **error)
     g_return_val_if_fail(path, NULL);
     g_return_val_if_fail(!error || !*error, NULL);
 
-    /* O_NONBLOCK so that a FIFO planted at @path cannot hang us before fstat() refuses it; it
-     * changes nothing for the regular files we accept. */
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        int errsv = errno;
-
-        if (errsv == ELOOP) {
-            set_symlink_error(path, error);
-        } else {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot open %s: %s"), path,
-                        g_strerror(errsv));
-        }
+    /* Every check is on the opened file, and the bytes parsed are read from that same
+     * descriptor: replacing the file between the checks and the read changes nothing. */
+    fd = gre_file_open_regular(path, GRE_FILE_SECRET, &st, error);
+    if (fd < 0)
         return NULL;
-    }
-
-    /* Check the opened file itself, so a rename between a check and the read cannot matter. */
-    if (fstat(fd, &st) < 0) {
-        int errsv = errno;
-
-        g_set_error(error, GRE_ERROR, GRE_ERROR_IO, _("cannot read %s: %s"), path,
-                    g_strerror(errsv));
-        close(fd);
-        return NULL;
-    }
-
-    if (!S_ISREG(st.st_mode)) {
-        set_type_error(path, st.st_mode, error);
-        close(fd);
-        return NULL;
-    }
 
     problems = g_string_new(NULL);
     commands = g_string_new(NULL);

@@ -13,8 +13,9 @@ static int
 report_error(GError *error)
 {
     g_autoptr(GError) owned = error;
+    g_autofree char *shown  = gre_error_display(owned->message);
 
-    g_printerr("gre-tunnel: %s\n", owned->message);
+    g_printerr("gre-tunnel: %s\n", shown);
     if (owned->domain == G_OPTION_ERROR)
         return 2;
     return owned->domain == GRE_ERROR && owned->code == GRE_ERROR_KERNEL ? 3 : 1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gre-error.h"
+#include "gre-file.h"
 #include "gre-i18n.h"
 #include "gre-keygen.h"
 #include "gre-settings-table.h"
@@ -142,8 +143,9 @@ static int
 fail(GError *error)
 {
     g_autoptr(GError) owned = error;
+    g_autofree char *shown  = gre_error_display(owned->message);
 
-    g_printerr("gre-tunnel: %s\n", owned->message);
+    g_printerr("gre-tunnel: %s\n", shown);
     return owned->domain == G_OPTION_ERROR ? 2 : 1;
 }
 
@@ -168,6 +170,7 @@ gre_cli_keygen(int argc, char **argv)
     Pending     keys_file = { 0 }, config_file = { 0 };
     struct stat st;
     gsize       len = 0;
+    int         fd;
     gboolean    ok;
 
     g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
@@ -198,17 +201,26 @@ gre_cli_keygen(int argc, char **argv)
      * before anything is written. */
     if (!gre_ifcfg_validate(cfg, warnings, &error))
         return fail(g_steal_pointer(&error));
-    for (guint i = 0; i < warnings->len; i++)
-        g_printerr(_("gre-tunnel: warning: %s\n"), (char *)warnings->pdata[i]);
+    for (guint i = 0; i < warnings->len; i++) {
+        g_autofree char *shown = gre_error_display(warnings->pdata[i]);
+
+        g_printerr(_("gre-tunnel: warning: %s\n"), shown);
+    }
 
     /* A CONFIG that is a symbolic link stays one: its target is what changes. */
     real = realpath(path, NULL);
-    if (!real || stat(real, &st) < 0 || !g_file_get_contents(real, &text, &len, &error)) {
-        if (!error)
-            g_set_error(&error, GRE_ERROR, GRE_ERROR_IO, _("cannot read %s: %s"), path,
-                        g_strerror(errno));
+    if (!real) {
+        g_set_error(&error, GRE_ERROR, GRE_ERROR_IO, _("cannot read %s: %s"), path,
+                    g_strerror(errno));
         return fail(g_steal_pointer(&error));
     }
+    /* Its mode is that of the file read, and the read is bounded like every other. */
+    if ((fd = gre_file_open_regular(real, GRE_FILE_FOLLOW, &st, &error)) < 0)
+        return fail(g_steal_pointer(&error));
+    text = gre_file_read_fd(fd, path, &len, &error);
+    close(fd);
+    if (!text)
+        return fail(g_steal_pointer(&error));
     if (!(again = gre_shvar_file_parse(path, text, len, &error)))
         return fail(g_steal_pointer(&error));
     /* What keygen changed outside the secrets (the SPIs for manual keying) is set in CONFIG. */

@@ -38,16 +38,20 @@ static int
 fail(GError *error)
 {
     g_autoptr(GError) owned = error;
+    g_autofree char *shown  = gre_error_display(owned->message);
 
-    g_printerr("gre-tunnel: %s\n", owned->message);
+    g_printerr("gre-tunnel: %s\n", shown);
     return exit_code_for(owned);
 }
 
 static void
 print_warnings(GPtrArray *warnings)
 {
-    for (guint i = 0; warnings && i < warnings->len; i++)
-        g_printerr(_("gre-tunnel: warning: %s\n"), (char *)warnings->pdata[i]);
+    for (guint i = 0; warnings && i < warnings->len; i++) {
+        g_autofree char *shown = gre_error_display(warnings->pdata[i]);
+
+        g_printerr(_("gre-tunnel: warning: %s\n"), shown);
+    }
 }
 
 /* CONFIG is a path to an ifcfg file, or NAME for GRE_CLI_NETWORK_SCRIPTS_DIR/ifcfg-NAME. */
@@ -197,10 +201,16 @@ cmd_check(int argc, char **argv)
     if (!(a = gre_cli_load(argv[1], TRUE, &error)) || !(b = gre_cli_load(argv[2], TRUE, &error)))
         return fail(g_steal_pointer(&error));
     gre_check(a->settings, a->ifcfg_path, b->settings, b->ifcfg_path, mismatches, warnings);
-    for (guint i = 0; i < warnings->len; i++)
-        g_print(_("warning: %s\n"), (char *)warnings->pdata[i]);
-    for (guint i = 0; i < mismatches->len; i++)
-        g_print(_("mismatch: %s\n"), (char *)mismatches->pdata[i]);
+    for (guint i = 0; i < warnings->len; i++) {
+        g_autofree char *shown = gre_error_display(warnings->pdata[i]);
+
+        g_print(_("warning: %s\n"), shown);
+    }
+    for (guint i = 0; i < mismatches->len; i++) {
+        g_autofree char *shown = gre_error_display(mismatches->pdata[i]);
+
+        g_print(_("mismatch: %s\n"), shown);
+    }
     if (mismatches->len) {
         g_printerr(g_dngettext(GETTEXT_PACKAGE,
                                "gre-tunnel: %u mismatch: the two ends do not mirror each other\n",

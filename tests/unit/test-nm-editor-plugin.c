@@ -217,6 +217,111 @@ test_import_error_form(void)
     test_remove_dir(dir);
 }
 
+/* Hostile paths given to import (`nmcli connection import type gre file X`): each is refused
+ * with a message naming the file and what is wrong, at once (alarm: a FIFO that blocked the
+ * open or a device read forever would end the test), and the message has no control character.
+ * Without the bounded reader, the FIFO hung here and /dev/null imported as an empty file. */
+static void
+expect_refused(const char *path, const char *want)
+{
+    g_autoptr(GError) error      = NULL;
+    g_autoptr(NMConnection) conn = NULL;
+
+    alarm(20);
+    conn = nm_vpn_editor_plugin_import(plugin, path, &error);
+    alarm(0);
+    if (conn)
+        g_error("%s: imported, expected: %s", path, want);
+    g_assert_nonnull(error);
+    if (!strstr(error->message, want))
+        g_error("%s:\n  got:      %s\n  expected: %s", path, error->message, want);
+    for (const char *p = error->message; *p; p++)
+        g_assert_false(g_ascii_iscntrl(*p) && *p != '\n');
+    g_assert_cmpuint(strlen(error->message), <, 4096);
+}
+
+static char *
+expect_text(const char *path, const char *reason)
+{
+    return g_strdup_printf("%s%s", path, reason);
+}
+
+static void
+test_import_hostile(void)
+{
+    g_autofree char *dir      = g_dir_make_tmp("gre-hostile-XXXXXX", NULL);
+    g_autofree char *fifo     = g_build_filename(dir, "ifcfg-fifo", NULL);
+    g_autofree char *sub      = g_build_filename(dir, "ifcfg-dir", NULL);
+    g_autofree char *big      = g_build_filename(dir, "ifcfg-big", NULL);
+    g_autofree char *garbage  = g_build_filename(dir, "ifcfg-garbage", NULL);
+    g_autofree char *longline = g_build_filename(dir, "ifcfg-long", NULL);
+    g_autofree char *esc      = g_build_filename(dir, "ifcfg-esc", NULL);
+    g_autofree char *good     = g_build_filename(dir, "ifcfg-k", NULL);
+    g_autofree char *keys     = g_build_filename(dir, "keys-k", NULL);
+    g_autofree char *target   = g_build_filename(dir, "target", NULL);
+    g_autofree char *text     = NULL;
+    g_autofree char *want     = NULL;
+
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    want = expect_text(fifo, ": is a FIFO, not a regular file");
+    expect_refused(fifo, want);
+    g_clear_pointer(&want, g_free);
+
+    g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+    want = expect_text(sub, ": is a directory, not a regular file");
+    expect_refused(sub, want);
+    g_clear_pointer(&want, g_free);
+
+    expect_refused("/dev/zero", "/dev/zero: is a device, not a regular file");
+    expect_refused("/dev/null", "/dev/null: is a device, not a regular file");
+
+    text = g_malloc(10 * 1000 * 1000);
+    memset(text, '#', 10 * 1000 * 1000);
+    g_assert_true(g_file_set_contents(big, text, 10 * 1000 * 1000, NULL));
+    want = expect_text(big, " is larger than 1 MiB");
+    expect_refused(big, want);
+    g_clear_pointer(&want, g_free);
+
+    /* One line of a million characters: the message quoting it is shortened. */
+    memcpy(text, "DEVICE=", 7);
+    memset(text + 7, 'a', 1000 * 1000);
+    g_assert_true(g_file_set_contents(longline, text, 7 + 1000 * 1000, NULL));
+    expect_refused(longline, "bytes ...]");
+
+    g_assert_true(g_file_set_contents(garbage, "DEVICE=x\nMTU=1\0\377\n", 17, NULL));
+    want = expect_text(garbage, ":2: MTU: contains a NUL byte");
+    expect_refused(garbage, want);
+    g_clear_pointer(&want, g_free);
+
+    g_assert_true(g_file_set_contents(esc, "DEVICE=x\033[2J\n", -1, NULL));
+    expect_refused(esc, "DEVICE: \"x\\x1B[2J\"");
+
+    /* keys-NAME beside a good file: a FIFO, a directory, a symbolic link. */
+    g_assert_true(g_file_set_contents(good,
+                                      "DEVICE=k\nMY_OUTER_IPADDR=192.0.2.1\n"
+                                      "PEER_OUTER_IPADDR=192.0.2.2\n"
+                                      "MY_INNER_IPADDR=198.51.100.1/30\nIPSEC=manual\n"
+                                      "SPI_ESP_IN=0x1001\nSPI_ESP_OUT=0x1002\n",
+                                      -1, NULL));
+    g_assert_cmpint(mkfifo(keys, 0600), ==, 0);
+    want = expect_text(keys, ": is a FIFO; secrets must be stored in a regular file");
+    expect_refused(good, want);
+    g_clear_pointer(&want, g_free);
+    g_unlink(keys);
+    g_assert_cmpint(g_mkdir(keys, 0700), ==, 0);
+    want = expect_text(keys, ": is a directory; secrets must be stored in a regular file");
+    expect_refused(good, want);
+    g_clear_pointer(&want, g_free);
+    g_rmdir(keys);
+    g_assert_true(g_file_set_contents(target, "KEY_ESP_IN=0x00\n", -1, NULL));
+    g_assert_cmpint(g_chmod(target, 0600), ==, 0);
+    g_assert_cmpint(symlink(target, keys), ==, 0);
+    want = expect_text(keys, ": is a symbolic link, which is not followed for a secrets file");
+    expect_refused(good, want);
+    g_clear_pointer(&want, g_free);
+    test_remove_dir(dir);
+}
+
 /* Export writes what the connection holds and refuses what it cannot write faithfully. */
 /* NAME= names the connection, and export writes the connection's name back, quoted so that
  * the reader (and bash) take it literally. */
@@ -338,6 +443,7 @@ main(int argc, char **argv)
     g_test_add_func("/editor-plugin/round-trip", test_round_trip);
     g_test_add_func("/editor-plugin/import-errors", test_import_errors);
     g_test_add_func("/editor-plugin/import-error-form", test_import_error_form);
+    g_test_add_func("/editor-plugin/import-hostile", test_import_hostile);
     g_test_add_func("/editor-plugin/name", test_name);
     g_test_add_func("/editor-plugin/export-errors", test_export_errors);
     g_test_add_func("/editor-plugin/no-editor", test_no_editor);
