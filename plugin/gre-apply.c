@@ -31,9 +31,24 @@ apply_note(Kernel *k, const char *fmt, ...)
 }
 
 void
+apply_warn(Kernel *k, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!k->report)
+        return;
+    if (!k->report->warnings)
+        k->report->warnings = g_ptr_array_new_with_free_func(g_free);
+    va_start(ap, fmt);
+    g_ptr_array_add(k->report->warnings, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+void
 gre_apply_report_clear(GreApplyReport *report)
 {
     g_clear_pointer(&report->notes, g_ptr_array_unref);
+    g_clear_pointer(&report->warnings, g_ptr_array_unref);
     *report = (GreApplyReport){ 0 };
 }
 
@@ -217,7 +232,7 @@ create_step(Kernel *k, const GrePlanStep *step, GreNl **used, char **why)
     }
     case GRE_STEP_IKE_SHARED:
     case GRE_STEP_IKE_CONN:
-        break; /* refused before anything is created: gre_apply_up() */
+        break; /* the daemon's: apply_ike_create() */
     }
     return -NLE_INVAL;
 }
@@ -305,6 +320,21 @@ remove_step(Kernel *k, const GrePlanStep *step, GreNl **used)
     return err < 0 && apply_gone(*used) ? 0 : err;
 }
 
+/* Removes one object known to be ours, in the kernel or the IKE daemon; *why on failure. */
+static gboolean
+remove_one(Kernel *k, const GrePlanStep *step, char **why)
+{
+    GreNl *nl;
+    int    rc;
+
+    if (apply_is_ike(step))
+        return apply_ike_remove(k, step, why);
+    rc = remove_step(k, step, &nl);
+    if (rc < 0)
+        *why = gre_nl_error_text(nl, rc);
+    return rc >= 0;
+}
+
 /* Removes what @rec lists and the kernel still has as recorded. */
 static gboolean
 remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
@@ -323,6 +353,15 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
         if (apply_goes_with_link(rec->steps, step))
             continue;
         what = apply_describe(step);
+        if (apply_is_ike(step)) {
+            g_autofree char *why = NULL;
+
+            /* Unloaded by our own unique name; counted and noted by apply_ike_remove(). */
+            if (!apply_ike_remove(k, step, &why))
+                g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
+                                       what, why);
+            continue;
+        }
         switch (apply_probe_step(k, step, &p)) {
         case OBJ_ABSENT:
             break;
@@ -467,6 +506,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
     g_autoptr(GError) err            = NULL;
     g_autofree char *failure         = NULL;
     int              fault           = fault_step();
+    int              code            = GRE_ERROR_KERNEL;
     guint            done;
 
     old = apply_record_read(k, plan->name, &err);
@@ -523,7 +563,18 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
             failure = g_strdup_printf(_("fault injected at step %u"), done);
             break;
         }
-        rc = create_step(k, step, &nl, &why);
+        if (apply_is_ike(step)) {
+            g_autofree char *what = apply_describe(step);
+
+            if (!apply_ike_create(k, step, &why, &code)) {
+                failure = g_strdup_printf("%s: %s", what, why);
+                break;
+            }
+            k->report->created++;
+            continue;
+        }
+        code = GRE_ERROR_KERNEL;
+        rc   = create_step(k, step, &nl, &why);
         if (rc < 0) {
             g_autofree char *cmd = gre_plan_step_render(step, FALSE);
 
@@ -541,12 +592,10 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
     undo_failures = g_string_new(NULL);
     while (done-- > 0) {
         const GrePlanStep *step = &g_array_index(plan->steps, GrePlanStep, done);
-        GreNl             *nl;
-        int                rc = remove_step(k, step, &nl);
+        g_autofree char   *why  = NULL;
 
-        if (rc < 0) {
+        if (!remove_one(k, step, &why)) {
             g_autofree char *what = apply_describe(step);
-            g_autofree char *why  = gre_nl_error_text(nl, rc);
 
             g_string_append_printf(undo_failures, "%s%s: %s", undo_failures->len ? "; " : "", what,
                                    why);
@@ -560,33 +609,21 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         return FALSE;
     }
     gre_state_delete(plan->name, NULL);
-    g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "%s%s", failure,
+    g_set_error(error, GRE_ERROR, code, "%s%s", failure,
                 k->report->recreated ? _(" (the previous instance had been removed already)") : "");
     return FALSE;
 }
 
 gboolean
-gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error)
+gre_apply_up_full(const GrePlan *plan, const GreApplyOptions *options_or_null,
+                  GreApplyReport *report_or_null, GError **error)
 {
     GreApplyReport local_report = { 0 };
-    Kernel         k            = { NULL, NULL, report_or_null ? report_or_null : &local_report };
-    GreStateLock  *lock;
-    gboolean       ok;
+    Kernel k = { NULL, NULL, report_or_null ? report_or_null : &local_report, options_or_null };
+    GreStateLock *lock;
+    gboolean      ok;
 
     g_return_val_if_fail(plan && plan->steps, FALSE);
-    for (guint i = 0; i < plan->steps->len; i++) {
-        GreStepKind kind = g_array_index(plan->steps, GrePlanStep, i).kind;
-
-        /* TODO(IPSEC=ike, second slice): load the plan's IKE objects through gre-vici. Until
-         * then nothing is created, rather than a tunnel that would carry GRE in the clear. */
-        if (kind == GRE_STEP_IKE_SHARED || kind == GRE_STEP_IKE_CONN) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                        _("IPSEC=ike: bringing the tunnel up through the IKE daemon is not "
-                          "implemented yet (gre-tunnel plan shows what it will load); nothing "
-                          "was changed"));
-            return FALSE;
-        }
-    }
     lock = lock_and_prune(&k, plan->name, error);
     if (!lock)
         return FALSE;
@@ -597,6 +634,12 @@ gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error
     return ok;
 }
 
+gboolean
+gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error)
+{
+    return gre_apply_up_full(plan, NULL, report_or_null, error);
+}
+
 /* ---- down ---- */
 
 gboolean
@@ -604,7 +647,7 @@ gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **e
 {
     g_autoptr(GreStateRecord) rec = NULL;
     g_autoptr(GError) err         = NULL;
-    Kernel        k               = { NULL, NULL, report_or_null };
+    Kernel        k               = { NULL, NULL, report_or_null, NULL };
     GreStateLock *lock;
     gboolean      ok = FALSE;
 
@@ -633,5 +676,7 @@ gre_apply_down(const char *name, GError **error)
         return FALSE;
     for (guint i = 0; report.notes && i < report.notes->len; i++)
         g_message("%s", (const char *)report.notes->pdata[i]);
+    for (guint i = 0; report.warnings && i < report.warnings->len; i++)
+        g_warning("%s", (const char *)report.warnings->pdata[i]);
     return TRUE;
 }

@@ -25,6 +25,8 @@ print_notes(const GreApplyReport *report)
 {
     for (guint i = 0; report->notes && i < report->notes->len; i++)
         g_print("  %s\n", (char *)report->notes->pdata[i]);
+    for (guint i = 0; report->warnings && i < report->warnings->len; i++)
+        g_printerr(_("gre-tunnel: warning: %s\n"), (char *)report->warnings->pdata[i]);
 }
 
 static GOptionContext *
@@ -48,19 +50,35 @@ gre_cli_up(int argc, char **argv)
     g_autoptr(GreIfcfg) cfg       = NULL;
     g_autoptr(GrePlan) plan       = NULL;
     g_auto(GreApplyReport) report = { 0 };
-    GrePlanEnv env;
+    GrePlanEnv      env;
+    GreApplyOptions opts      = { FALSE, 0 };
+    int             timeout   = GRE_APPLY_IKE_TIMEOUT_MS / 1000;
+    GOptionEntry    entries[] = {
+           { "wait-peer", 0, 0, G_OPTION_ARG_NONE, &opts.wait_peer,
+             N_("IPSEC=ike: fail (and remove everything) when the peer does not answer IKE in time, "
+                   "instead of leaving the tunnel up with the trap"),
+             NULL },
+           { "ike-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+             N_("IPSEC=ike: how long to wait for the IPsec SA (default 30)"), N_("SECONDS") },
+           { NULL }
+    };
 
+    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return report_error(g_steal_pointer(&error));
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("up takes one CONFIG; see --help")));
+    if (timeout < 1 || timeout > 3600)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        _("--ike-timeout takes 1 to 3600 seconds")));
+    opts.ike_timeout_ms = (guint)timeout * 1000;
     if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
         return report_error(g_steal_pointer(&error));
     gre_cli_env(cfg->settings, &env);
     if (!(plan = gre_plan_build(cfg->settings, &env, &error)))
         return report_error(g_steal_pointer(&error));
-    if (!gre_apply_up(plan, &report, &error))
+    if (!gre_apply_up_full(plan, &opts, &report, &error))
         return report_error(g_steal_pointer(&error));
     if (report.unchanged)
         g_print(_("%s: already up as configured; nothing changed\n"), plan->name);
