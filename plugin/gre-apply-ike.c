@@ -492,21 +492,27 @@ trap_policy_present(Kernel *k, const GrePlanIkeConn *c, GreDir dir, char **why)
     return st == OBJ_PRESENT || st == OBJ_FOREIGN;
 }
 
+/* Like NLM_F_EXCL for the kernel's objects: a connection or key of our name that we did not
+ * load (no record of ours listed it) is somebody else's, and load-conn would replace it. */
 static gboolean
-refuse_taken(GreVici *v, const char *cmd, const char *list, const char *name, const char *what,
-             char **why)
+refuse_taken(GreVici *v, gboolean conn, const char *name, char **why)
 {
     g_autoptr(GError) error = NULL;
-    int present             = loaded(v, cmd, list, name, &error);
+    int present             = conn ? loaded(v, "get-conns", "conns", name, &error)
+                                   : loaded(v, "get-shared", "keys", name, &error);
 
     if (present < 0)
         *why = g_strdup(error->message);
+    else if (present && conn)
+        *why = g_strdup_printf(_("the IKE daemon already holds a connection named %s that "
+                                 "gre-tunnel did not load: left alone (unload it, or name the "
+                                 "device differently)"),
+                               name);
     else if (present)
-        /* TRANSLATORS: %s: "connection" or "key", then its name */
-        *why = g_strdup_printf(_("the IKE daemon already holds a %s named %s that gre-tunnel did "
-                                 "not load: left alone (unload it, or name the device "
-                                 "differently)"),
-                               what, name);
+        *why = g_strdup_printf(_("the IKE daemon already holds a key with the id %s that "
+                                 "gre-tunnel did not load: left alone (unload it, or name the "
+                                 "device differently)"),
+                               name);
     return present == 0;
 }
 
@@ -522,7 +528,7 @@ load_shared(Kernel *k, const GrePlanIkeShared *sh, char **why)
         *why = g_strdup(error->message);
         return FALSE;
     }
-    if (!refuse_taken(v, "get-shared", "keys", sh->name, _("key"), why))
+    if (!refuse_taken(v, FALSE, sh->name, why))
         return FALSE;
     if (!(msg = shared_msg(sh, &error)) || !gre_vici_call(v, "load-shared", msg, &error)) {
         *why = g_strdup(error->message);
@@ -562,7 +568,7 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
         *why = g_strdup(error->message);
         return FALSE;
     }
-    if (!refuse_taken(v, "get-conns", "conns", c->name, _("connection"), why))
+    if (!refuse_taken(v, TRUE, c->name, why))
         return FALSE;
     if (!(msg = conn_msg(c, &error)) || !gre_vici_call(v, "load-conn", msg, &error)) {
         *why = g_strdup(error->message);
