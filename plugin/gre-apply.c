@@ -498,7 +498,7 @@ check_oseq_wrap(Kernel *k, const GrePlan *plan, GError **error)
 }
 
 static gboolean
-up_locked(Kernel *k, const GrePlan *plan, GError **error)
+up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
 {
     g_autoptr(GreStateRecord) want   = gre_state_record_from_plan(plan);
     g_autoptr(GreStateRecord) old    = NULL;
@@ -514,6 +514,7 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
         g_propagate_error(error, g_steal_pointer(&err));
         return FALSE;
     }
+    want->source = source ? gre_state_source_path(source) : NULL;
     if (old) {
         g_autofree char *why = NULL;
 
@@ -521,6 +522,9 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
             if (all_present(k, old, &why)) {
                 k->report->unchanged = TRUE;
                 apply_note(k, _("%s is already up as planned; nothing was changed"), plan->name);
+                /* Brought up from another file now: the record says so, for `down --all`. */
+                if (want->source && g_strcmp0(old->source, want->source) != 0)
+                    return gre_state_write(want, error);
                 return TRUE;
             }
             apply_note(k,
@@ -614,30 +618,101 @@ up_locked(Kernel *k, const GrePlan *plan, GError **error)
     return FALSE;
 }
 
-gboolean
-gre_apply_up_full(const GrePlan *plan, const GreApplyOptions *options_or_null,
-                  GreApplyReport *report_or_null, GError **error)
+/* ---- a context shared by many tunnels ---- */
+
+struct _GreApplyContext {
+    GreNl *rt;
+    GreNl *xfrm;
+};
+
+GreApplyContext *
+gre_apply_context_new(void)
+{
+    return g_new0(GreApplyContext, 1);
+}
+
+void
+gre_apply_context_free(GreApplyContext *ctx)
+{
+    if (!ctx)
+        return;
+    g_clear_pointer(&ctx->rt, gre_nl_close);
+    g_clear_pointer(&ctx->xfrm, gre_nl_close);
+    g_free(ctx);
+}
+
+GreNl *
+gre_apply_context_route(GreApplyContext *ctx, GError **error)
+{
+    if (!ctx->rt)
+        ctx->rt = gre_nl_open(NETLINK_ROUTE, error);
+    return ctx->rt;
+}
+
+/* A Kernel on @ctx's sockets, or on sockets of its own without a context. */
+static void
+kernel_begin(Kernel *k, GreApplyContext *ctx, GreApplyReport *report)
+{
+    *k = (Kernel){ ctx ? ctx->rt : NULL, ctx ? ctx->xfrm : NULL, report };
+}
+
+/* What the call opened stays open in @ctx for the next tunnel. */
+static void
+kernel_end(Kernel *k, GreApplyContext *ctx)
+{
+    if (!ctx) {
+        apply_kernel_clear(k);
+        return;
+    }
+    ctx->rt   = k->rt;
+    ctx->xfrm = k->xfrm;
+}
+
+/* ---- up and down ---- */
+
+static gboolean
+up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
+        const GreApplyOptions *options_or_null, GreApplyReport *report_or_null, GError **error)
 {
     GreApplyReport local_report = { 0 };
-    Kernel k = { NULL, NULL, report_or_null ? report_or_null : &local_report, options_or_null };
-    GreStateLock *lock;
-    gboolean      ok;
+    Kernel         k;
+    GreStateLock  *lock;
+    gboolean       ok;
 
     g_return_val_if_fail(plan && plan->steps, FALSE);
-    lock = lock_and_prune(&k, plan->name, error);
-    if (!lock)
+    kernel_begin(&k, ctx, report_or_null ? report_or_null : &local_report);
+    k.opts = options_or_null;
+    lock   = lock_and_prune(&k, plan->name, error);
+    if (!lock) {
+        kernel_end(&k, ctx);
         return FALSE;
-    ok = up_locked(&k, plan, error);
-    apply_kernel_clear(&k);
+    }
+    ok = up_locked(&k, plan, source_or_null, error);
+    kernel_end(&k, ctx);
     gre_state_unlock(lock);
     gre_apply_report_clear(&local_report);
     return ok;
 }
 
 gboolean
+gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
+                  GreApplyReport *report_or_null, GError **error)
+{
+    return up_with(ctx, plan, source_or_null, NULL, report_or_null, error);
+}
+
+gboolean
+gre_apply_up_full(const GrePlan *plan, const char *source_or_null,
+                  const GreApplyOptions *options_or_null, GreApplyReport *report_or_null,
+                  GError **error)
+{
+    return up_with(NULL, plan, source_or_null, options_or_null, report_or_null, error);
+}
+
+gboolean
 gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error)
 {
-    return gre_apply_up_full(plan, NULL, report_or_null, error);
+    return gre_apply_up_full(plan, NULL, NULL, report_or_null, error);
 }
 
 /* ---- down ---- */
@@ -645,12 +720,20 @@ gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error
 gboolean
 gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **error)
 {
+    return gre_apply_down_with(NULL, name, report_or_null, error);
+}
+
+gboolean
+gre_apply_down_with(GreApplyContext *ctx, const char *name, GreApplyReport *report_or_null,
+                    GError **error)
+{
     g_autoptr(GreStateRecord) rec = NULL;
     g_autoptr(GError) err         = NULL;
-    Kernel        k               = { NULL, NULL, report_or_null, NULL };
+    Kernel        k;
     GreStateLock *lock;
     gboolean      ok = FALSE;
 
+    kernel_begin(&k, ctx, report_or_null);
     lock = lock_and_prune(&k, name, error);
     if (!lock)
         return FALSE;
@@ -662,7 +745,7 @@ gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **e
         ok = TRUE;
     } else
         ok = remove_recorded(&k, rec, error) && gre_state_delete(name, error);
-    apply_kernel_clear(&k);
+    kernel_end(&k, ctx);
     gre_state_unlock(lock);
     return ok;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "gre-kernel-env.h"
 #include "gre-plan.h"
 
 /*
@@ -43,14 +44,35 @@ typedef struct {
     guint    ike_timeout_ms; /* 0: GRE_APPLY_IKE_TIMEOUT_MS */
 } GreApplyOptions;
 
-gboolean gre_apply_up_full(const GrePlan *plan, const GreApplyOptions *options_or_null,
-                           GreApplyReport *report_or_null, GError **error);
+/* gre_apply_up() with @options_or_null, recording @source_or_null as gre_apply_up_with() does. */
+gboolean gre_apply_up_full(const GrePlan *plan, const char *source_or_null,
+                           const GreApplyOptions *options_or_null, GreApplyReport *report_or_null,
+                           GError **error);
 
 /* Removes what the record of @name lists, each object only while it still matches the record;
  * look-alikes that are not ours are left alone (and listed in the report's notes). Objects that
  * are already gone are fine. Without a record there is nothing to do, which is not an error. */
 gboolean gre_apply_down(const char *name, GError **error);
 gboolean gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **error);
+
+/*
+ * A context for one process that brings many tunnels up or down (gre-tunnel up --all): one
+ * netlink socket per family, opened on first use and shared by every tunnel done through it.
+ * Each tunnel stays its own transaction, with its own lock and record. Not thread-safe.
+ */
+typedef struct _GreApplyContext GreApplyContext;
+GreApplyContext                *gre_apply_context_new(void);
+void                            gre_apply_context_free(GreApplyContext *ctx);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreApplyContext, gre_apply_context_free)
+/* The context's route socket (opened now if need be), e.g. for gre_kernel_env_resolve_nl(). */
+GreNl *gre_apply_context_route(GreApplyContext *ctx, GError **error);
+
+/* gre_apply_up() through @ctx's sockets (NULL: sockets of its own). @source_or_null, the file
+ * the settings were read from, is kept in the record: `down --all DIR` works from it. */
+gboolean gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
+                           GreApplyReport *report_or_null, GError **error);
+gboolean gre_apply_down_with(GreApplyContext *ctx, const char *name, GreApplyReport *report_or_null,
+                             GError **error);
 
 /* Appends to @out, for @name or for every tunnel with a record, what the kernel reports about
  * each recorded object: link state and parameters, addresses, routes, ESP counters. */

@@ -305,7 +305,18 @@ gboolean
 gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GrePlanEnv *env,
                        GError **error)
 {
-    g_autoptr(GreNl) nl        = NULL;
+    g_autoptr(GreNl) nl = NULL;
+
+    g_return_val_if_fail(remote->family == AF_INET || remote->family == AF_INET6, FALSE);
+    *env = (GrePlanEnv){ 0 };
+    nl   = gre_nl_open(NETLINK_ROUTE, error);
+    return nl && gre_kernel_env_resolve_nl(nl, remote, underlay_or_null, env, error);
+}
+
+gboolean
+gre_kernel_env_resolve_nl(GreNl *nl, const GreAddr *remote, const char *underlay_or_null,
+                          GrePlanEnv *env, GError **error)
+{
     g_autofree char     *rstr  = gre_addr_to_string(remote);
     struct rtnl_route   *route = NULL;
     struct rtnl_link    *dev   = NULL;
@@ -319,10 +330,6 @@ gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null, GreP
 
     g_return_val_if_fail(remote->family == AF_INET || remote->family == AF_INET6, FALSE);
     *env = (GrePlanEnv){ 0 };
-
-    nl = gre_nl_open(NETLINK_ROUTE, error);
-    if (!nl)
-        return FALSE;
 
     if (underlay_or_null && underlay_or_null[0]) {
         oif = gre_nl_ifindex(nl, underlay_or_null);

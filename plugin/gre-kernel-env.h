@@ -13,6 +13,11 @@
 gboolean gre_kernel_env_resolve(const GreAddr *remote, const char *underlay_or_null,
                                 GrePlanEnv *env, GError **error);
 
+/* The same on a route socket of the caller's (gre-tunnel up --all shares one for all tunnels). */
+struct _GreNl;
+gboolean gre_kernel_env_resolve_nl(struct _GreNl *nl, const GreAddr *remote,
+                                   const char *underlay_or_null, GrePlanEnv *env, GError **error);
+
 /*
  * Netlink plumbing shared with gre-apply.c. libnl turns the kernel's errno into its own, coarser
  * codes ("Object exists"); a GreNl socket also keeps the errno and the kernel's extended-ack text,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@ gre_state_record_free(GreStateRecord *rec)
     if (!rec)
         return;
     g_free(rec->secrets);
+    g_free(rec->source);
     g_ptr_array_unref(rec->lines);
     g_array_unref(rec->steps);
     g_free(rec);
@@ -434,6 +436,17 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
 /* ---- files ---- */
 
 char *
+gre_state_source_path(const char *path)
+{
+    g_autofree char *abs  = g_canonicalize_filename(path, NULL);
+    g_autofree char *dir  = g_path_get_dirname(abs);
+    g_autofree char *base = g_path_get_basename(abs);
+    g_autofree char *real = realpath(dir, NULL);
+
+    return real ? g_build_filename(real, base, NULL) : g_steal_pointer(&abs);
+}
+
+char *
 gre_state_dir(void)
 {
     const char *dir = g_getenv("GRE_TUNNEL_STATE_DIR");
@@ -513,6 +526,9 @@ gre_state_write(const GreStateRecord *rec, GError **error)
                            "# match. No key material is stored here.\n"
                            "version=" RECORD_VERSION "\nname=%s\nsecrets=%s\n",
                            rec->name, rec->name, rec->secrets);
+    /* Versions before it ignore this line. A name with a line break is not kept. */
+    if (rec->source && !strchr(rec->source, '\n'))
+        g_string_append_printf(s, "source=%s\n", rec->source);
     for (guint i = 0; i < rec->lines->len; i++)
         g_string_append_printf(s, "step=%s\n", (const char *)rec->lines->pdata[i]);
 
@@ -556,6 +572,9 @@ read_path(const char *path, const char *name, GError **error)
         else if (g_str_has_prefix(l, "secrets=")) {
             g_free(rec->secrets);
             rec->secrets = g_strdup(l + 8);
+        } else if (g_str_has_prefix(l, "source=") && g_path_is_absolute(l + 7)) {
+            g_free(rec->source);
+            rec->source = g_strdup(l + 7);
         } else if (g_str_has_prefix(l, "step=")) {
             GrePlanStep step;
 

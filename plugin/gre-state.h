@@ -28,6 +28,7 @@ typedef struct {
     char      *secrets; /* "sha256:HEX", or "none" for a tunnel without IPsec */
     GPtrArray *lines;   /* of char *: one canonical line per step, in creation order */
     GArray    *steps;   /* of GrePlanStep parsed from @lines; keys are always NULL */
+    char      *source;  /* the file the settings came from (absolute), NULL if not known */
 } GreStateRecord;
 
 void gre_state_record_free(GreStateRecord *rec);
@@ -40,6 +41,10 @@ GreStateRecord *gre_state_record_from_plan(const GrePlan *plan);
 char *gre_state_step_line(const GrePlanStep *step);
 /* "sha256:HEX" over every key (with its SPI) of the plan's ESP states; "none" without any. */
 char *gre_state_secrets_hash(const GrePlan *plan);
+
+/* @path as a record's source: absolute, its directory with symbolic links resolved (where it
+ * exists), so that `down --all DIR` finds it however DIR is written. */
+char *gre_state_source_path(const char *path);
 
 /* The top directory: /run/gre-tunnel or $GRE_TUNNEL_STATE_DIR. */
 char *gre_state_dir(void);

@@ -39,17 +39,45 @@ context(const char *params, const char *summary)
     return ctx;
 }
 
+/* --all and -q, shared by up and down. */
+typedef struct {
+    gboolean all;
+    gboolean quiet;
+} AllOptions;
+
+static void
+add_all_options(GOptionContext *ctx, AllOptions *o, gboolean down)
+{
+    GOptionEntry entries[] = {
+        { "all", 'a', 0, G_OPTION_ARG_NONE, &o->all,
+          down ? N_("Every tunnel brought up from an ifcfg file in DIR (default "
+                    "/etc/sysconfig/network-scripts), in one process, in reverse order")
+               : N_("Every ifcfg file in DIR (default /etc/sysconfig/network-scripts) with "
+                    "DEVICETYPE=gre and ONBOOT not no, in one process, in name order"),
+          NULL },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
+          N_("Print only errors, and the summary when something failed"), NULL },
+        { NULL },
+    };
+
+    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+}
+
 int
 gre_cli_up(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = context(
-        "CONFIG", N_("Bring up the tunnel CONFIG (an ifcfg file, or NAME) describes: GRE device, "
-                     "exact MTU, addresses, routes and GRE-only IPsec, all or nothing. Running it "
-                     "again changes nothing; after a settings change it recreates the tunnel."));
+        "CONFIG|--all [DIR]",
+        N_("Bring up the tunnel CONFIG (an ifcfg file, or NAME) describes: GRE device, "
+           "exact MTU, addresses, routes and GRE-only IPsec, all or nothing. Running it "
+           "again changes nothing; after a settings change it recreates the tunnel. With --all, "
+           "every tunnel of DIR, each all or nothing: one that fails is named and the others "
+           "come up."));
     g_autoptr(GError) error       = NULL;
     g_autoptr(GreIfcfg) cfg       = NULL;
     g_autoptr(GrePlan) plan       = NULL;
     g_auto(GreApplyReport) report = { 0 };
+    AllOptions      opt           = { 0 };
     GrePlanEnv      env;
     GreApplyOptions opts      = { FALSE, 0 };
     int             timeout   = GRE_APPLY_IKE_TIMEOUT_MS / 1000;
@@ -63,9 +91,16 @@ gre_cli_up(int argc, char **argv)
            { NULL }
     };
 
+    add_all_options(ctx, &opt, FALSE);
     g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return report_error(g_steal_pointer(&error));
+    if (opt.all && argc > 2)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        _("up --all takes at most one DIR; see --help")));
+    if (opt.all)
+        return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_UP, opt.quiet, 0, FALSE },
+                           argc == 2 ? argv[1] : NULL);
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("up takes one CONFIG; see --help")));
@@ -73,13 +108,20 @@ gre_cli_up(int argc, char **argv)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("--ike-timeout takes 1 to 3600 seconds")));
     opts.ike_timeout_ms = (guint)timeout * 1000;
-    if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
+    if (!(cfg = gre_cli_load(argv[1], opt.quiet, &error)))
         return report_error(g_steal_pointer(&error));
     gre_cli_env(cfg->settings, &env);
     if (!(plan = gre_plan_build(cfg->settings, &env, &error)))
         return report_error(g_steal_pointer(&error));
-    if (!gre_apply_up_full(plan, &opts, &report, &error))
+    /* The file goes into the record: down --all takes down what came from its directory. */
+    if (!gre_apply_up_full(plan, cfg->ifcfg_path, &opts, &report, &error))
         return report_error(g_steal_pointer(&error));
+    if (opt.quiet) {
+        /* Warnings are not chatter: IPSEC=ike up without its SA yet is said even so. */
+        for (guint i = 0; report.warnings && i < report.warnings->len; i++)
+            g_printerr(_("gre-tunnel: warning: %s\n"), (char *)report.warnings->pdata[i]);
+        return 0;
+    }
     if (report.unchanged)
         g_print(_("%s: already up as configured; nothing changed\n"), plan->name);
     else
@@ -119,14 +161,25 @@ int
 gre_cli_down(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = context(
-        "CONFIG|NAME", N_("Take a tunnel down: remove exactly what gre-tunnel up created (as "
-                          "recorded under /run/gre-tunnel) and nothing else."));
+        "CONFIG|NAME|--all [DIR]",
+        N_("Take a tunnel down: remove exactly what gre-tunnel up created (as "
+           "recorded under /run/gre-tunnel) and nothing else. With --all, every tunnel of this "
+           "network namespace whose record says it was brought up from a file in DIR, whether "
+           "or not the file is still there."));
     g_autoptr(GError) error       = NULL;
     g_autofree char *name         = NULL;
     g_auto(GreApplyReport) report = { 0 };
+    AllOptions opt                = { 0 };
 
+    add_all_options(ctx, &opt, TRUE);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return report_error(g_steal_pointer(&error));
+    if (opt.all && argc > 2)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        _("down --all takes at most one DIR; see --help")));
+    if (opt.all)
+        return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_DOWN, opt.quiet, 0, FALSE },
+                           argc == 2 ? argv[1] : NULL);
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("down takes one CONFIG or NAME; see --help")));
@@ -134,6 +187,8 @@ gre_cli_down(int argc, char **argv)
         return report_error(g_steal_pointer(&error));
     if (!gre_apply_down_full(name, &report, &error))
         return report_error(g_steal_pointer(&error));
+    if (opt.quiet)
+        return 0;
     if (report.removed)
         g_print(g_dngettext(GETTEXT_PACKAGE, "%s: down: %u object removed\n",
                             "%s: down: %u objects removed\n", report.removed),

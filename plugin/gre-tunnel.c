@@ -17,8 +17,6 @@
 #include "gre-suite.h"
 #include "gre-tunnel-cli.h"
 
-#define NETWORK_SCRIPTS_DIR "/etc/sysconfig/network-scripts"
-
 enum {
     EXIT_OK     = 0,
     EXIT_CONFIG = 1, /* bad configuration, or two ends that do not mirror each other */
@@ -52,12 +50,12 @@ print_warnings(GPtrArray *warnings)
         g_printerr(_("gre-tunnel: warning: %s\n"), (char *)warnings->pdata[i]);
 }
 
-/* CONFIG is a path to an ifcfg file, or NAME for NETWORK_SCRIPTS_DIR/ifcfg-NAME. */
+/* CONFIG is a path to an ifcfg file, or NAME for GRE_CLI_NETWORK_SCRIPTS_DIR/ifcfg-NAME. */
 char *
 gre_cli_config_path(const char *config)
 {
     if (!strchr(config, '/') && access(config, F_OK) != 0)
-        return g_strdup_printf(NETWORK_SCRIPTS_DIR "/ifcfg-%s", config);
+        return g_strdup_printf(GRE_CLI_NETWORK_SCRIPTS_DIR "/ifcfg-%s", config);
     return g_strdup(config);
 }
 
@@ -109,51 +107,15 @@ parse_args(GOptionContext *ctx, int *argc, char ***argv, int want_min, int want_
     return TRUE;
 }
 
-static int
-cmd_plan(int argc, char **argv)
+void
+gre_cli_print_plan(const GrePlan *plan, const GreSettings *s, gboolean down, gboolean show_secrets)
 {
-    gboolean     show_secrets = FALSE, down = FALSE;
-    int          underlay  = 0;
-    GOptionEntry entries[] = {
-        { "underlay-mtu", 'u', 0, G_OPTION_ARG_INT, &underlay,
-          N_("Plan for this path MTU instead of that of the route to the remote"), "N" },
-        { "show-secrets", 0, 0, G_OPTION_ARG_NONE, &show_secrets,
-          N_("Print IPsec keys instead of masking them"), NULL },
-        { "down", 0, 0, G_OPTION_ARG_NONE, &down, N_("Print the removal instead of the creation"),
-          NULL },
-        { NULL },
-    };
-    g_autoptr(GOptionContext) ctx = context_new(
-        "CONFIG",
-        N_("Print the kernel objects CONFIG (an ifcfg file, or NAME) makes, in order, as "
-           "the equivalent ip(8) commands."),
-        entries);
-    g_autoptr(GError) error    = NULL;
-    g_autoptr(GreIfcfg) cfg    = NULL;
-    g_autoptr(GrePlan) plan    = NULL;
     g_autoptr(GPtrArray) lines = NULL;
-    g_autofree char *remote    = NULL;
-    g_autofree char *local     = NULL;
-    GrePlanEnv       env;
+    g_autofree char *remote    = gre_addr_to_string(&s->remote);
 
-    if (!parse_args(ctx, &argc, &argv, 1, 1, &error))
-        return fail(g_steal_pointer(&error));
-    if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
-        return fail(g_steal_pointer(&error));
-    if (underlay && (underlay < 68 || underlay > 65535))
-        return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                _("--underlay-mtu %d: use a value from 68 to 65535"), underlay));
-    gre_cli_env(cfg->settings, &env);
-    if (underlay)
-        env.route_mtu = underlay;
-    if (!(plan = gre_plan_build(cfg->settings, &env, &error)))
-        return fail(g_steal_pointer(&error));
-
-    remote = gre_addr_to_string(&cfg->settings->remote);
     /* TRANSLATORS: name, gre or ip6gre, remote address, MTU, underlay MTU and two remarks */
     g_print(_("# %s: %s to %s, MTU %u (underlay %u%s)%s\n"), plan->name,
-            cfg->settings->remote.family == AF_INET6 ? "ip6gre" : "gre", remote, plan->mtu,
-            plan->underlay_mtu,
+            s->remote.family == AF_INET6 ? "ip6gre" : "gre", remote, plan->mtu, plan->underlay_mtu,
             plan->underlay_mtu_assumed ? _(", assumed: no route to the remote") : "",
             plan->pinned ? _(", remote pinned to the underlay") : "");
     lines = down ? gre_plan_render_down(plan) : gre_plan_render_up(plan, show_secrets);
@@ -163,7 +125,56 @@ cmd_plan(int argc, char **argv)
         for (guint i = 0; i < lines->len; i++)
             explicit_bzero(lines->pdata[i], strlen(lines->pdata[i]));
     }
-    (void)local;
+}
+
+static int
+cmd_plan(int argc, char **argv)
+{
+    gboolean     show_secrets = FALSE, down = FALSE, all = FALSE;
+    int          underlay  = 0;
+    GOptionEntry entries[] = {
+        { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
+          N_("The plan of every tunnel up --all would bring up from DIR (default "
+             "/etc/sysconfig/network-scripts), in its order; bad files are named"),
+          NULL },
+        { "underlay-mtu", 'u', 0, G_OPTION_ARG_INT, &underlay,
+          N_("Plan for this path MTU instead of that of the route to the remote"), "N" },
+        { "show-secrets", 0, 0, G_OPTION_ARG_NONE, &show_secrets,
+          N_("Print IPsec keys instead of masking them"), NULL },
+        { "down", 0, 0, G_OPTION_ARG_NONE, &down, N_("Print the removal instead of the creation"),
+          NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = context_new(
+        "CONFIG|--all [DIR]",
+        N_("Print the kernel objects CONFIG (an ifcfg file, or NAME) makes, in order, as "
+           "the equivalent ip(8) commands."),
+        entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GreIfcfg) cfg = NULL;
+    g_autoptr(GrePlan) plan = NULL;
+    GrePlanEnv env;
+
+    if (!parse_args(ctx, &argc, &argv, all ? 0 : 1, 1, &error))
+        return fail(g_steal_pointer(&error));
+    if (underlay && (underlay < 68 || underlay > 65535))
+        return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                _("--underlay-mtu %d: use a value from 68 to 65535"), underlay));
+    if (all && down)
+        return fail(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                _("--all and --down: down --all works from the records of what "
+                                  "is up, not from the files; see gre-tunnel status")));
+    if (all)
+        return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_PLAN, FALSE, underlay, show_secrets },
+                           argc == 2 ? argv[1] : NULL);
+    if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
+        return fail(g_steal_pointer(&error));
+    gre_cli_env(cfg->settings, &env);
+    if (underlay)
+        env.route_mtu = underlay;
+    if (!(plan = gre_plan_build(cfg->settings, &env, &error)))
+        return fail(g_steal_pointer(&error));
+    gre_cli_print_plan(plan, cfg->settings, down, show_secrets);
     return EXIT_OK;
 }
 
@@ -383,7 +394,7 @@ usage(FILE *out)
               "NAME for\n%s/ifcfg-NAME.\n"
               "Exit status: 0 ok, 1 bad configuration or mismatch, 2 usage, 3 system or "
               "kernel error.\n"),
-            NETWORK_SCRIPTS_DIR);
+            GRE_CLI_NETWORK_SCRIPTS_DIR);
 }
 
 int

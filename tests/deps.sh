@@ -12,6 +12,8 @@ packages=(
     # the service's D-Bus test: a private bus, gdbus
     dbus-daemon libglib2.0-bin
     iproute2 iputils-ping tcpdump kmod strace groff-base
+    # systemd-analyze verify, for the units
+    systemd
     # translations: msgfmt at build time, xgettext and msgmerge for po/
     gettext
     # the AppStream metainfo test

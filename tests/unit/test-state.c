@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ownership record: what `up` writes before touching the kernel, and what `down` trusts. */
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,6 +127,45 @@ test_round_trip(void)
         g_assert_true(gre_state_delete(plan->name, &error)); /* already gone: fine */
     }
     g_unsetenv("GRE_TUNNEL_STATE_DIR");
+    test_remove_dir(ex);
+    test_remove_dir(state);
+}
+
+/* The file a tunnel came from is kept (down --all DIR works from it): absolute, its directory's
+ * symbolic links resolved; a record without one (NetworkManager, earlier versions) reads back
+ * without one, and a name with a line break is not kept. */
+static void
+test_source(void)
+{
+    g_autofree char *ex    = test_copy_data_dir("examples");
+    g_autofree char *state = g_dir_make_tmp("gre-state-XXXXXX", NULL);
+    g_autofree char *link  = g_build_filename(state, "scripts", NULL);
+    g_autofree char *via   = g_build_filename(link, "ifcfg-office", NULL);
+    g_autofree char *want  = g_build_filename(ex, "ifcfg-office", NULL);
+    g_autofree char *real  = realpath(want, NULL);
+    const char      *sources[] = { via, NULL, "/etc/x\nsource=/tmp/ifcfg-x" };
+
+    g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
+    g_assert_cmpint(symlink(ex, link), ==, 0);
+    for (guint i = 0; i < G_N_ELEMENTS(sources); i++) {
+        g_autoptr(GrePlan) plan        = example_plan(ex, "office");
+        g_autoptr(GreStateRecord) rec  = gre_state_record_from_plan(plan);
+        g_autoptr(GreStateRecord) back = NULL;
+        g_autoptr(GError) error        = NULL;
+
+        g_assert_null(rec->source);
+        rec->source = sources[i] && i == 0 ? gre_state_source_path(sources[i])
+                                           : g_strdup(sources[i]);
+        if (i == 0)
+            g_assert_cmpstr(rec->source, ==, real);
+        g_assert_true(gre_state_write(rec, &error));
+        back = gre_state_read(plan->name, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(back->source, ==, i == 0 ? real : NULL);
+        g_assert_true(gre_state_delete(plan->name, &error));
+    }
+    g_unsetenv("GRE_TUNNEL_STATE_DIR");
+    g_assert_cmpint(unlink(link), ==, 0);
     test_remove_dir(ex);
     test_remove_dir(state);
 }
@@ -335,6 +375,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/state/round-trip", test_round_trip);
+    g_test_add_func("/state/source", test_source);
     g_test_add_func("/state/secrets-hash", test_secrets_hash);
     g_test_add_func("/state/secrets-hash-ike", test_secrets_hash_ike);
     g_test_add_func("/state/damaged", test_damaged);
