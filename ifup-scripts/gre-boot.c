@@ -165,6 +165,7 @@ bring_up(const GrePlan *plan, const GreSettings *s)
                              : "",
             report.created, plan->mtu, s->ipsec != GRE_IPSEC_NONE ? _(", GRE-only IPsec") : "");
     say_all(LOG_INFO, report.notes);
+    say_all(LOG_WARNING, report.warnings);
     return EXIT_OK;
 }
 
@@ -195,6 +196,7 @@ take_down(const char *name, gboolean from_ifup_tunnel_file)
     else
         say(LOG_INFO, _("%s: nothing to remove"), name);
     say_all(LOG_INFO, report.notes);
+    say_all(LOG_WARNING, report.warnings);
     return EXIT_OK;
 }
 

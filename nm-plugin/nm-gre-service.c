@@ -117,6 +117,8 @@ bring_down(GreService *self, GError **error)
     log_at(LOG_NOTICE, "%s: down, %u objects removed", self->device, report.removed);
     for (guint i = 0; report.notes && i < report.notes->len; i++)
         log_at(LOG_NOTICE, "%s: %s", self->device, (const char *)report.notes->pdata[i]);
+    for (guint i = 0; report.warnings && i < report.warnings->len; i++)
+        log_at(LOG_WARNING, "%s: %s", self->device, (const char *)report.warnings->pdata[i]);
     self->device[0] = '\0';
     return TRUE;
 }
@@ -151,6 +153,8 @@ apply_pending(gpointer user_data)
                plan->mtu, self->pending_ipsec ? ", GRE-only IPsec" : "");
     for (guint i = 0; report.notes && i < report.notes->len; i++)
         log_at(LOG_NOTICE, "%s: %s", plan->name, (const char *)report.notes->pdata[i]);
+    for (guint i = 0; report.warnings && i < report.warnings->len; i++)
+        log_at(LOG_WARNING, "%s: %s", plan->name, (const char *)report.warnings->pdata[i]);
     send_config(self);
     return G_SOURCE_REMOVE;
 }

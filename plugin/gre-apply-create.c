@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "gre-error.h"
 #include "gre-i18n.h"
 #include "gre-nl-batch.h"
 
@@ -135,7 +136,7 @@ create_msg(Kernel *k, GHashTable *known, const GrePlanStep *step, struct nl_msg 
         break;
     case GRE_STEP_IKE_SHARED:
     case GRE_STEP_IKE_CONN:
-        return -NLE_INVAL; /* refused before anything is created: gre_apply_up() */
+        return -NLE_INVAL; /* the daemon's: create_ike() */
     }
     if (err < 0)
         return err;
@@ -187,9 +188,25 @@ judge(Kernel *k, const GrePlanStep *step, const GreNlResult *r, const ReadBack *
     }
 }
 
+/* The IKE daemon's step @i, loaded through VICI on its own (it is no netlink request). */
+static void
+create_ike(Kernel *k, const GrePlanStep *step, ApplyTook *took, char **failure, int *code)
+{
+    g_autofree char *why = NULL;
+
+    if (apply_ike_create(k, step, &why, code)) {
+        *took = APPLY_TOOK_YES;
+        k->report->created++;
+    } else {
+        g_autofree char *what = apply_describe(step);
+
+        *failure = g_strdup_printf("%s: %s", what, why);
+    }
+}
+
 void
 apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyTook *took,
-             char **failure)
+             char **failure, int *code)
 {
     g_autoptr(GHashTable) known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autofree guint    *req    = g_new0(guint, steps->len);
@@ -198,7 +215,13 @@ apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyT
     guint                i      = 0;
 
     *failure = NULL;
+    *code    = GRE_ERROR_KERNEL;
     while (i < steps->len && !*failure && (int)i != fault) {
+        if (apply_is_ike(&g_array_index(steps, GrePlanStep, i))) {
+            create_ike(k, &g_array_index(steps, GrePlanStep, i), &took[i], failure, code);
+            i++;
+            continue;
+        }
         GreNl *nl                   = socket_of(k, &g_array_index(steps, GrePlanStep, i));
         g_autoptr(GreNlBatch) batch = gre_nl_batch(nl);
         g_autofree char *build_why  = NULL;
@@ -212,7 +235,8 @@ apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyT
             struct nl_msg     *msg;
             struct nl_msg     *get = NULL;
 
-            if (socket_of(k, step) != nl || (dev && made_in(steps, start, i, dev)))
+            if (apply_is_ike(step) || socket_of(k, step) != nl ||
+                (dev && made_in(steps, start, i, dev)))
                 break;
             if ((build_err = create_msg(k, known, step, &msg, &build_why)) < 0)
                 break;

@@ -55,9 +55,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmSel, xfrmnl_sel_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XfrmLifetime, xfrmnl_ltime_cfg_put)
 
 typedef struct {
-    GreNl          *rt;   /* NETLINK_ROUTE, with strict checking of GET requests */
-    GreNl          *xfrm; /* NETLINK_XFRM; NULL until an xfrm object is touched */
-    GreApplyReport *report;
+    GreNl                 *rt;   /* NETLINK_ROUTE, with strict checking of GET requests */
+    GreNl                 *xfrm; /* NETLINK_XFRM; NULL until an xfrm object is touched */
+    GreApplyReport        *report;
+    const GreApplyOptions *opts; /* up only; NULL elsewhere */
 } Kernel;
 typedef enum {
     OBJ_ABSENT,
@@ -74,6 +75,7 @@ typedef struct {
 
 /* gre-apply.c */
 void apply_note(Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void apply_warn(Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* This namespace's record of @name, or one an earlier version left that is this namespace's. */
 GreStateRecord *apply_record_read(Kernel *k, const char *name, GError **error);
 void            apply_kernel_clear(Kernel *k);
@@ -150,9 +152,10 @@ typedef enum {
 /* Creates @steps from the first on, up to the first failure or step @fault (-1: none), which
  * fails before it is attempted. *attempted: how many steps were sent (@took[0..attempted) says
  * what became of each; it must hold @steps->len entries, APPLY_TOOK_NO); *failure: the first
- * failure in plan order, as "creating \"ip ...\": reason", or NULL. */
+ * failure in plan order, as "creating \"ip ...\": reason", or NULL, and *code its GreErrorCode.
+ * The IKE daemon's steps are done one by one, through apply_ike_create(). */
 void apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyTook *took,
-                  char **failure);
+                  char **failure, int *code);
 
 /* gre-apply-probe.c */
 /* An address as the kernel reports it; @peer is unset unless it differs from @local. */
@@ -169,3 +172,21 @@ ObjState apply_failed(Probe *p, GreNl *nl, int err);
 ObjState apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out);
 ObjState apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p);
 gboolean apply_goes_with_link(const GArray *steps, const GrePlanStep *step);
+
+/* gre-apply-ike.c: IPSEC=ike, the only code that talks to the IKE daemon (VICI). */
+static inline gboolean
+apply_is_ike(const GrePlanStep *step)
+{
+    return step->kind == GRE_STEP_IKE_SHARED || step->kind == GRE_STEP_IKE_CONN;
+}
+/* Loads @step into the daemon; for the connection also starts the CHILD_SA and accepts it only
+ * in transport mode. On failure nothing of @step is left in the daemon, *why says what went
+ * wrong in words a user can act on, and *code is the GreErrorCode for it. */
+gboolean apply_ike_create(Kernel *k, const GrePlanStep *step, char **why, int *code);
+/* Unloads @step by its name (the connection: its IKE_SA terminated too). Already gone is fine;
+ * a daemon that is not running is a warning (its state went with it), not a failure. */
+gboolean apply_ike_remove(Kernel *k, const GrePlanStep *step, char **why);
+/* Whether the daemon has @step loaded under our name. */
+ObjState apply_ike_probe(Kernel *k, const GrePlanStep *step, Probe *p);
+/* The IKE_SA and CHILD_SA of @conn as the daemon reports them (list-sas). */
+void apply_ike_status(const GrePlanIkeConn *conn, GString *out);

@@ -371,7 +371,7 @@ apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p)
     }
     case GRE_STEP_IKE_SHARED:
     case GRE_STEP_IKE_CONN:
-        break; /* in the daemon, not the kernel */
+        return apply_ike_probe(k, step, p); /* in the daemon, not the kernel */
     }
     return p->state = OBJ_ABSENT;
 }

@@ -139,8 +139,10 @@ status_one(Kernel *k, const GreStateRecord *rec, GString *out)
         case GRE_STEP_LINK_UP:
             break; /* shown with the link, as the kernel has them */
         case GRE_STEP_IKE_SHARED:
+            break; /* the key: nothing to show */
         case GRE_STEP_IKE_CONN:
-            break; /* not recorded yet: up refuses IPSEC=ike in this version */
+            apply_ike_status(&step->ike_conn, out);
+            break;
         }
     }
 }
@@ -204,7 +206,7 @@ gre_apply_status(const char *name_or_null, GString *out, GError **error)
 {
     g_autoptr(GPtrArray) names    = NULL;
     g_auto(GreApplyReport) report = { 0 };
-    Kernel   k                    = { NULL, NULL, &report };
+    Kernel   k                    = { NULL, NULL, &report, NULL };
     gboolean ok                   = TRUE;
 
     if (name_or_null) {

@@ -31,9 +31,24 @@ apply_note(Kernel *k, const char *fmt, ...)
 }
 
 void
+apply_warn(Kernel *k, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!k->report)
+        return;
+    if (!k->report->warnings)
+        k->report->warnings = g_ptr_array_new_with_free_func(g_free);
+    va_start(ap, fmt);
+    g_ptr_array_add(k->report->warnings, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+void
 gre_apply_report_clear(GreApplyReport *report)
 {
     g_clear_pointer(&report->notes, g_ptr_array_unref);
+    g_clear_pointer(&report->warnings, g_ptr_array_unref);
     *report = (GreApplyReport){ 0 };
 }
 
@@ -209,6 +224,21 @@ remove_step(Kernel *k, const GrePlanStep *step, GreNl **used)
     return err < 0 && apply_gone(*used) ? 0 : err;
 }
 
+/* Removes one object known to be ours, in the kernel or the IKE daemon; *why on failure. */
+static gboolean
+remove_one(Kernel *k, const GrePlanStep *step, char **why)
+{
+    GreNl *nl;
+    int    rc;
+
+    if (apply_is_ike(step))
+        return apply_ike_remove(k, step, why);
+    rc = remove_step(k, step, &nl);
+    if (rc < 0)
+        *why = gre_nl_error_text(nl, rc);
+    return rc >= 0;
+}
+
 /* Removes what @rec lists and the kernel still has as recorded. */
 static gboolean
 remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
@@ -227,6 +257,15 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
         if (apply_goes_with_link(rec->steps, step))
             continue;
         what = apply_describe(step);
+        if (apply_is_ike(step)) {
+            g_autofree char *why = NULL;
+
+            /* Unloaded by our own unique name; counted and noted by apply_ike_remove(). */
+            if (!apply_ike_remove(k, step, &why))
+                g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
+                                       what, why);
+            continue;
+        }
         switch (apply_probe_step(k, step, &p)) {
         case OBJ_ABSENT:
             break;
@@ -372,6 +411,7 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
     g_autofree char      *failure    = NULL;
     g_autofree ApplyTook *took       = NULL;
     int                   fault      = fault_step();
+    int                   code       = GRE_ERROR_KERNEL;
     guint                 done       = 0;
 
     old = apply_record_read(k, plan->name, &err);
@@ -423,7 +463,7 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
         return FALSE;
 
     took = g_new0(ApplyTook, plan->steps->len);
-    apply_create(k, plan->steps, fault, &done, took, &failure);
+    apply_create(k, plan->steps, fault, &done, took, &failure, &code);
     if (!failure)
         return TRUE;
 
@@ -432,15 +472,12 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
     undo_failures = g_string_new(NULL);
     while (done-- > 0) {
         const GrePlanStep *step = &g_array_index(plan->steps, GrePlanStep, done);
-        GreNl             *nl;
-        int                rc;
+        g_autofree char   *why  = NULL;
 
         if (took[done] == APPLY_TOOK_NO)
             continue;
-        rc = remove_step(k, step, &nl);
-        if (rc < 0) {
+        if (!remove_one(k, step, &why)) {
             g_autofree char *what = apply_describe(step);
-            g_autofree char *why  = gre_nl_error_text(nl, rc);
 
             g_string_append_printf(undo_failures, "%s%s: %s", undo_failures->len ? "; " : "", what,
                                    why);
@@ -454,7 +491,7 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
         return FALSE;
     }
     gre_state_delete(plan->name, NULL);
-    g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL, "%s%s", failure,
+    g_set_error(error, GRE_ERROR, code, "%s%s", failure,
                 k->report->recreated ? _(" (the previous instance had been removed already)") : "");
     return FALSE;
 }
@@ -511,15 +548,9 @@ kernel_end(Kernel *k, GreApplyContext *ctx)
 
 /* ---- up and down ---- */
 
-gboolean
-gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error)
-{
-    return gre_apply_up_with(NULL, plan, NULL, report_or_null, error);
-}
-
-gboolean
-gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
-                  GreApplyReport *report_or_null, GError **error)
+static gboolean
+up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
+        const GreApplyOptions *options_or_null, GreApplyReport *report_or_null, GError **error)
 {
     GreApplyReport local_report = { 0 };
     Kernel         k;
@@ -527,21 +558,9 @@ gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_
     gboolean       ok;
 
     g_return_val_if_fail(plan && plan->steps, FALSE);
-    for (guint i = 0; i < plan->steps->len; i++) {
-        GreStepKind kind = g_array_index(plan->steps, GrePlanStep, i).kind;
-
-        /* TODO(IPSEC=ike, second slice): load the plan's IKE objects through gre-vici. Until
-         * then nothing is created, rather than a tunnel that would carry GRE in the clear. */
-        if (kind == GRE_STEP_IKE_SHARED || kind == GRE_STEP_IKE_CONN) {
-            g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
-                        _("IPSEC=ike: bringing the tunnel up through the IKE daemon is not "
-                          "implemented yet (gre-tunnel plan shows what it will load); nothing "
-                          "was changed"));
-            return FALSE;
-        }
-    }
     kernel_begin(&k, ctx, report_or_null ? report_or_null : &local_report);
-    lock = lock_and_prune(&k, plan->name, error);
+    k.opts = options_or_null;
+    lock   = lock_and_prune(&k, plan->name, error);
     if (!lock) {
         kernel_end(&k, ctx);
         return FALSE;
@@ -551,6 +570,27 @@ gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_
     gre_state_unlock(lock);
     gre_apply_report_clear(&local_report);
     return ok;
+}
+
+gboolean
+gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
+                  GreApplyReport *report_or_null, GError **error)
+{
+    return up_with(ctx, plan, source_or_null, NULL, report_or_null, error);
+}
+
+gboolean
+gre_apply_up_full(const GrePlan *plan, const char *source_or_null,
+                  const GreApplyOptions *options_or_null, GreApplyReport *report_or_null,
+                  GError **error)
+{
+    return up_with(NULL, plan, source_or_null, options_or_null, report_or_null, error);
+}
+
+gboolean
+gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error)
+{
+    return gre_apply_up_full(plan, NULL, NULL, report_or_null, error);
 }
 
 /* ---- down ---- */
@@ -597,5 +637,7 @@ gre_apply_down(const char *name, GError **error)
         return FALSE;
     for (guint i = 0; report.notes && i < report.notes->len; i++)
         g_message("%s", (const char *)report.notes->pdata[i]);
+    for (guint i = 0; report.warnings && i < report.warnings->len; i++)
+        g_warning("%s", (const char *)report.warnings->pdata[i]);
     return TRUE;
 }

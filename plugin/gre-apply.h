@@ -13,12 +13,16 @@
  */
 
 typedef struct {
-    gboolean unchanged; /* up: the tunnel was already up exactly as planned; nothing touched */
-    gboolean recreated; /* up: an earlier instance (changed, incomplete, or left by a crash)
-                           was removed first */
-    guint      created; /* objects created by this call */
-    guint      removed; /* objects removed by this call */
-    GPtrArray *notes;   /* of char *: what changed, what was left alone and why; NULL if none */
+    gboolean unchanged;   /* up: the tunnel was already up exactly as planned; nothing touched */
+    gboolean recreated;   /* up: an earlier instance (changed, incomplete, or left by a crash)
+                             was removed first */
+    guint      created;   /* objects created by this call */
+    guint      removed;   /* objects removed by this call */
+    GPtrArray *notes;     /* of char *: what changed, what was left alone and why; NULL if none */
+    GPtrArray *warnings;  /* of char *: what the caller must tell the user (stderr, log); NULL if
+                             none. up: IPSEC=ike came up without a CHILD_SA (silent peer);
+                             down: the IKE daemon could not be asked */
+    gboolean ike_pending; /* up: IPSEC=ike is up with the trap, the CHILD_SA not yet there */
 } GreApplyReport;
 
 void gre_apply_report_clear(GreApplyReport *report);
@@ -29,6 +33,21 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GreApplyReport, gre_apply_report_clear)
  * Test hook: with GRE_TUNNEL_FAULT_STEP=N in the environment, step N (0-based) fails before it
  * is attempted. */
 gboolean gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error);
+
+/* How long `up` waits for the IKE daemon to establish the CHILD_SA (IPSEC=ike). */
+#define GRE_APPLY_IKE_TIMEOUT_MS 30000
+
+typedef struct {
+    /* IPSEC=ike: a peer that does not answer (or has no matching IKE configuration yet) fails
+     * `up`, which then removes everything, instead of leaving the tunnel up with the trap. */
+    gboolean wait_peer;
+    guint    ike_timeout_ms; /* 0: GRE_APPLY_IKE_TIMEOUT_MS */
+} GreApplyOptions;
+
+/* gre_apply_up() with @options_or_null, recording @source_or_null as gre_apply_up_with() does. */
+gboolean gre_apply_up_full(const GrePlan *plan, const char *source_or_null,
+                           const GreApplyOptions *options_or_null, GreApplyReport *report_or_null,
+                           GError **error);
 
 /* Removes what the record of @name lists, each object only while it still matches the record;
  * look-alikes that are not ours are left alone (and listed in the report's notes). Objects that

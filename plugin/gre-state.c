@@ -142,10 +142,13 @@ gre_state_step_line(const GrePlanStep *step)
         g_string_append_printf(s, "link-up dev=%s", step->up_dev);
         break;
     case GRE_STEP_IKE_SHARED:
-        g_string_append_printf(s, "ike-shared name=%s", step->ike_shared.name);
+        /* The socket names the daemon (one per namespace) that `down` unloads it from. */
+        g_string_append_printf(s, "ike-shared name=%s socket=%s", step->ike_shared.name,
+                               step->ike_shared.socket);
         break;
     case GRE_STEP_IKE_CONN:
-        g_string_append_printf(s, "ike-conn name=%s", step->ike_conn.name);
+        g_string_append_printf(s, "ike-conn name=%s socket=%s", step->ike_conn.name,
+                               step->ike_conn.socket);
         break;
     }
     return g_string_free(s, FALSE);
@@ -162,12 +165,20 @@ gre_state_secrets_hash(const GrePlan *plan)
         GBytes            *keys[2];
         guint32            be;
 
-        if (step->kind != GRE_STEP_XFRM_STATE)
+        if (step->kind == GRE_STEP_IKE_SHARED) {
+            /* IPSEC=ike: the PSK (SPI 0, no second key), so that a new one recreates. */
+            any     = TRUE;
+            keys[0] = step->ike_shared.psk;
+            keys[1] = NULL;
+            be      = 0;
+        } else if (step->kind != GRE_STEP_XFRM_STATE)
             continue;
-        any     = TRUE;
-        keys[0] = step->state.enc_key;
-        keys[1] = step->state.auth_key;
-        be      = GUINT32_TO_BE(step->state.spi);
+        else {
+            any     = TRUE;
+            keys[0] = step->state.enc_key;
+            keys[1] = step->state.auth_key;
+            be      = GUINT32_TO_BE(step->state.spi);
+        }
         g_checksum_update(sum, (const guchar *)&be, sizeof be);
         for (guint k = 0; k < G_N_ELEMENTS(keys); k++) {
             gsize         len  = 0;
@@ -198,6 +209,8 @@ gre_state_record_from_plan(const GrePlan *plan)
             step.state.enc_key  = NULL;
             step.state.auth_key = NULL;
         }
+        if (step.kind == GRE_STEP_IKE_SHARED)
+            step.ike_shared.psk = NULL;
         g_ptr_array_add(rec->lines, gre_state_step_line(&step));
         g_array_append_val(rec->steps, step);
     }
@@ -396,6 +409,22 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
     } else if (g_strcmp0(kind, "link-up") == 0) {
         step->kind = GRE_STEP_LINK_UP;
         get_ifname(&f, "dev", FALSE, step->up_dev);
+    } else if (g_strcmp0(kind, "ike-shared") == 0 || g_strcmp0(kind, "ike-conn") == 0) {
+        gboolean    conn = kind[4] == 'c';
+        const char *name = field(&f, "name");
+        const char *sock = field(&f, "socket");
+        char       *n    = conn ? step->ike_conn.name : step->ike_shared.name;
+        char       *so   = conn ? step->ike_conn.socket : step->ike_shared.socket;
+
+        step->kind = conn ? GRE_STEP_IKE_CONN : GRE_STEP_IKE_SHARED;
+        if (name && (!name[0] || strlen(name) >= GRE_IKE_NAME_MAX))
+            bad(&f, "name");
+        else if (name)
+            g_strlcpy(n, name, GRE_IKE_NAME_MAX);
+        if (sock && (sock[0] != '/' || strlen(sock) >= GRE_IKE_SOCKET_MAX))
+            bad(&f, "socket");
+        else if (sock)
+            g_strlcpy(so, sock, GRE_IKE_SOCKET_MAX);
     } else {
         g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, _("\"%s\": unknown object \"%s\""), line,
                     kind ? kind : "");

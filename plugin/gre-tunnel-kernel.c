@@ -26,6 +26,8 @@ print_notes(const GreApplyReport *report)
 {
     for (guint i = 0; report->notes && i < report->notes->len; i++)
         g_print("  %s\n", (char *)report->notes->pdata[i]);
+    for (guint i = 0; report->warnings && i < report->warnings->len; i++)
+        g_printerr(_("gre-tunnel: warning: %s\n"), (char *)report->warnings->pdata[i]);
 }
 
 static GOptionContext *
@@ -76,10 +78,22 @@ gre_cli_up(int argc, char **argv)
     g_autoptr(GreIfcfg) cfg       = NULL;
     g_autoptr(GrePlan) plan       = NULL;
     g_auto(GreApplyReport) report = { 0 };
-    AllOptions opt                = { 0 };
-    GrePlanEnv env;
+    AllOptions      opt           = { 0 };
+    GrePlanEnv      env;
+    GreApplyOptions opts      = { FALSE, 0 };
+    int             timeout   = GRE_APPLY_IKE_TIMEOUT_MS / 1000;
+    GOptionEntry    entries[] = {
+           { "wait-peer", 0, 0, G_OPTION_ARG_NONE, &opts.wait_peer,
+             N_("IPSEC=ike: fail (and remove everything) when the peer does not answer IKE in time, "
+                   "instead of leaving the tunnel up with the trap"),
+             NULL },
+           { "ike-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+             N_("IPSEC=ike: how long to wait for the IPsec SA (default 30)"), N_("SECONDS") },
+           { NULL }
+    };
 
     add_all_options(ctx, &opt, FALSE);
+    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return report_error(g_steal_pointer(&error));
     if (opt.all && argc > 2)
@@ -91,16 +105,24 @@ gre_cli_up(int argc, char **argv)
     if (argc != 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("up takes one CONFIG; see --help")));
+    if (timeout < 1 || timeout > 3600)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        _("--ike-timeout takes 1 to 3600 seconds")));
+    opts.ike_timeout_ms = (guint)timeout * 1000;
     if (!(cfg = gre_cli_load(argv[1], opt.quiet, &error)))
         return report_error(g_steal_pointer(&error));
     gre_cli_env(cfg->settings, &env);
     if (!(plan = gre_plan_build(cfg->settings, &env, &error)))
         return report_error(g_steal_pointer(&error));
     /* The file goes into the record: down --all takes down what came from its directory. */
-    if (!gre_apply_up_with(NULL, plan, cfg->ifcfg_path, &report, &error))
+    if (!gre_apply_up_full(plan, cfg->ifcfg_path, &opts, &report, &error))
         return report_error(g_steal_pointer(&error));
-    if (opt.quiet)
+    if (opt.quiet) {
+        /* Warnings are not chatter: IPSEC=ike up without its SA yet is said even so. */
+        for (guint i = 0; report.warnings && i < report.warnings->len; i++)
+            g_printerr(_("gre-tunnel: warning: %s\n"), (char *)report.warnings->pdata[i]);
         return 0;
+    }
     if (report.unchanged)
         g_print(_("%s: already up as configured; nothing changed\n"), plan->name);
     else

@@ -99,8 +99,9 @@ gre_vici_connect(const char *uri, GError **error)
             close(fd);
         if (err == ENOENT || err == ECONNREFUSED)
             g_set_error(error, GRE_VICI_ERROR, GRE_VICI_ERROR_CONNECT,
-                        _("Cannot connect to the IKE daemon at %s: %s (is charon running? Debian: "
-                          "the charon-systemd package)"),
+                        _("Cannot connect to the IKE daemon at %s: %s (is charon running? On "
+                          "Debian it comes with the package charon-systemd, or strongswan for "
+                          "strongswan.service)"),
                         path, g_strerror(err));
         else
             g_set_error(error, GRE_VICI_ERROR, GRE_VICI_ERROR_CONNECT,

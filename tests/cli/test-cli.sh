@@ -54,8 +54,9 @@ expect "ike plan --down unloads what it loads" 0 "unload-shared gre-hq" -- "$G" 
 # The same exact MTU as manual keying with the same suite (aes256gcm16, the ike default).
 want_mtu=$("$G" mtu --ipsec aes256gcm16 --key -u 1492)
 expect "ike mtu equals manual's with its suite ($want_mtu)" 0 "$want_mtu" -- "$G" mtu -u 1492 "$T/ifcfg-ike"
-# up refuses before changing anything until it loads through the daemon.
-expect "ike up refuses, nothing changed" 1 "not implemented yet" -- "$G" up "$T/ifcfg-ike"
+# up without the IKE daemon: a system error (3) naming the socket and the package to install.
+expect "ike up without charon names the package" 3 "charon-systemd" -- "$G" up "$T/ifcfg-ike"
+expect "ike up without charon names the socket" 3 "IKE daemon at /run/charon.vici" -- "$G" up "$T/ifcfg-ike"
 if ip link show hq >/dev/null 2>&1; then not_ok "ike up left a link"; else ok "ike up left no link"; fi
 expect "mtu of a config" 0 "1418" -- "$G" mtu "$T/ifcfg-pppoe"
 expect "mtu --explain" 0 "ESP trailer" -- "$G" mtu --explain "$T/ifcfg-pppoe"

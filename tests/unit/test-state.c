@@ -53,7 +53,7 @@ test_round_trip(void)
 {
     g_autofree char *ex      = test_copy_data_dir("examples");
     g_autofree char *state   = g_dir_make_tmp("gre-state-XXXXXX", NULL);
-    const char      *names[] = { "office", "branch", "pppoe", "v6", "legacy" };
+    const char      *names[] = { "office", "branch", "pppoe", "v6", "legacy", "ike", "ike-v6" };
 
     g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -87,12 +87,33 @@ test_round_trip(void)
                 hex = g_string_free(h, FALSE);
                 g_assert_null(strstr(text, hex));
             }
+            if (step->kind == GRE_STEP_IKE_SHARED) {
+                gsize            n;
+                const char      *d   = g_bytes_get_data(step->ike_shared.psk, &n);
+                g_autofree char *psk = g_strndup(d, n);
+
+                g_assert_null(strstr(text, psk));
+            }
         }
 
         back = gre_state_read(plan->name, &error);
         g_assert_no_error(error);
         g_assert_nonnull(back);
         g_assert_cmpstr(back->secrets, ==, rec->secrets);
+        /* IPSEC=ike: `down` finds the daemon and the names it unloads in the record. */
+        for (guint l = 0; l < plan->steps->len; l++) {
+            const GrePlanStep *want = &g_array_index(plan->steps, GrePlanStep, l);
+            const GrePlanStep *got  = &g_array_index(back->steps, GrePlanStep, l);
+
+            g_assert_cmpint(got->kind, ==, want->kind);
+            if (want->kind == GRE_STEP_IKE_CONN) {
+                g_assert_cmpstr(got->ike_conn.name, ==, want->ike_conn.name);
+                g_assert_cmpstr(got->ike_conn.socket, ==, want->ike_conn.socket);
+            } else if (want->kind == GRE_STEP_IKE_SHARED) {
+                g_assert_cmpstr(got->ike_shared.name, ==, want->ike_shared.name);
+                g_assert_cmpstr(got->ike_shared.socket, ==, want->ike_shared.socket);
+            }
+        }
         g_assert_cmpuint(back->lines->len, ==, rec->lines->len);
         for (guint l = 0; l < rec->lines->len; l++) {
             g_autofree char *again =
@@ -168,6 +189,25 @@ test_secrets_hash(void)
     g_assert_true(g_str_has_prefix(ha, "sha256:"));
     g_assert_cmpstr(ha, !=, hb);
     g_assert_cmpstr(hn, ==, "none");
+    test_remove_dir(ex);
+}
+
+/* IPSEC=ike: a new IKE_PSK changes the hash too, so `up` reloads the key. */
+static void
+test_secrets_hash_ike(void)
+{
+    g_autofree char *ex  = test_copy_data_dir("examples");
+    g_autoptr(GrePlan) a = example_plan(ex, "ike");
+    g_autoptr(GrePlan) b = example_plan(ex, "ike");
+    g_autofree char *ha = gre_state_secrets_hash(a), *hb = NULL;
+    GrePlanStep     *sh = &g_array_index(b->steps, GrePlanStep, 0);
+
+    g_assert_cmpint(sh->kind, ==, GRE_STEP_IKE_SHARED);
+    g_assert_true(g_str_has_prefix(ha, "sha256:"));
+    g_bytes_unref(sh->ike_shared.psk);
+    sh->ike_shared.psk = gre_secret_new((const guint8 *)"another-pre-shared-key", 22);
+    hb                 = gre_state_secrets_hash(b);
+    g_assert_cmpstr(ha, !=, hb);
     test_remove_dir(ex);
 }
 
@@ -337,6 +377,7 @@ main(int argc, char **argv)
     g_test_add_func("/state/round-trip", test_round_trip);
     g_test_add_func("/state/source", test_source);
     g_test_add_func("/state/secrets-hash", test_secrets_hash);
+    g_test_add_func("/state/secrets-hash-ike", test_secrets_hash_ike);
     g_test_add_func("/state/damaged", test_damaged);
     g_test_add_func("/state/netns-layout", test_netns_layout);
     g_test_add_func("/state/netns-stale", test_netns_stale);

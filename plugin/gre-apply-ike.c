@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * IPSEC=ike: the plan's IKE steps, loaded into strongSwan's charon through its VICI socket. The
+ * daemon owns the ESP SAs and their policies; this file loads the pre-shared key and the
+ * connection, starts the CHILD_SA and checks what came up, and unloads exactly what it loaded.
+ *
+ * Order with the kernel objects: the connection is loaded with start_action=trap, so charon's
+ * `proto gre` policies (dir in and dir out) are in the kernel when load-conn returns, and the
+ * plan puts both IKE steps before the GRE link. The link therefore never exists without them:
+ * plaintext GRE from the peer is dropped by the inbound policy from the first packet, and GRE to
+ * the peer waits for an SA instead of leaving in the clear. That is checked here (the policies
+ * must be in the kernel before `up` goes on), rather than creating the link down and setting it
+ * up later, which would still leave a window whenever the daemon's policies were missing.
+ */
+#include "gre-apply-private.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "gre-error.h"
+#include "gre-i18n.h"
+#include "gre-vici.h"
+
+/* The CHILD_SA's name in every connection we load (gre-plan.c renders it so too). */
+#define CHILD_NAME "gre"
+/* How long the peer may take to confirm a DELETE before charon forgets the IKE_SA anyway. */
+#define TERMINATE_TIMEOUT_MS 3000
+
+static const char *
+step_socket(const GrePlanStep *step)
+{
+    return step->kind == GRE_STEP_IKE_CONN ? step->ike_conn.socket : step->ike_shared.socket;
+}
+
+static const char *
+step_name(const GrePlanStep *step)
+{
+    return step->kind == GRE_STEP_IKE_CONN ? step->ike_conn.name : step->ike_shared.name;
+}
+
+/* A fresh connection per operation: one that timed out is unusable, and undoing must still work
+ * after an initiate that did. */
+static GreVici *
+ike_connect(const char *socket, GError **error)
+{
+    return gre_vici_connect(socket, error);
+}
+
+static GBytes *
+finish(GreViciBuilder *b, GError **error)
+{
+    return gre_vici_builder_finish(b, error);
+}
+
+static GBytes *
+kv_msg(const char *key, const char *value)
+{
+    g_autoptr(GreViciBuilder) b = gre_vici_builder_new();
+
+    gre_vici_builder_add(b, key, value);
+    return finish(b, NULL);
+}
+
+/* Whether list @list of the reply to @cmd (get-conns: conns, get-shared: keys) holds @name. */
+static int
+loaded(GreVici *v, const char *cmd, const char *list, const char *name, GError **error)
+{
+    g_autoptr(GreViciSection) reply = gre_vici_command(v, cmd, NULL, error);
+    const char *const *items;
+
+    if (!reply)
+        return -1;
+    items = gre_vici_get_list(reply, list);
+    for (; items && *items; items++) {
+        if (g_str_equal(*items, name))
+            return 1;
+    }
+    return 0;
+}
+
+static void
+add_list(GreViciBuilder *b, const char *name, const char *const *items)
+{
+    gre_vici_builder_begin_list(b, name);
+    for (; *items; items++)
+        gre_vici_builder_list_item(b, *items);
+    gre_vici_builder_end_list(b);
+}
+
+static void
+add_one(GreViciBuilder *b, const char *name, const char *item)
+{
+    const char *items[] = { item, NULL };
+
+    add_list(b, name, items);
+}
+
+static void
+add_uint(GreViciBuilder *b, const char *key, guint v, const char *unit)
+{
+    g_autofree char *s = g_strdup_printf("%u%s", v, unit);
+
+    gre_vici_builder_add(b, key, s);
+}
+
+/* The message of load-conn: the same settings `gre-tunnel plan` shows as swanctl.conf. */
+static GBytes *
+conn_msg(const GrePlanIkeConn *c, GError **error)
+{
+    g_autoptr(GreViciBuilder) b = gre_vici_builder_new();
+    g_autofree char *local      = gre_addr_to_string(&c->local);
+    g_autofree char *remote     = gre_addr_to_string(&c->remote);
+    guint            plen       = gre_addr_max_plen(c->local.family);
+    g_autofree char *lts        = g_strdup_printf("%s/%u[gre]", local, plen);
+    g_autofree char *rts        = g_strdup_printf("%s/%u[gre]", remote, plen);
+    g_auto(GStrv) proposals     = g_strsplit(c->proposals, ",", -1);
+    g_auto(GStrv) esp           = g_strsplit(c->esp_proposals, ",", -1);
+
+    gre_vici_builder_begin_section(b, c->name);
+    gre_vici_builder_add(b, "version", "2");
+    add_one(b, "local_addrs", local);
+    add_one(b, "remote_addrs", remote);
+    add_list(b, "proposals", (const char *const *)proposals);
+    gre_vici_builder_add(b, "mobike", "no");
+    add_uint(b, "dpd_delay", c->dpd_delay, "s");
+    gre_vici_builder_begin_section(b, "local");
+    gre_vici_builder_add(b, "auth", "psk");
+    gre_vici_builder_add(b, "id", c->local_id);
+    gre_vici_builder_end_section(b);
+    gre_vici_builder_begin_section(b, "remote");
+    gre_vici_builder_add(b, "auth", "psk");
+    gre_vici_builder_add(b, "id", c->remote_id);
+    gre_vici_builder_end_section(b);
+    gre_vici_builder_begin_section(b, "children");
+    gre_vici_builder_begin_section(b, CHILD_NAME);
+    gre_vici_builder_add(b, "mode", "transport");
+    add_one(b, "local_ts", lts);
+    add_one(b, "remote_ts", rts);
+    add_list(b, "esp_proposals", (const char *const *)esp);
+    add_uint(b, "rekey_time", c->rekey_time, "s");
+    /* charon sets the hard limit 10% above: both stay far below the 32-bit sequence number. */
+    add_uint(b, "rekey_packets", c->rekey_packets, "");
+    /* trap: the policies are in the kernel before any SA, and again after the SA is gone. */
+    gre_vici_builder_add(b, "start_action", "trap");
+    gre_vici_builder_add(b, "dpd_action", "trap");
+    gre_vici_builder_add(b, "close_action", "trap");
+    gre_vici_builder_end_section(b);
+    gre_vici_builder_end_section(b);
+    gre_vici_builder_end_section(b);
+    return finish(b, error);
+}
+
+/* The message of load-shared; wiped when freed (gre-vici-msg.h), like the PSK it holds. */
+static GBytes *
+shared_msg(const GrePlanIkeShared *sh, GError **error)
+{
+    g_autoptr(GreViciBuilder) b = gre_vici_builder_new();
+    gsize       n               = 0;
+    const void *psk             = sh->psk ? g_bytes_get_data(sh->psk, &n) : NULL;
+    const char *owners[]        = { sh->local_id, sh->remote_id, NULL };
+
+    if (!psk) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID, _("no IKE_PSK to load"));
+        return NULL;
+    }
+    /* A unique id of our own: unload-shared removes exactly this key. */
+    gre_vici_builder_add(b, "id", sh->name);
+    gre_vici_builder_add(b, "type", "IKE");
+    gre_vici_builder_add_bytes(b, "data", psk, n);
+    add_list(b, "owners", owners);
+    return finish(b, error);
+}
+
+/* ---- removing ---- */
+
+static gboolean
+unload_conn(GreVici *v, const char *name, gboolean *was_loaded, GError **error)
+{
+    g_autoptr(GBytes) msg           = kv_msg("name", name);
+    g_autoptr(GBytes) term          = NULL;
+    g_autoptr(GreViciBuilder) b     = gre_vici_builder_new();
+    g_autoptr(GreViciSection) reply = NULL;
+    int present                     = loaded(v, "get-conns", "conns", name, error);
+
+    if (present < 0)
+        return FALSE;
+    *was_loaded = present;
+    /* Unloading first removes the trap, so that nothing starts a new IKE_SA meanwhile ... */
+    if (present && !gre_vici_call(v, "unload-conn", msg, error))
+        return FALSE;
+    /* ... then the IKE_SA of that name, established or still trying, goes with its CHILD_SAs
+     * (and their kernel SAs). The peer is told (DELETE), but not waited for beyond a moment.
+     * "Nothing to terminate" is charon's answer when there is no IKE_SA: fine. */
+    gre_vici_builder_add(b, "ike", name);
+    gre_vici_builder_add(b, "force", "yes");
+    add_uint(b, "timeout", TERMINATE_TIMEOUT_MS, "");
+    if (!(term = finish(b, error)))
+        return FALSE;
+    gre_vici_set_timeout(v, TERMINATE_TIMEOUT_MS + GRE_VICI_DEFAULT_TIMEOUT_MS);
+    reply = gre_vici_command(v, "terminate", term, error);
+    return reply != NULL;
+}
+
+static gboolean
+unload_shared(GreVici *v, const char *name, gboolean *was_loaded, GError **error)
+{
+    g_autoptr(GBytes) msg = kv_msg("id", name);
+    int present           = loaded(v, "get-shared", "keys", name, error);
+
+    if (present < 0)
+        return FALSE;
+    *was_loaded = present;
+    return !present || gre_vici_call(v, "unload-shared", msg, error);
+}
+
+gboolean
+apply_ike_remove(Kernel *k, const GrePlanStep *step, char **why)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GreVici) v    = ike_connect(step_socket(step), &error);
+    gboolean was_loaded     = FALSE;
+    gboolean ok;
+
+    if (!v) {
+        if (g_error_matches(error, GRE_VICI_ERROR, GRE_VICI_ERROR_CONNECT)) {
+            /* Whatever it held (keys, connections, SAs) went with the daemon. */
+            apply_warn(k, _("%s was not unloaded: %s; whatever the daemon held went with it"),
+                       step_name(step), error->message);
+            return TRUE;
+        }
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    ok = step->kind == GRE_STEP_IKE_CONN ? unload_conn(v, step_name(step), &was_loaded, &error)
+                                         : unload_shared(v, step_name(step), &was_loaded, &error);
+    if (!ok) {
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    if (!was_loaded)
+        apply_note(k, _("%s was no longer loaded in the IKE daemon"), step_name(step));
+    else if (k->report)
+        k->report->removed++;
+    return TRUE;
+}
+
+ObjState
+apply_ike_probe(Kernel *k, const GrePlanStep *step, Probe *p)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GreVici) v    = ike_connect(step_socket(step), &error);
+    int present;
+
+    (void)k;
+    *p = (Probe){ 0 };
+    if (!v) {
+        p->why          = g_strdup(error->message);
+        return p->state = OBJ_ERROR;
+    }
+    present = step->kind == GRE_STEP_IKE_CONN
+                  ? loaded(v, "get-conns", "conns", step_name(step), &error)
+                  : loaded(v, "get-shared", "keys", step_name(step), &error);
+    if (present < 0) {
+        p->why          = g_strdup(error->message);
+        return p->state = OBJ_ERROR;
+    }
+    return p->state = present ? OBJ_PRESENT : OBJ_ABSENT;
+}
+
+/* ---- starting the CHILD_SA ---- */
+
+typedef enum {
+    OUTCOME_UP,        /* established and installed in transport mode */
+    OUTCOME_SILENT,    /* no answer in time; the daemon goes on trying */
+    OUTCOME_NOT_READY, /* the peer has no IKE configuration for us (yet) */
+    OUTCOME_REFUSED,   /* a definite no: authentication, proposals, selectors, mode */
+    OUTCOME_ERROR,     /* the daemon failed */
+} Outcome;
+
+typedef struct {
+    GPtrArray *log; /* of char *: the daemon's messages about this initiate */
+} InitiateLog;
+
+static void
+on_control_log(const char *event, const GreViciSection *msg, gpointer user_data)
+{
+    InitiateLog *il = user_data;
+    const char  *m  = gre_vici_get(msg, "msg");
+
+    (void)event;
+    if (m && il->log->len < 200)
+        g_ptr_array_add(il->log, g_strdup(m));
+}
+
+static const char *
+log_find(GPtrArray *log, const char *needle)
+{
+    for (guint i = 0; i < log->len; i++) {
+        if (strstr(log->pdata[i], needle))
+            return log->pdata[i];
+    }
+    return NULL;
+}
+
+/* Why the daemon's initiate failed, from what it logged while trying (control-log). */
+static Outcome
+classify(const GrePlanIkeConn *c, GPtrArray *log, const char *errmsg, guint timeout_ms, char **why)
+{
+    g_autofree char *remote = gre_addr_to_string(&c->remote);
+    const char      *line;
+
+    if ((line = log_find(log, "AUTHENTICATION_FAILED")) ||
+        (line = log_find(log, "MAC mismatched")) || (line = log_find(log, "no shared key found")) ||
+        (line = log_find(log, "no matching peer config found"))) {
+        *why =
+            g_strdup_printf(_("IKE authentication failed with %s: the two ends' IKE_PSK (or "
+                              "IKE_LOCAL_ID/IKE_REMOTE_ID) differ; compare them with `gre-tunnel "
+                              "check` (charon: %s)"),
+                            remote, line);
+        return OUTCOME_REFUSED;
+    }
+    if ((line = log_find(log, "NO_PROPOSAL_CHOSEN notify, no CHILD_SA"))) {
+        *why = g_strdup_printf(_("%s accepts none of the ESP proposals %s: IPSEC_SUITE or "
+                                 "IKE_ESP_DH differ between the two ends (charon: %s)"),
+                               remote, c->esp_proposals, line);
+        return OUTCOME_REFUSED;
+    }
+    if ((line = log_find(log, "TS_UNACCEPTABLE")) || (line = log_find(log, "INVALID_SELECTORS"))) {
+        *why = g_strdup_printf(_("%s refused the traffic selectors (GRE between the two outer "
+                                 "addresses): its outer addresses are not the mirror of these "
+                                 "(charon: %s)"),
+                               remote, line);
+        return OUTCOME_REFUSED;
+    }
+    if ((line = log_find(log, "NO_PROPOSAL_CHOSEN"))) {
+        /* In IKE_SA_INIT, charon answers so when it has no IKE config for our addresses at all,
+         * which is what a peer whose end is not up yet looks like; proposals that differ look
+         * the same on the wire. */
+        *why = g_strdup_printf(_("%s has no IKE configuration that matches this end: its end is "
+                                 "not up yet, or IKE_PROPOSALS differ (charon: %s)"),
+                               remote, line);
+        return OUTCOME_NOT_READY;
+    }
+    if (strstr(errmsg, "not established after") || log_find(log, "giving up after") ||
+        log_find(log, "retransmit")) {
+        *why = g_strdup_printf(_("%s did not answer IKE within %u s"), remote,
+                               (timeout_ms + 999) / 1000);
+        return OUTCOME_SILENT;
+    }
+    line = log->len ? log->pdata[log->len - 1] : NULL;
+    *why = line ? g_strdup_printf(_("the IKE daemon: %s (its last message: %s)"), errmsg, line)
+                : g_strdup_printf(_("the IKE daemon: %s"), errmsg);
+    return OUTCOME_ERROR;
+}
+
+/* Whether list-sas shows our CHILD_SA installed in transport mode. */
+typedef struct {
+    const char *ike;
+    gboolean    transport; /* an INSTALLED CHILD_SA in TRANSPORT mode */
+    char       *other;     /* else: the mode or state of what there is */
+} SaCheck;
+
+static void
+on_list_sa(const char *event, const GreViciSection *msg, gpointer user_data)
+{
+    SaCheck              *sc  = user_data;
+    const GreViciSection *ike = gre_vici_get_section(msg, sc->ike);
+    const GreViciSection *children;
+
+    (void)event;
+    if (!ike || !(children = gre_vici_get_section(ike, "child-sas")))
+        return;
+    for (guint i = 0; i < gre_vici_section_n_entries(children); i++) {
+        const GreViciSection *child = NULL;
+        const char           *name, *state, *mode;
+
+        if (gre_vici_section_entry(children, i, &name, &child) != GRE_VICI_ENTRY_SECTION ||
+            g_strcmp0(gre_vici_get(child, "name"), CHILD_NAME) != 0)
+            continue;
+        state = gre_vici_get(child, "state");
+        mode  = gre_vici_get(child, "mode");
+        if (g_strcmp0(state, "INSTALLED") == 0 && g_strcmp0(mode, "TRANSPORT") == 0)
+            sc->transport = TRUE;
+        else if (!sc->other)
+            sc->other = g_strdup_printf("%s, %s", state ? state : "?", mode ? mode : "?");
+    }
+}
+
+static Outcome
+check_transport(GreVici *v, const GrePlanIkeConn *c, char **why)
+{
+    g_autoptr(GError) error         = NULL;
+    g_autoptr(GBytes) msg           = kv_msg("ike", c->name);
+    g_autoptr(GreViciSection) reply = NULL;
+    SaCheck sc                      = { c->name, FALSE, NULL };
+
+    reply = gre_vici_command_streamed(v, "list-sas", msg, "list-sa", on_list_sa, &sc, &error);
+    if (!reply) {
+        g_free(sc.other);
+        *why = g_strdup(error->message);
+        return OUTCOME_ERROR;
+    }
+    if (sc.transport) {
+        g_free(sc.other);
+        return OUTCOME_UP;
+    }
+    /* charon falls back to tunnel mode, silently, when the peer does not agree to transport. */
+    if (sc.other)
+        *why = g_strdup_printf(_("the CHILD_SA came up as %s, not in TRANSPORT mode: the peer "
+                                 "refused transport mode (its end is configured for tunnel "
+                                 "mode), and a tunnel-mode SA would not carry this GRE tunnel"),
+                               sc.other);
+    else
+        *why = g_strdup(_("the IKE daemon reported the CHILD_SA established, but list-sas shows "
+                          "no installed CHILD_SA"));
+    g_free(sc.other);
+    return OUTCOME_REFUSED;
+}
+
+static Outcome
+initiate(const GrePlanIkeConn *c, guint timeout_ms, char **why)
+{
+    g_autoptr(GError) error         = NULL;
+    g_autoptr(GreVici) v            = ike_connect(c->socket, &error);
+    g_autoptr(GreViciBuilder) b     = gre_vici_builder_new();
+    g_autoptr(GBytes) msg           = NULL;
+    g_autoptr(GreViciSection) reply = NULL;
+    g_autoptr(GPtrArray) log        = g_ptr_array_new_with_free_func(g_free);
+    InitiateLog il                  = { log };
+
+    if (!v) {
+        *why = g_strdup(error->message);
+        return OUTCOME_ERROR;
+    }
+    gre_vici_builder_add(b, "child", CHILD_NAME);
+    gre_vici_builder_add(b, "ike", c->name);
+    add_uint(b, "timeout", timeout_ms, "");
+    msg = finish(b, NULL);
+    /* The daemon's reason comes as control-log events while initiate runs. */
+    if (!gre_vici_register(v, "control-log", on_control_log, &il, &error)) {
+        *why = g_strdup(error->message);
+        return OUTCOME_ERROR;
+    }
+    /* charon answers when the exchange is over or after timeout_ms: give it that and some. */
+    gre_vici_set_timeout(v, timeout_ms + GRE_VICI_DEFAULT_TIMEOUT_MS);
+    reply = gre_vici_command(v, "initiate", msg, &error);
+    if (!reply) {
+        *why = g_strdup(error->message);
+        return OUTCOME_ERROR;
+    }
+    gre_vici_set_timeout(v, GRE_VICI_DEFAULT_TIMEOUT_MS);
+    if (!gre_vici_unregister(v, "control-log", &error)) {
+        *why = g_strdup(error->message);
+        return OUTCOME_ERROR;
+    }
+    if (g_strcmp0(gre_vici_get(reply, "success"), "yes") != 0) {
+        const char *errmsg = gre_vici_get(reply, "errmsg");
+
+        return classify(c, log, errmsg ? errmsg : "", timeout_ms, why);
+    }
+    return check_transport(v, c, why);
+}
+
+/* ---- loading ---- */
+
+/* Whether charon's trap put a `proto gre` policy in the kernel for direction @dir. */
+static gboolean
+trap_policy_present(Kernel *k, const GrePlanIkeConn *c, GreDir dir, char **why)
+{
+    g_autoptr(GError) error = NULL;
+    GrePlanStep step        = { .kind = GRE_STEP_XFRM_POLICY };
+    Probe       p           = { 0 };
+    ObjState    st;
+
+    if (!apply_kernel_open(k, TRUE, &error)) {
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    step.policy.src = dir == GRE_DIR_OUT ? c->local : c->remote;
+    step.policy.dst = dir == GRE_DIR_OUT ? c->remote : c->local;
+    step.policy.dir = dir;
+    st              = apply_probe_step(k, &step, &p);
+    if (st == OBJ_ERROR)
+        *why = g_strdup(p.why);
+    else if (st == OBJ_ABSENT)
+        *why = g_strdup_printf(_("the IKE daemon loaded %s but put no GRE policy (dir %s) into "
+                                 "the kernel, so GRE would go unprotected: is its kernel-netlink "
+                                 "plugin loaded?"),
+                               c->name, dir == GRE_DIR_OUT ? "out" : "in");
+    apply_probe_clear(&p);
+    /* Present (charon's, so "foreign" to us) is what we want. */
+    return st == OBJ_PRESENT || st == OBJ_FOREIGN;
+}
+
+/* Like NLM_F_EXCL for the kernel's objects: a connection or key of our name that we did not
+ * load (no record of ours listed it) is somebody else's, and load-conn would replace it. */
+static gboolean
+refuse_taken(GreVici *v, gboolean conn, const char *name, char **why)
+{
+    g_autoptr(GError) error = NULL;
+    int present             = conn ? loaded(v, "get-conns", "conns", name, &error)
+                                   : loaded(v, "get-shared", "keys", name, &error);
+
+    if (present < 0)
+        *why = g_strdup(error->message);
+    else if (present && conn)
+        *why = g_strdup_printf(_("the IKE daemon already holds a connection named %s that "
+                                 "gre-tunnel did not load: left alone (unload it, or name the "
+                                 "device differently)"),
+                               name);
+    else if (present)
+        *why = g_strdup_printf(_("the IKE daemon already holds a key with the id %s that "
+                                 "gre-tunnel did not load: left alone (unload it, or name the "
+                                 "device differently)"),
+                               name);
+    return present == 0;
+}
+
+static gboolean
+load_shared(Kernel *k, const GrePlanIkeShared *sh, char **why)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GreVici) v    = ike_connect(sh->socket, &error);
+    g_autoptr(GBytes) msg   = NULL;
+
+    (void)k;
+    if (!v) {
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    if (!refuse_taken(v, FALSE, sh->name, why))
+        return FALSE;
+    if (!(msg = shared_msg(sh, &error)) || !gre_vici_call(v, "load-shared", msg, &error)) {
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Unloads the connection after a failure of its own step (the key is the rollback's). */
+static void
+undo_conn(Kernel *k, const GrePlanStep *step, char **why)
+{
+    g_autofree char *undo_why = NULL;
+
+    if (!apply_ike_remove(k, step, &undo_why)) {
+        char *both = g_strdup_printf(_("%s; unloading %s also failed (%s): run `down` to try "
+                                       "again"),
+                                     *why, step->ike_conn.name, undo_why);
+
+        g_free(*why);
+        *why = both;
+    }
+}
+
+static gboolean
+load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
+{
+    const GrePlanIkeConn  *c    = &step->ike_conn;
+    const GreApplyOptions *opts = k->opts;
+    g_autoptr(GError) error     = NULL;
+    g_autoptr(GreVici) v        = ike_connect(c->socket, &error);
+    g_autoptr(GBytes) msg       = NULL;
+    guint timeout = opts && opts->ike_timeout_ms ? opts->ike_timeout_ms : GRE_APPLY_IKE_TIMEOUT_MS;
+    Outcome o;
+
+    if (!v) {
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    if (!refuse_taken(v, TRUE, c->name, why))
+        return FALSE;
+    if (!(msg = conn_msg(c, &error)) || !gre_vici_call(v, "load-conn", msg, &error)) {
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    g_clear_pointer(&v, gre_vici_free);
+    if (!trap_policy_present(k, c, GRE_DIR_IN, why) ||
+        !trap_policy_present(k, c, GRE_DIR_OUT, why)) {
+        undo_conn(k, step, why);
+        return FALSE;
+    }
+
+    o = initiate(c, timeout, why);
+    switch (o) {
+    case OUTCOME_UP:
+        return TRUE;
+    case OUTCOME_SILENT:
+    case OUTCOME_NOT_READY:
+        if (!opts || !opts->wait_peer) {
+            /* As gre-tunnel(8) says: the tunnel stays up with the trap; GRE waits for IKE. */
+            apply_warn(k,
+                       _("%s: the tunnel is up without an IPsec SA yet: %s. GRE to and from the "
+                         "peer is dropped until IKE succeeds; the IKE daemon keeps trying (on "
+                         "traffic, and when the peer starts it). `gre-tunnel status` shows the "
+                         "SAs; `up --wait-peer` fails instead"),
+                       c->name, *why);
+            g_clear_pointer(why, g_free);
+            if (k->report)
+                k->report->ike_pending = TRUE;
+            return TRUE;
+        }
+        *code = GRE_ERROR_KERNEL;
+        break;
+    case OUTCOME_REFUSED:
+        *code = GRE_ERROR_MISMATCH;
+        break;
+    case OUTCOME_ERROR:
+        *code = GRE_ERROR_KERNEL;
+        break;
+    }
+    undo_conn(k, step, why);
+    return FALSE;
+}
+
+gboolean
+apply_ike_create(Kernel *k, const GrePlanStep *step, char **why, int *code)
+{
+    *code = GRE_ERROR_KERNEL;
+    if (step->kind == GRE_STEP_IKE_SHARED)
+        return load_shared(k, &step->ike_shared, why);
+    return load_conn(k, step, why, code);
+}
+
+/* ---- status ---- */
+
+typedef struct {
+    const char *ike;
+    GString    *out;
+    guint       n;
+} StatusCtx;
+
+static const char *
+or_q(const char *s)
+{
+    return s ? s : "?";
+}
+
+static void
+status_child(const GreViciSection *child, GString *out)
+{
+    const char *rekey = gre_vici_get(child, "rekey-time");
+    const char *encr  = gre_vici_get(child, "encr-alg");
+    const char *ksize = gre_vici_get(child, "encr-keysize");
+    const char *integ = gre_vici_get(child, "integ-alg");
+
+    g_string_append_printf(out, "  CHILD_SA %s #%s: %s, %s, %s", or_q(gre_vici_get(child, "name")),
+                           or_q(gre_vici_get(child, "uniqueid")),
+                           or_q(gre_vici_get(child, "state")), or_q(gre_vici_get(child, "mode")),
+                           or_q(gre_vici_get(child, "protocol")));
+    if (encr)
+        g_string_append_printf(out, " %s%s%s%s%s", encr, ksize ? "-" : "", ksize ? ksize : "",
+                               integ ? "/" : "", integ ? integ : "");
+    g_string_append_printf(out, ", spi in 0x%s out 0x%s", or_q(gre_vici_get(child, "spi-in")),
+                           or_q(gre_vici_get(child, "spi-out")));
+    if (rekey)
+        g_string_append_printf(out, _(", rekey in %s s"), rekey);
+    g_string_append_printf(
+        out, _(", in %s bytes %s packets, out %s bytes %s packets\n"),
+        or_q(gre_vici_get(child, "bytes-in")), or_q(gre_vici_get(child, "packets-in")),
+        or_q(gre_vici_get(child, "bytes-out")), or_q(gre_vici_get(child, "packets-out")));
+}
+
+static void
+on_status_sa(const char *event, const GreViciSection *msg, gpointer user_data)
+{
+    StatusCtx            *sc  = user_data;
+    const GreViciSection *ike = gre_vici_get_section(msg, sc->ike);
+    const GreViciSection *children;
+    const char           *rekey;
+
+    (void)event;
+    if (!ike)
+        return;
+    sc->n++;
+    rekey = gre_vici_get(ike, "rekey-time");
+    g_string_append_printf(
+        sc->out, "  IKE_SA %s #%s: %s, %s[%s] - %s[%s]", sc->ike,
+        or_q(gre_vici_get(ike, "uniqueid")), or_q(gre_vici_get(ike, "state")),
+        or_q(gre_vici_get(ike, "local-host")), or_q(gre_vici_get(ike, "local-id")),
+        or_q(gre_vici_get(ike, "remote-host")), or_q(gre_vici_get(ike, "remote-id")));
+    if (rekey)
+        g_string_append_printf(sc->out, _(", rekey in %s s"), rekey);
+    g_string_append_c(sc->out, '\n');
+    if (!(children = gre_vici_get_section(ike, "child-sas")))
+        return;
+    for (guint i = 0; i < gre_vici_section_n_entries(children); i++) {
+        const GreViciSection *child = NULL;
+        const char           *name;
+
+        if (gre_vici_section_entry(children, i, &name, &child) == GRE_VICI_ENTRY_SECTION)
+            status_child(child, sc->out);
+    }
+}
+
+void
+apply_ike_status(const GrePlanIkeConn *conn, GString *out)
+{
+    g_autoptr(GError) error         = NULL;
+    g_autoptr(GreVici) v            = ike_connect(conn->socket, &error);
+    g_autoptr(GBytes) msg           = kv_msg("ike", conn->name);
+    g_autoptr(GreViciSection) reply = NULL;
+    StatusCtx sc                    = { conn->name, out, 0 };
+    int       present;
+
+    if (!v) {
+        g_string_append_printf(out, "  IKE %s: %s\n", conn->name, error->message);
+        return;
+    }
+    present = loaded(v, "get-conns", "conns", conn->name, &error);
+    if (present < 0) {
+        g_string_append_printf(out, "  IKE %s: %s\n", conn->name, error->message);
+        return;
+    }
+    g_string_append_printf(out, "  IKE connection %s (%s): %s\n", conn->name, conn->socket,
+                           present ? "loaded" : "missing");
+    reply = gre_vici_command_streamed(v, "list-sas", msg, "list-sa", on_status_sa, &sc, &error);
+    if (!reply)
+        g_string_append_printf(out, "  IKE %s: %s\n", conn->name, error->message);
+    else if (!sc.n)
+        g_string_append_printf(out,
+                               _("  IKE_SA %s: none (the trap starts one on GRE traffic, or the "
+                                 "peer does)\n"),
+                               conn->name);
+}
