@@ -487,12 +487,12 @@ main(int argc, char **argv)
     expect_error("ConnectInteractive with NUL bytes in its details", "ConnectInteractive",
                  g_variant_new("(@a{sa{sv}}a{sv})",
                                connection((const char *[]){ "device", "face1", NULL }, NULL), &b),
-                 "", NULL);
+                 ".BadArguments", "vpn.data: remote: ", NULL);
     expect_error("NewSecrets while not connecting", "NewSecrets",
                  g_variant_new_tuple(
                      (GVariant *[]){ connection((const char *[]){ BASE, IPSEC, NULL }, NULL) }, 1),
                  ".WrongState", NULL);
-    expect_error("Disconnect while not connected", "Disconnect", NULL, "", NULL);
+    expect_error("Disconnect while not connected", "Disconnect", NULL, ".AlreadyStopped", NULL);
 
     /* -- a thousand routes */
     for (guint i = 1; i <= 1000; i++)
