@@ -46,21 +46,66 @@ locate(const GreKeyInfo *key, gpointer user_data)
     return g_strdup(key->secret ? "vpn.secrets" : "vpn.data");
 }
 
-static void G_GNUC_PRINTF(2, 3) add_problem(GString *problems, const char *fmt, ...)
+/* What reaches NetworkManager (which shows it to the user) and the log stays readable whatever
+ * arrived over D-Bus: a problem quotes at most PROBLEM_MAX bytes of its line (the middle of a
+ * 1 MB value is left out, the key before it and the reason after it stay), and at most
+ * PROBLEMS_SHOWN problems are listed. */
+#define PROBLEM_MAX 400
+#define PROBLEMS_SHOWN 20
+
+static char *
+shorten(char *line)
+{
+    gsize            len = strlen(line);
+    const char      *head_end, *tail;
+    g_autofree char *marker = NULL;
+    char            *out;
+
+    if (len <= PROBLEM_MAX)
+        return line;
+    /* Cut at character boundaries: the text may be any UTF-8 (D-Bus strings are valid UTF-8). */
+    head_end = g_utf8_find_prev_char(line, line + PROBLEM_MAX / 2 + 1);
+    tail     = g_utf8_find_next_char(line + len - PROBLEM_MAX / 2 - 1, NULL);
+    if (!head_end || !tail)
+        return line;
+    marker = g_strdup_printf(_("…(%zu bytes left out)…"), (gsize)(tail - head_end));
+    out    = g_strdup_printf("%.*s%s%s", (int)(head_end - line), line, marker, tail);
+    g_free(line);
+    return out;
+}
+
+static void G_GNUC_PRINTF(2, 3) add_problem(GPtrArray *problems, const char *fmt, ...)
 {
     va_list ap;
 
-    if (problems->len)
-        g_string_append_c(problems, '\n');
     va_start(ap, fmt);
-    g_string_append_vprintf(problems, fmt, ap);
+    g_ptr_array_add(problems, shorten(g_strdup_vprintf(fmt, ap)));
     va_end(ap);
+}
+
+static char *
+join_problems(GPtrArray *problems)
+{
+    GString *text = g_string_new(NULL);
+
+    for (guint i = 0; i < problems->len; i++) {
+        if (i == PROBLEMS_SHOWN && problems->len > PROBLEMS_SHOWN + 1) {
+            g_string_append_printf(text, "\n");
+            g_string_append_printf(text, _("(%u more problems not shown)"),
+                                   problems->len - PROBLEMS_SHOWN);
+            break;
+        }
+        if (i)
+            g_string_append_c(text, '\n');
+        g_string_append(text, problems->pdata[i]);
+    }
+    return g_string_free(text, FALSE);
 }
 
 /* Keys NetworkManager would keep but this plugin would silently ignore are refused: a typo must
  * not turn into a tunnel that differs from what the user wrote. */
 static void
-check_names(NMSettingVpn *s_vpn, GString *problems)
+check_names(NMSettingVpn *s_vpn, GPtrArray *problems)
 {
     const char **data    = nm_setting_vpn_get_data_keys(s_vpn, NULL);
     const char **secrets = nm_setting_vpn_get_secret_keys(s_vpn, NULL);
@@ -87,9 +132,10 @@ check_names(NMSettingVpn *s_vpn, GString *problems)
 GreSettings *
 gre_nm_settings_from_vpn(NMSettingVpn *s_vpn, GError **error)
 {
-    g_autoptr(GreSettings) s      = gre_settings_new();
-    g_autoptr(GString) problems   = g_string_new(NULL);
-    gboolean given[GRE_KEY_COUNT] = { FALSE };
+    g_autoptr(GreSettings) s              = gre_settings_new();
+    g_autoptr(GPtrArray) problems         = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *joined               = NULL;
+    gboolean         given[GRE_KEY_COUNT] = { FALSE };
 
     g_return_val_if_fail(NM_IS_SETTING_VPN(s_vpn), NULL);
 
@@ -113,14 +159,21 @@ gre_nm_settings_from_vpn(NMSettingVpn *s_vpn, GError **error)
                         local->message);
     }
     /* Validating values that failed to parse would only add confusing follow-up errors. */
-    if (problems->len) {
-        g_set_error_literal(error, GRE_ERROR, GRE_ERROR_INVALID, problems->str);
-        return NULL;
+    if (!problems->len) {
+        g_autoptr(GError) local = NULL;
+        g_auto(GStrv) lines     = NULL;
+
+        gre_settings_resolve_defaults(s, given);
+        if (gre_settings_validate(s, GRE_STYLE_NM, locate, NULL, NULL, &local))
+            return g_steal_pointer(&s);
+        /* One problem per line here too; a thousand routes may give a thousand. */
+        lines = g_strsplit(local->message, "\n", -1);
+        for (guint i = 0; lines[i]; i++)
+            g_ptr_array_add(problems, shorten(g_strdup(lines[i])));
     }
-    gre_settings_resolve_defaults(s, given);
-    if (!gre_settings_validate(s, GRE_STYLE_NM, locate, NULL, NULL, error))
-        return NULL;
-    return g_steal_pointer(&s);
+    joined = join_problems(problems);
+    g_set_error_literal(error, GRE_ERROR, GRE_ERROR_INVALID, joined);
+    return NULL;
 }
 
 void

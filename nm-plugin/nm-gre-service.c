@@ -159,6 +159,24 @@ apply_pending(gpointer user_data)
     return G_SOURCE_REMOVE;
 }
 
+/* The connection id as logged: it comes over D-Bus from whoever called, so it is cut to
+ * ID_SHOWN characters (a 1 MB id would make a 1 MB log line). */
+#define ID_SHOWN 64
+
+static char *
+shown_id(NMConnection *connection)
+{
+    const char      *id  = nm_connection_get_id(connection);
+    g_autofree char *cut = NULL;
+
+    if (!id)
+        return g_strdup("(no id)");
+    if (g_utf8_strlen(id, (ID_SHOWN + 1) * 4) <= ID_SHOWN)
+        return g_strdup(id);
+    cut = g_utf8_substring(id, 0, ID_SHOWN);
+    return g_strconcat(cut, "…", NULL);
+}
+
 static gboolean
 real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
 {
@@ -176,7 +194,9 @@ real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **erro
         return FALSE;
     }
     if (!(s = gre_nm_settings_from_vpn(s_vpn, &local))) {
-        log_at(LOG_ERR, "%s: invalid: %s", nm_connection_get_id(connection), local->message);
+        g_autofree char *id = shown_id(connection);
+
+        log_at(LOG_ERR, "%s: invalid: %s", id, local->message);
         g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
                             local->message);
         return FALSE;
@@ -215,12 +235,26 @@ real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **erro
     return TRUE;
 }
 
+/* NetworkManager tries ConnectInteractive first whenever its agents could answer questions. This
+ * plugin never asks any (a key is there or the connection is refused), so it connects at once.
+ * Left unimplemented, libnm would answer "not supported" and stop the service 5 s later unless
+ * the fallback Connect has arrived by then: a race the service loses when it runs slowly
+ * (under valgrind in the VM, NetworkManager then gave up: "The VPN service failed to start"). */
+static gboolean
+real_connect_interactive(NMVpnServicePlugin *plugin, NMConnection *connection, GVariant *details,
+                         GError **error)
+{
+    (void)details;
+    return real_connect(plugin, connection, error);
+}
+
 static gboolean
 real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const char **setting_name,
                   GError **error)
 {
     NMSettingVpn           *s_vpn   = nm_connection_get_setting_vpn(connection);
     g_autofree const char **missing = NULL;
+    g_autofree char        *id      = NULL;
 
     (void)plugin;
     if (!s_vpn) {
@@ -231,7 +265,8 @@ real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const ch
     missing = gre_nm_missing_secrets(s_vpn);
     if (!missing[0])
         return FALSE;
-    log_at(LOG_INFO, "%s: secrets needed, first: %s", nm_connection_get_id(connection), missing[0]);
+    id = shown_id(connection);
+    log_at(LOG_INFO, "%s: secrets needed, first: %s", id, missing[0]);
     *setting_name = NM_SETTING_VPN_SETTING_NAME;
     return TRUE;
 }
@@ -269,10 +304,11 @@ gre_service_class_init(GreServiceClass *klass)
     GObjectClass            *object_class = G_OBJECT_CLASS(klass);
     NMVpnServicePluginClass *parent_class = NM_VPN_SERVICE_PLUGIN_CLASS(klass);
 
-    object_class->dispose      = dispose;
-    parent_class->connect      = real_connect;
-    parent_class->need_secrets = real_need_secrets;
-    parent_class->disconnect   = real_disconnect;
+    object_class->dispose             = dispose;
+    parent_class->connect             = real_connect;
+    parent_class->connect_interactive = real_connect_interactive;
+    parent_class->need_secrets        = real_need_secrets;
+    parent_class->disconnect          = real_disconnect;
 }
 
 /* ---- main ---- */

@@ -96,14 +96,49 @@ selector_is(XfrmSel *sel, const GrePlanPolicy *want)
  * of n tunnels quadratic). GETPOLICY takes the same xfrm_userpolicy_id and attributes as
  * DELPOLICY (the kernel serves both in xfrm_get_policy()), so the request is libnl's removal
  * request retyped: it names the policy exactly as remove_step() does. */
+/* libnl's xfrmnl_sp_parse() (3.7, and its sources since) keeps the reference of every address it
+ * builds for the selector and the templates, and the setters it hands them to take one more:
+ * freeing the policy then leaves them behind (valgrind: 4 addresses per probe, "definitely
+ * lost"; in nm-gre-service, every disconnect). A freshly parsed policy is these addresses' only
+ * holder, so a count above one is that extra reference: dropped here, and only when present, so
+ * a libnl that gets it right loses nothing. */
+static void
+drop_parse_ref(struct nl_addr *addr)
+{
+    if (addr && nl_addr_shared(addr))
+        nl_addr_put(addr);
+}
+
+static void
+fix_parsed_policy(XfrmSp *sp)
+{
+    struct xfrmnl_sel *sel = xfrmnl_sp_get_sel(sp);
+
+    if (sel) {
+        drop_parse_ref(xfrmnl_sel_get_daddr(sel));
+        drop_parse_ref(xfrmnl_sel_get_saddr(sel));
+    }
+    for (int i = 0; i < xfrmnl_sp_get_nusertemplates(sp); i++) {
+        struct xfrmnl_user_tmpl *t = xfrmnl_sp_usertemplate_n(sp, i);
+
+        if (t) {
+            drop_parse_ref(xfrmnl_user_tmpl_get_daddr(t));
+            drop_parse_ref(xfrmnl_user_tmpl_get_saddr(t));
+        }
+    }
+}
+
 static int
 on_policy(struct nl_msg *msg, void *arg)
 {
     XfrmSp **sp = arg;
 
-    if (!*sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY &&
-        xfrmnl_sp_parse(nlmsg_hdr(msg), sp) < 0)
-        *sp = NULL;
+    if (!*sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY) {
+        if (xfrmnl_sp_parse(nlmsg_hdr(msg), sp) < 0)
+            *sp = NULL;
+        else
+            fix_parsed_policy(*sp);
+    }
     return NL_OK;
 }
 

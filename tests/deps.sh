@@ -38,6 +38,8 @@ packages=(
     # IPSEC=ike's daemon, for the VICI client's kernel test: charon-systemd and swanctl; the
     # standard plugins bring openssl (ECP groups) and gcm (AES-GCM). Not libreswan: it conflicts.
     charon-systemd strongswan-swanctl libstrongswan-standard-plugins
+    # memcheck for the leak tests (kernel valgrind, nm-leaks, nm-dbus-face); glibc's symbols
+    valgrind libc6-dbg
 )
 
 missing=()

@@ -222,6 +222,45 @@ test_secret_not_echoed(void)
 
 /* Writing over an existing setting leaves exactly the new values, and keeps who owns the
  * secrets. */
+/* What arrives over D-Bus may be huge; the error NetworkManager shows stays readable: a 1 MB
+ * value is quoted by its ends, with the key before it and the reason after it, and a thousand
+ * problems are cut to the first 20 and a count. */
+static void
+test_huge_bounded(void)
+{
+    g_autofree char *huge         = g_malloc(1024 * 1024 + 1);
+    g_autofree char *dev          = NULL;
+    g_autoptr(NMSettingVpn) s_vpn = NULL;
+    g_autoptr(GreSettings) s      = NULL;
+    g_autoptr(GError) error       = NULL;
+    g_auto(GStrv) lines           = NULL;
+
+    memset(huge, 'a', 1024 * 1024);
+    huge[1024 * 1024] = '\0';
+    dev               = g_strconcat("device=", huge, NULL);
+    s_vpn             = vpn_from((const char *[]){ dev, "remote=192.0.2.2", NULL });
+    s                 = gre_nm_settings_from_vpn(s_vpn, &error);
+    g_assert_null(s);
+    g_assert_cmpuint(strlen(error->message), <=, 500);
+    g_assert_true(g_str_has_prefix(error->message, "vpn.data: device: \"aaa"));
+    g_assert_nonnull(strstr(error->message, "bytes left out)"));
+    g_assert_true(g_str_has_suffix(error->message, "interface names have at most 15"));
+    g_clear_error(&error);
+    g_clear_object(&s_vpn);
+
+    s_vpn = vpn_from((const char *[]){ "device=t1", "remote=192.0.2.2", NULL });
+    for (guint i = 0; i < 1000; i++) {
+        g_autofree char *key = g_strdup_printf("unknown-%04u", i);
+
+        nm_setting_vpn_add_data_item(s_vpn, key, "1");
+    }
+    g_assert_null(gre_nm_settings_from_vpn(s_vpn, &error));
+    lines = g_strsplit(error->message, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 21);
+    g_assert_cmpstr(lines[0], ==, "vpn.data: unknown-0000: not a setting of GRE tunnels");
+    g_assert_cmpstr(lines[20], ==, "(980 more problems not shown)");
+}
+
 static void
 test_rewrite(void)
 {
@@ -278,5 +317,6 @@ main(int argc, char **argv)
     g_test_add_func("/nm-data/bad", test_bad);
     g_test_add_func("/nm-data/secret-not-echoed", test_secret_not_echoed);
     g_test_add_func("/nm-data/rewrite", test_rewrite);
+    g_test_add_func("/nm-data/huge-bounded", test_huge_bounded);
     return g_test_run();
 }
