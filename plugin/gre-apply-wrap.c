@@ -249,6 +249,7 @@ apply_check_oseq_wrap(const GrePlanState *st, char **not_checked, GError **error
     WrapVerdict v                  = WRAP_INCONCLUSIVE;
     gboolean    ok;
 
+    (void)locker; /* held until return */
     *not_checked = NULL;
     if (!verdict_known && remembered_honoured()) {
         verdict_known = TRUE;
