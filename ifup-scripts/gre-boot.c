@@ -256,27 +256,6 @@ ifup_tunnel_type(const GreShvarFile *ifcfg)
     return NULL;
 }
 
-static gboolean
-add_route_files(GreIfcfg *cfg, guint *count, GError **error)
-{
-    static const int families[] = { AF_INET, AF_INET6 };
-
-    *count = 0;
-    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
-        g_autofree char *path =
-            gre_routes_file_path(cfg->ifcfg_path, cfg->settings->name, families[i]);
-        g_autoptr(GreRoutesFile) file = NULL;
-
-        if (!g_file_test(path, G_FILE_TEST_EXISTS))
-            continue;
-        file = gre_routes_file_load(path, families[i], error);
-        if (!file || !gre_routes_file_merge(file, cfg->settings, error))
-            return FALSE;
-        *count += file->routes->len;
-    }
-    return TRUE;
-}
-
 /* The keys ifup-tunnel reads; it ignores every other key of ours. */
 static gboolean
 ifup_tunnel_reads(const char *key)
@@ -377,7 +356,7 @@ up_ifcfg(const char *arg, gboolean boot)
     if (!(cfg = gre_ifcfg_load(path, warnings, &error)))
         return fail(g_steal_pointer(&error));
     say_all(LOG_WARNING, warnings);
-    if (!add_route_files(cfg, &file_routes, &error))
+    if (!gre_routes_file_add_beside(cfg->ifcfg_path, cfg->settings, &file_routes, &error))
         return fail(g_steal_pointer(&error));
 
     plan = plan_tunnel(cfg->settings, path,

@@ -496,3 +496,25 @@ gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error)
     }
     return TRUE;
 }
+
+gboolean
+gre_routes_file_add_beside(const char *ifcfg_path, GreSettings *s, guint *count, GError **error)
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    guint            added      = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        g_autofree char *path = gre_routes_file_path(ifcfg_path, s->name, families[i]);
+        g_autoptr(GreRoutesFile) file = NULL;
+
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
+            continue;
+        file = gre_routes_file_load(path, families[i], error);
+        if (!file || !gre_routes_file_merge(file, s, error))
+            return FALSE;
+        added += file->routes->len;
+    }
+    if (count)
+        *count = added;
+    return TRUE;
+}

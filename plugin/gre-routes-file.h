@@ -54,3 +54,9 @@ char *gre_routes_file_path(const char *ifcfg_path, const char *device, int famil
  * GRE_ERROR_INVALID error "SOURCE:LINE: reason".
  */
 gboolean gre_routes_file_merge(const GreRoutesFile *file, GreSettings *s, GError **error);
+
+/* Reads route-NAME and route6-NAME beside @ifcfg_path, where they exist, and merges them into
+ * @s as above; @count (may be NULL) gets the number of routes they added. The file front ends
+ * (ifup-gre, gre-tunnel up/plan, --all) all take a tunnel's routes this way. */
+gboolean gre_routes_file_add_beside(const char *ifcfg_path, GreSettings *s, guint *count,
+                                    GError **error);

@@ -14,6 +14,7 @@
 #include "gre-error.h"
 #include "gre-i18n.h"
 #include "gre-kernel-env.h"
+#include "gre-routes-file.h"
 #include "gre-settings-table.h"
 #include "gre-state.h"
 #include "gre-tunnel-cli.h"
@@ -296,6 +297,7 @@ up_one(Run *run, GreApplyContext *ctx, GHashTable *enabled, GHashTable *devices,
     g_hash_table_insert(devices, g_strdup(device), g_strdup(path));
 
     if (!(cfg = gre_ifcfg_load(path, warnings, &error)) ||
+        !gre_routes_file_add_beside(cfg->ifcfg_path, cfg->settings, NULL, &error) ||
         !(plan = plan_of(run, ctx, cfg, &error))) {
         run_failed(run, device, error);
         return;

@@ -7,6 +7,7 @@
 #include "gre-apply.h"
 #include "gre-error.h"
 #include "gre-i18n.h"
+#include "gre-routes-file.h"
 #include "gre-tunnel-cli.h"
 
 static int
@@ -109,7 +110,8 @@ gre_cli_up(int argc, char **argv)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("--ike-timeout takes 1 to 3600 seconds")));
     opts.ike_timeout_ms = (guint)timeout * 1000;
-    if (!(cfg = gre_cli_load(argv[1], opt.quiet, &error)))
+    if (!(cfg = gre_cli_load(argv[1], opt.quiet, &error)) ||
+        !gre_routes_file_add_beside(cfg->ifcfg_path, cfg->settings, NULL, &error))
         return report_error(g_steal_pointer(&error));
     gre_cli_env(cfg->settings, &env);
     if (!(plan = gre_plan_build(cfg->settings, &env, &error)))

@@ -9,6 +9,7 @@
 #include "gre-error.h"
 #include "gre-i18n.h"
 #include "gre-ifcfg.h"
+#include "gre-routes-file.h"
 #include "gre-kernel-env.h"
 #include "gre-mirror.h"
 #include "gre-mtu.h"
@@ -171,7 +172,8 @@ cmd_plan(int argc, char **argv)
     if (all)
         return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_PLAN, FALSE, underlay, show_secrets },
                            argc == 2 ? argv[1] : NULL);
-    if (!(cfg = gre_cli_load(argv[1], FALSE, &error)))
+    if (!(cfg = gre_cli_load(argv[1], FALSE, &error)) ||
+        !gre_routes_file_add_beside(cfg->ifcfg_path, cfg->settings, NULL, &error))
         return fail(g_steal_pointer(&error));
     gre_cli_env(cfg->settings, &env);
     if (underlay)

@@ -127,5 +127,19 @@ done
 [ "$bad_ok" = "$bad_total" ] && [ "$bad_total" -ge 50 ] && ok "$bad_total bad files refused with exit 1" \
     || not_ok "bad files: $bad_ok of $bad_total refused properly"
 
+# route-NAME and route6-NAME beside the ifcfg file are the tunnel's too, as ifup-gre reads them:
+# `up`, `plan` and `--all` must not make a tunnel without the routes the boot scripts would add.
+R=$T/routes
+mkdir "$R"
+cp "$T/ifcfg-office" "$R/"
+printf '# far office printers\n192.0.2.128/26 via 203.0.113.2\n' >"$R/route-office"
+expect "plan adds route-NAME's routes" 0 "ip route add 192.0.2.128/26 dev office" -- "$G" plan -u 1500 "$R/ifcfg-office"
+expect "plan keeps ROUTES too" 0 "ip route add 203.0.113.128/25 dev office" -- "$G" plan -u 1500 "$R/ifcfg-office"
+expect "plan --all adds route-NAME's routes" 0 "ip route add 192.0.2.128/26 dev office" -- "$G" plan --all -u 1500 "$R"
+printf '192.0.2.128/26 table 7\n' >"$R/route-office"
+expect "plan: a bad route-NAME is named by file and line" 1 "$R/route-office:1: \"table\" is not supported" -- "$G" plan -u 1500 "$R/ifcfg-office"
+expect "up: a bad route-NAME fails before the kernel" 1 "$R/route-office:1:" -- "$G" up "$R/ifcfg-office"
+if ip link show office >/dev/null 2>&1; then not_ok "up with a bad route-NAME left a link"; else ok "up with a bad route-NAME left no link"; fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
