@@ -77,6 +77,12 @@ gre_nl_open(int protocol, GError **error)
     /* Best effort as well: without it, a filtered dump is a whole one (see the header). */
     if (protocol == NETLINK_ROUTE)
         setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+    /* libnl peeks at every message to size its buffer: two recvmsg per reply. The kernel sizes
+     * dump parts by the reader's largest recvmsg, capped at 32 KiB, and our single replies are
+     * far smaller, so a 64 KiB buffer takes each in one call (a larger one would fail loudly with
+     * NLE_MSG_TRUNC, never be cut silently). */
+    if (nl_socket_set_msg_buf_size(nl->sk, 65536) == 0)
+        nl_socket_disable_msg_peek(nl->sk);
     nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, on_error, nl);
     /* Far from libnl's numbers, which start at the time of day. */
     nl->raw_seq = g_random_int() | 0x80000000u;
