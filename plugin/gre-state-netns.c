@@ -27,31 +27,53 @@
 
 /* ---- this namespace ---- */
 
+/* The last namespace asked about, by its /proc identity: up --all asks a few times per tunnel,
+ * and a process may move to another namespace (setns), so the answer is reused only while
+ * /proc/self/ns/net still names the same one. */
+G_LOCK_DEFINE_STATIC(self_cache);
+static struct {
+    dev_t      dev;
+    StateNetns ns;
+} self_cache;
+
 gboolean
 state_netns_self(StateNetns *ns, GError **error)
 {
     struct stat st;
-    socklen_t   len = sizeof ns->cookie;
-    int         fd  = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    gboolean    have_st = stat("/proc/self/ns/net", &st) == 0;
+    int         errsv   = errno;
+    socklen_t   len     = sizeof ns->cookie;
+    int         fd;
 
     *ns = (StateNetns){ 0 };
+    if (have_st) {
+        G_LOCK(self_cache);
+        if (self_cache.ns.cookie && self_cache.ns.ino == st.st_ino && self_cache.dev == st.st_dev)
+            *ns = self_cache.ns;
+        G_UNLOCK(self_cache);
+        if (ns->cookie)
+            return TRUE;
+        ns->ino = st.st_ino;
+    }
     /* Any socket carries the cookie of the namespace it was made in, which is ours. */
-    if (fd >= 0) {
+    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0) {
         if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &ns->cookie, &len) < 0 ||
             len != sizeof ns->cookie)
             ns->cookie = 0;
         close(fd);
     }
-    if (stat("/proc/self/ns/net", &st) == 0)
-        ns->ino = st.st_ino;
     if (!ns->cookie && !ns->ino) {
-        int errsv = errno;
-
         g_set_error(error, GRE_ERROR, GRE_ERROR_IO,
                     _("cannot tell which network namespace this is (the kernel has no "
                       "SO_NETNS_COOKIE, and /proc/self/ns/net: %s); is /proc mounted?"),
                     g_strerror(errsv));
         return FALSE;
+    }
+    if (have_st && ns->cookie) {
+        G_LOCK(self_cache);
+        self_cache.dev = st.st_dev;
+        self_cache.ns  = *ns;
+        G_UNLOCK(self_cache);
     }
     return TRUE;
 }
