@@ -152,8 +152,9 @@ apply_pending(gpointer user_data)
     g_clear_pointer(&self->apply_source, g_source_unref);
     /* A record left by a crashed instance is found and replaced here: apply recreates. */
     if (!gre_apply_up_full(plan, NULL, &self->pending_opts, &report, &local)) {
-        /* The whole reason (for IPSEC=ike the daemon's own words) goes to NetworkManager's log;
-         * nmcli can only show a failure class, so a refused PSK is "invalid secrets". */
+        /* The whole reason (for IPSEC=ike the daemon's own words) goes to the service's log,
+         * beside NetworkManager's in the journal; nmcli can only show a failure class, so a
+         * refused PSK is "invalid secrets". */
         log_at(LOG_ERR, "%s: up failed: %s", plan->name, local->message);
         clear_config(self);
         self->login_failed = report.ike_auth_failed;
