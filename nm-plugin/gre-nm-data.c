@@ -219,6 +219,18 @@ gre_nm_missing_secrets(NMSettingVpn *s_vpn)
     if (suite)
         gre_key_set(gre_key_info(GRE_KEY_SUITE), s, suite, NULL);
     info = gre_suite_info(s->suite);
+    /* No PSK with certificates: "ike-auth" comes with certificate support in the settings table
+     * (a branch of its own); until then vpn.data refuses the key, and this never matches. */
+    if (s->ipsec == GRE_IPSEC_IKE && gre_suite_allowed(info, s->ipsec) &&
+        g_strcmp0(nm_setting_vpn_get_data_item(s_vpn, "ike-auth"), "cert") != 0) {
+        const GreKeyInfo    *key   = gre_key_info(GRE_KEY_IKE_PSK);
+        NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_NONE;
+        const char          *value = nm_setting_vpn_get_secret(s_vpn, key->nm);
+
+        nm_setting_get_secret_flags(NM_SETTING(s_vpn), key->nm, &flags, NULL);
+        if ((!value || !*value) && !(flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED))
+            g_ptr_array_add(missing, (gpointer)key->nm);
+    }
     /* Keys for a suite the mode refuses would be asked for in vain: connecting names the suite. */
     for (guint i = 0;
          s->ipsec == GRE_IPSEC_MANUAL && gre_suite_allowed(info, s->ipsec) && i < G_N_ELEMENTS(ids);

@@ -27,7 +27,7 @@ gboolean gre_nm_is_data_key(const char *name);
 gboolean gre_nm_is_secret_key(const char *name);
 
 /* The secrets (vpn.secrets names) that @s_vpn needs to connect but does not have: the ESP keys
- * when IPsec is manual, and the HMAC keys too for CBC suites. Secrets flagged not-required are
- * not asked for. Returns a NULL-terminated array of static strings, empty when nothing is
- * missing; free it with g_free(). */
+ * when IPsec is manual, and the HMAC keys too for CBC suites; the IKE PSK when it is ike. Secrets
+ * flagged not-required are not asked for. Returns a NULL-terminated array of static strings, empty
+ * when nothing is missing; free it with g_free(). */
 const char **gre_nm_missing_secrets(NMSettingVpn *s_vpn);

@@ -10,6 +10,7 @@
 #include "gre-settings-table.h"
 #include "gre-shvar.h"
 #include "gre-suite.h"
+#include "gre-validate.h"
 
 NMConnection *
 gre_nm_import(const char *path, GPtrArray *warnings, GError **error)
@@ -91,9 +92,10 @@ settings_for_export(NMSettingVpn *s_vpn, gboolean *without_keys, GError **error)
         return gre_nm_settings_from_vpn(s_vpn, error); /* it names the bad suite */
     copy = nm_setting_duplicate(NM_SETTING(s_vpn));
     for (guint i = 0; missing[i]; i++) {
-        gboolean         auth = g_str_has_prefix(missing[i], "auth-");
-        guint            len  = auth ? suite->auth_key_len : suite->enc_key_len;
-        g_autofree char *hex  = g_strnfill(2 * len, '0');
+        gboolean auth = g_str_has_prefix(missing[i], "auth-");
+        gboolean psk  = g_str_equal(missing[i], gre_key_info(GRE_KEY_IKE_PSK)->nm);
+        guint    len  = psk ? GRE_IKE_PSK_MIN : auth ? suite->auth_key_len : suite->enc_key_len;
+        g_autofree char *hex = g_strnfill(psk ? len : 2 * len, '0');
 
         nm_setting_vpn_add_secret(NM_SETTING_VPN(copy), missing[i], hex);
     }
@@ -125,11 +127,14 @@ gre_nm_export(NMConnection *connection, const char *path, GError **error)
         return FALSE;
     }
     /* NAME= keeps the connection's name for the next import (network-scripts ignores it). */
-    name  = gre_shvar_escape(nm_connection_get_id(connection) ? nm_connection_get_id(connection)
-                                                              : s->name);
-    body  = gre_ifcfg_format(s);
-    text  = g_strdup_printf("NAME=%s\n%s", name, body);
-    keys  = without_keys ? NULL : gre_ifcfg_format_keys(s);
+    name = gre_shvar_escape(nm_connection_get_id(connection) ? nm_connection_get_id(connection)
+                                                             : s->name);
+    body = gre_ifcfg_format(s);
+    text = g_strdup_printf("NAME=%s\n%s", name, body);
+    /* The IKE PSK is never exported (issue 10): it stays with NetworkManager or the agent, and
+     * the file's user puts a keys-NAME with IKE_PSK beside it (`gre-tunnel keygen` makes one;
+     * the peer's must hold the same). Manual ESP keys go to keys-NAME, 0600, as before. */
+    keys  = without_keys || s->ipsec == GRE_IPSEC_IKE ? NULL : gre_ifcfg_format_keys(s);
     kpath = gre_ifcfg_keys_path(path, s->name);
     /* The secrets first: an ifcfg that needs keys-NAME never appears without it. */
     if (keys) {

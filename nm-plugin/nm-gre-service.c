@@ -60,6 +60,8 @@ struct _GreService {
     GVariant          *config, *ip4, *ip6;   /* reported once the tunnel is up */
     GrePlan           *pending;              /* validated, applied once connect has returned */
     gboolean           pending_ipsec;
+    GreApplyOptions    pending_opts; /* IPSEC=ike: wait for the CHILD_SA, and how long */
+    gboolean           login_failed; /* up failed on IKE authentication: say so last */
     GSource           *apply_source;
 };
 
@@ -89,6 +91,22 @@ clear_config(GreService *self)
     g_clear_pointer(&self->config, g_variant_unref);
     g_clear_pointer(&self->ip4, g_variant_unref);
     g_clear_pointer(&self->ip6, g_variant_unref);
+}
+
+/* NetworkManager keeps the last failure class a service reports, and libnm's disconnect reports
+ * "connect failed" after whatever the service said while the connection was starting. So a
+ * refused PSK is reported again from the disconnect itself, which libnm runs before it tells
+ * NetworkManager the service stopped: nmcli then says the secrets were invalid. The signal is
+ * the one libnm sends (VPN.Plugin.Failure), on the service's own bus connection. */
+static void
+report_login_failed(GreService *self)
+{
+    GDBusConnection *bus = nm_vpn_service_plugin_get_connection(NM_VPN_SERVICE_PLUGIN(self));
+
+    if (bus)
+        g_dbus_connection_emit_signal(
+            bus, NULL, NM_VPN_DBUS_PLUGIN_PATH, NM_VPN_DBUS_PLUGIN_INTERFACE, "Failure",
+            g_variant_new("(u)", NM_VPN_PLUGIN_FAILURE_LOGIN_FAILED), NULL);
 }
 
 static void
@@ -133,11 +151,17 @@ apply_pending(gpointer user_data)
 
     g_clear_pointer(&self->apply_source, g_source_unref);
     /* A record left by a crashed instance is found and replaced here: apply recreates. */
-    if (!gre_apply_up(plan, &report, &local)) {
+    if (!gre_apply_up_full(plan, NULL, &self->pending_opts, &report, &local)) {
+        /* The whole reason (for IPSEC=ike the daemon's own words) goes to the service's log,
+         * beside NetworkManager's in the journal; nmcli can only show a failure class, so a
+         * refused PSK is "invalid secrets". */
         log_at(LOG_ERR, "%s: up failed: %s", plan->name, local->message);
         clear_config(self);
+        self->login_failed = report.ike_auth_failed;
         nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self),
-                                      NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+                                      report.ike_auth_failed
+                                          ? NM_VPN_PLUGIN_FAILURE_LOGIN_FAILED
+                                          : NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
         nm_vpn_service_plugin_disconnect(NM_VPN_SERVICE_PLUGIN(self), NULL);
         return G_SOURCE_REMOVE;
     }
@@ -157,6 +181,28 @@ apply_pending(gpointer user_data)
         log_at(LOG_WARNING, "%s: %s", plan->name, (const char *)report.warnings->pdata[i]);
     send_config(self);
     return G_SOURCE_REMOVE;
+}
+
+/* IPSEC=ike: NetworkManager becomes activated only once the CHILD_SA is installed, so `up`
+ * waits for it and fails (leaving nothing) when the peer stays silent, instead of leaving the
+ * tunnel up with the trap as `gre-tunnel up` does. NetworkManager gives the service vpn.timeout
+ * seconds (0: its default, 60 s) from the Connect reply to report the tunnel; the wait is that
+ * minus IKE_MARGIN_S for the rest of `up` and the report, so that the daemon's reason, not
+ * NetworkManager's timeout, is what ends a failed attempt. A default that NetworkManager.conf
+ * changes is not visible here: set vpn.timeout on the connection instead. */
+#define NM_DEFAULT_VPN_TIMEOUT_S 60
+#define IKE_MARGIN_S 10
+
+static guint
+ike_wait_ms(NMSettingVpn *s_vpn)
+{
+    guint nm_timeout = nm_setting_vpn_get_timeout(s_vpn);
+
+    if (!nm_timeout)
+        nm_timeout = NM_DEFAULT_VPN_TIMEOUT_S;
+    if (nm_timeout > 2 * IKE_MARGIN_S)
+        return (nm_timeout - IKE_MARGIN_S) * 1000;
+    return nm_timeout * 1000 / 2;
 }
 
 /* The connection id as logged: it comes over D-Bus from whoever called, so it is cut to
@@ -229,7 +275,14 @@ real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **erro
      * of a boot may wait for crypto modules to load. Failures are then reported as Failure. */
     self->pending       = g_steal_pointer(&plan);
     self->pending_ipsec = s->ipsec != GRE_IPSEC_NONE;
-    self->apply_source  = g_idle_source_new();
+    self->pending_opts  = (GreApplyOptions){ 0 };
+    if (s->ipsec == GRE_IPSEC_IKE) {
+        self->pending_opts.wait_peer      = TRUE;
+        self->pending_opts.ike_timeout_ms = ike_wait_ms(s_vpn);
+        log_at(LOG_INFO, "%s: waiting up to %u s for the IKE daemon's CHILD_SA", s->name,
+               self->pending_opts.ike_timeout_ms / 1000);
+    }
+    self->apply_source = g_idle_source_new();
     g_source_set_callback(self->apply_source, apply_pending, self, NULL);
     g_source_attach(self->apply_source, NULL);
     return TRUE;
@@ -277,6 +330,10 @@ real_disconnect(NMVpnServicePlugin *plugin, GError **error)
     GreService *self        = GRE_SERVICE(plugin);
     g_autoptr(GError) local = NULL;
 
+    if (self->login_failed) {
+        self->login_failed = FALSE;
+        report_login_failed(self);
+    }
     clear_config(self);
     if (!bring_down(self, &local)) {
         g_set_error_literal(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED, local->message);

@@ -273,7 +273,8 @@ typedef enum {
     OUTCOME_UP,        /* established and installed in transport mode */
     OUTCOME_SILENT,    /* no answer in time; the daemon goes on trying */
     OUTCOME_NOT_READY, /* the peer has no IKE configuration for us (yet) */
-    OUTCOME_REFUSED,   /* a definite no: authentication, proposals, selectors, mode */
+    OUTCOME_AUTH,      /* a definite no: authentication (PSK or identities) */
+    OUTCOME_REFUSED,   /* a definite no: proposals, selectors, mode */
     OUTCOME_ERROR,     /* the daemon failed */
 } Outcome;
 
@@ -317,7 +318,7 @@ classify(const GrePlanIkeConn *c, GPtrArray *log, const char *errmsg, guint time
                               "IKE_LOCAL_ID/IKE_REMOTE_ID) differ; compare them with `gre-tunnel "
                               "check` (charon: %s)"),
                             remote, line);
-        return OUTCOME_REFUSED;
+        return OUTCOME_AUTH;
     }
     if ((line = log_find(log, "NO_PROPOSAL_CHOSEN notify, no CHILD_SA"))) {
         *why = g_strdup_printf(_("%s accepts none of the ESP proposals %s: IPSEC_SUITE or "
@@ -601,6 +602,11 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
             return TRUE;
         }
         *code = GRE_ERROR_KERNEL;
+        break;
+    case OUTCOME_AUTH:
+        if (k->report)
+            k->report->ike_auth_failed = TRUE;
+        *code = GRE_ERROR_MISMATCH;
         break;
     case OUTCOME_REFUSED:
         *code = GRE_ERROR_MISMATCH;

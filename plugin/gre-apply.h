@@ -23,6 +23,8 @@ typedef struct {
                              none. up: IPSEC=ike came up without a CHILD_SA (silent peer);
                              down: the IKE daemon could not be asked */
     gboolean ike_pending; /* up: IPSEC=ike is up with the trap, the CHILD_SA not yet there */
+    gboolean ike_auth_failed; /* up failed: IKE authentication failed (PSK or identities differ):
+                                 NetworkManager tells the user "invalid secrets" */
 } GreApplyReport;
 
 void gre_apply_report_clear(GreApplyReport *report);

@@ -16,6 +16,7 @@
 
 #include "gre-auth-secrets.h"
 #include "gre-i18n.h"
+#include "gre-settings-table.h"
 #include "gre-settings.h"
 
 #define GRE_SERVICE_TYPE "org.freedesktop.NetworkManager.gre"
@@ -24,8 +25,12 @@
 static gboolean
 ask_user(GPtrArray *list, const char *connection_name)
 {
-    g_autofree char *sentence = g_strdup_printf(
-        _("The GRE tunnel \"%s\" needs these keys (hex digits) to connect."), connection_name);
+    gboolean         ike = list->len && g_str_equal(((GreAuthSecret *)list->pdata[0])->name,
+                                                    gre_key_info(GRE_KEY_IKE_PSK)->nm);
+    g_autofree char *sentence =
+        g_strdup_printf(ike ? _("The GRE tunnel \"%s\" needs its IKE pre-shared key to connect.")
+                            : _("The GRE tunnel \"%s\" needs these keys (hex digits) to connect."),
+                        connection_name);
     /* The markup stays out of the catalog; the name and the translations are escaped. */
     g_autofree char *text =
         g_markup_printf_escaped("<b>%s</b>\n\n%s", _("IPsec keys needed"), sentence);

@@ -70,8 +70,14 @@ gre_auth_secrets_needed(GHashTable *data, GHashTable *secrets, gboolean reprompt
     read_key(s, data, GRE_KEY_IPSEC);
     read_key(s, data, GRE_KEY_SUITE);
     /* Keys for a suite the mode refuses would be asked for in vain: connecting names the suite. */
-    if (s->ipsec != GRE_IPSEC_MANUAL || !gre_suite_allowed(gre_suite_info(s->suite), s->ipsec))
+    if (s->ipsec == GRE_IPSEC_NONE || !gre_suite_allowed(gre_suite_info(s->suite), s->ipsec))
         return list;
+    if (s->ipsec == GRE_IPSEC_IKE) {
+        /* As gre_nm_missing_secrets(): no PSK when the ends use certificates. */
+        if (g_strcmp0(data ? g_hash_table_lookup(data, "ike-auth") : NULL, "cert") != 0)
+            add(list, data, secrets, reprompt, GRE_KEY_IKE_PSK, _("IKE pre-shared key"));
+        return list;
+    }
     add(list, data, secrets, reprompt, GRE_KEY_ENC_KEY_IN, _("Inbound ESP key (hex)"));
     add(list, data, secrets, reprompt, GRE_KEY_ENC_KEY_OUT, _("Outbound ESP key (hex)"));
     if (!gre_suite_info(s->suite)->aead) {

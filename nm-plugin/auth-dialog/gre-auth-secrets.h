@@ -17,7 +17,8 @@ typedef struct {
     gboolean    ask;   /* whether the user must be asked */
 } GreAuthSecret;
 
-/* The secrets this connection needs (none without IPsec; the HMAC keys only for CBC suites),
+/* The secrets this connection needs (none without IPsec; with manual keys the ESP keys, the HMAC
+ * keys only for CBC suites; with IKE the pre-shared key),
  * as GreAuthSecret in a GPtrArray that frees them. A secret flagged not-required is never listed;
  * one flagged not-saved is always asked; any other is asked when it has no value, or on
  * @reprompt. */

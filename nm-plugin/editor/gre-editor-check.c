@@ -33,6 +33,8 @@ secret_slot(GreSettings *s, GreKeyId id)
         return &s->auth_key_in;
     case GRE_KEY_AUTH_KEY_OUT:
         return &s->auth_key_out;
+    case GRE_KEY_IKE_PSK:
+        return &s->ike_psk;
     default:
         return NULL;
     }
@@ -45,7 +47,7 @@ stand_in_unheld_secrets(NMSettingVpn *s_vpn, GreSettings *s)
 {
     const GreSuiteInfo *suite = gre_suite_info(s->suite);
 
-    if (s->ipsec != GRE_IPSEC_MANUAL)
+    if (s->ipsec == GRE_IPSEC_NONE)
         return;
     for (guint i = 0; i < GRE_KEY_COUNT; i++) {
         const GreKeyInfo    *key   = gre_key_info(i);
@@ -60,10 +62,15 @@ stand_in_unheld_secrets(NMSettingVpn *s_vpn, GreSettings *s)
         nm_setting_get_secret_flags(NM_SETTING(s_vpn), key->nm, &flags, NULL);
         if (flags == NM_SETTING_SECRET_FLAG_NONE)
             continue;
+        /* Each mode's own secrets only: the other mode's are not written. */
+        if ((i == GRE_KEY_IKE_PSK) != (s->ipsec == GRE_IPSEC_IKE))
+            continue;
         is_auth = i == GRE_KEY_AUTH_KEY_IN || i == GRE_KEY_AUTH_KEY_OUT;
         if (is_auth && suite->aead)
             continue;
-        len   = is_auth ? suite->auth_key_len : suite->enc_key_len;
+        len   = i == GRE_KEY_IKE_PSK ? GRE_IKE_PSK_MIN
+                : is_auth            ? suite->auth_key_len
+                                     : suite->enc_key_len;
         zero  = g_malloc0(len);
         *slot = gre_secret_new(zero, len);
     }

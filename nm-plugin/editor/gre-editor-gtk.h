@@ -105,3 +105,18 @@ gre_entry_set_width_chars(GtkWidget *entry, int n)
     gtk_entry_set_width_chars(GTK_ENTRY(entry), n);
 #endif
 }
+
+/* The window @widget is in, or NULL while it is in none (dialogs opened from it stay on top). */
+static inline GtkWindow *
+gre_widget_window(GtkWidget *widget)
+{
+#if GTK_CHECK_VERSION(4, 0, 0)
+    GtkRoot *root = gtk_widget_get_root(widget);
+
+    return GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL;
+#else
+    GtkWidget *top = gtk_widget_get_toplevel(widget);
+
+    return GTK_IS_WINDOW(top) ? GTK_WINDOW(top) : NULL;
+#endif
+}

@@ -49,16 +49,46 @@ static const LayoutRow layout[] = {
     { ROW_FIELD, GRE_KEY_MTU, N_("Tunnel MTU") },
     { ROW_FIELD, GRE_KEY_UNDERLAY_MTU, N_("Underlay MTU") },
     { ROW_PAGE, 0, N_("IPsec") },
-    { ROW_HEADING, 0, N_("GRE-only IPsec with static keys") },
+    { ROW_HEADING, 0, N_("GRE-only IPsec") },
     { ROW_FIELD, GRE_KEY_IPSEC, N_("Mode") },
     { ROW_FIELD, GRE_KEY_SUITE, N_("Suite") },
+    { ROW_HEADING, 0, N_("Static keys") },
     { ROW_FIELD, GRE_KEY_SPI_IN, N_("Inbound SPI") },
     { ROW_FIELD, GRE_KEY_SPI_OUT, N_("Outbound SPI") },
     { ROW_FIELD, GRE_KEY_ENC_KEY_IN, N_("Inbound key") },
     { ROW_FIELD, GRE_KEY_ENC_KEY_OUT, N_("Outbound key") },
     { ROW_FIELD, GRE_KEY_AUTH_KEY_IN, N_("Inbound HMAC key") },
     { ROW_FIELD, GRE_KEY_AUTH_KEY_OUT, N_("Outbound HMAC key") },
+    { ROW_PAGE, 0, N_("IKE") },
+    { ROW_HEADING, 0, N_("Keys negotiated by IKEv2 (strongSwan)") },
+    { ROW_FIELD, GRE_KEY_IKE_PSK, N_("Pre-shared key") },
+    { ROW_FIELD, GRE_KEY_IKE_LOCAL_ID, N_("Local identity") },
+    { ROW_FIELD, GRE_KEY_IKE_REMOTE_ID, N_("Remote identity") },
+    { ROW_FIELD, GRE_KEY_IKE_PROPOSALS, N_("IKE proposals") },
+    { ROW_FIELD, GRE_KEY_IKE_ESP_DH, N_("DH group for ESP rekeying") },
+    { ROW_FIELD, GRE_KEY_IKE_REKEY_TIME, N_("Rekey time") },
+    { ROW_FIELD, GRE_KEY_IKE_DPD_DELAY, N_("Dead peer detection delay") },
+    { ROW_FIELD, GRE_KEY_IKE_VICI_SOCKET, N_("Daemon socket (VICI)") },
+    /* Keys of the table not named above (added later, e.g. certificates) follow here, labelled
+     * with their vpn.data names: gre_page_build() places every key. */
 };
+
+/* The values the IPsec mode combo shows: what vpn.data spells, in words. */
+static const struct {
+    const char *id, *text;
+} ipsec_modes[] = {
+    { "none", N_("None") },
+    { "manual", N_("Manual keys") },
+    { "ike", N_("IKEv2") },
+};
+
+gboolean
+gre_page_is_path(const GreKeyInfo *key)
+{
+    /* Hook: a key type for file paths that the table adds (certificates, private keys) goes
+     * here too, and gets the same chooser. */
+    return key->type == GRE_KT_PATH;
+}
 
 static GreWidgetKind
 kind_of(const GreKeyInfo *key)
@@ -99,11 +129,13 @@ new_combo(const GreKeyInfo *key)
         g_auto(GStrv) values = g_strsplit(gre_key_range(key), ", ", -1);
 
         for (guint i = 0; values[i]; i++) {
-            /* IKE keying is not offered until NetworkManager can bring it up (its fields and
-             * the PSK secret come with it); a connection set to it keeps it (see the editor). */
-            if (key->type == GRE_KT_IPSEC && g_str_equal(values[i], "ike"))
-                continue;
-            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), values[i], values[i]);
+            const char *text = values[i];
+
+            for (guint m = 0; key->type == GRE_KT_IPSEC && m < G_N_ELEMENTS(ipsec_modes); m++) {
+                if (g_str_equal(values[i], ipsec_modes[m].id))
+                    text = _(ipsec_modes[m].text);
+            }
+            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), values[i], text);
         }
     }
     gtk_widget_set_hexpand(combo, TRUE);
@@ -135,7 +167,62 @@ gre_page_set_suites(GrePage *page, GreIpsecMode mode)
      * chosen, marked by the check, so that the user sees what to change. */
     if (active && !listed)
         gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), active, active);
-    gtk_combo_box_set_active_id(combo, active ? active : page->fields[GRE_KEY_SUITE].key->def);
+    if (!active) {
+        g_autoptr(GreSettings) s = gre_settings_new();
+
+        s->ipsec = mode;
+        gtk_combo_box_set_active_id(combo, gre_key_default(page->fields[GRE_KEY_SUITE].key, s));
+    } else {
+        gtk_combo_box_set_active_id(combo, active);
+    }
+}
+
+#if GTK_CHECK_VERSION(4, 0, 0)
+static void
+chooser_response(GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+    GtkWidget *entry = user_data;
+
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+        g_autofree char *path = file ? g_file_get_path(file) : NULL;
+
+        if (path)
+            gre_entry_set_text(entry, path);
+    }
+    gtk_native_dialog_destroy(dialog);
+    g_object_unref(dialog);
+}
+#endif
+
+/* The entry keeps the path (typed, pasted, or chosen here): it is what the editor reads. */
+static void
+choose_file(GtkButton *button, gpointer user_data)
+{
+    GtkWidget            *entry = user_data;
+    GtkFileChooserNative *dialog;
+    const char           *now = gre_entry_get_text(entry);
+
+    dialog = gtk_file_chooser_native_new(_("Choose a file"), gre_widget_window(GTK_WIDGET(button)),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+    if (now && g_path_is_absolute(now)) {
+        g_autoptr(GFile) file = g_file_new_for_path(now);
+
+        gtk_file_chooser_set_file(GTK_FILE_CHOOSER(dialog), file, NULL);
+    }
+#if GTK_CHECK_VERSION(4, 0, 0)
+    gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(dialog), TRUE);
+    g_signal_connect(dialog, "response", G_CALLBACK(chooser_response), entry);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+#else
+    if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(dialog)) == GTK_RESPONSE_ACCEPT) {
+        g_autofree char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(dialog));
+
+        if (path)
+            gre_entry_set_text(entry, path);
+    }
+    g_object_unref(dialog);
+#endif
 }
 
 static GtkWidget *
@@ -172,11 +259,31 @@ gre_page_build(GrePage *self)
     GtkWidget *grid     = NULL;
     guint      row      = 0;
 
+    gboolean placed[GRE_KEY_COUNT] = { FALSE };
+    guint    n_rows                = G_N_ELEMENTS(layout);
+
     for (guint i = 0; i < G_N_ELEMENTS(layout); i++) {
-        const LayoutRow *l = &layout[i];
+        if (layout[i].kind == ROW_FIELD)
+            placed[layout[i].id] = TRUE;
+    }
+    for (guint i = 0; i < GRE_KEY_COUNT; i++)
+        n_rows += !placed[i];
+
+    for (guint i = 0, extra = 0; i < n_rows; i++) {
+        LayoutRow        added = { ROW_FIELD, 0, NULL };
+        const LayoutRow *l     = &added;
         GreField        *f;
         g_autofree char *tip = NULL;
         GtkWidget       *cell;
+
+        if (i < G_N_ELEMENTS(layout)) {
+            l = &layout[i];
+        } else {
+            while (placed[extra])
+                extra++;
+            added.id   = extra++;
+            added.text = gre_key_info(added.id)->nm;
+        }
 
         if (l->kind == ROW_PAGE) {
             grid = new_page_grid();
@@ -219,6 +326,16 @@ gre_page_build(GrePage *self)
             gtk_grid_attach(GTK_GRID(grid), f->label, 0, row, 1, 1);
         }
         cell = f->widget;
+        if (gre_page_is_path(f->key)) {
+            GtkWidget       *button = gtk_button_new_with_mnemonic(_("_Choose…"));
+            g_autofree char *name   = g_strdup_printf("%s-choose", f->key->nm);
+
+            gtk_widget_set_name(button, name);
+            g_signal_connect(button, "clicked", G_CALLBACK(choose_file), f->widget);
+            cell = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+            gre_box_append(cell, f->widget);
+            gre_box_append(cell, button);
+        }
         if (l->id == GRE_KEY_MTU) {
             /* What auto would give, next to the field that overrides it. */
             cell           = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);

@@ -35,5 +35,8 @@ typedef struct {
 
 /* Creates every widget, empty and without signal handlers. */
 void gre_page_build(GrePage *page);
-/* Lists in the suite combo the suites @mode may use, keeping the active one. */
+/* Whether @key holds a file path: its entry gets a button that opens a file chooser. */
+gboolean gre_page_is_path(const GreKeyInfo *key);
+/* Lists in the suite combo the suites @mode may use, keeping the active one (none active: the
+ * mode's default suite). */
 void gre_page_set_suites(GrePage *page, GreIpsecMode mode);

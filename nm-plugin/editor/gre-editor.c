@@ -29,6 +29,9 @@ struct _GreNmEditor {
     /* Set while update_connection() refreshes the storage menus, which re-set their icons: the
      * host answers "changed" by calling update_connection() again, so that must not be one. */
     gboolean updating;
+    /* The IPsec mode the suite list was last made for: a suite left at that mode's default
+     * follows to the new mode's default (aes256-sha256 with manual keys, aes256gcm16 with IKE). */
+    GreIpsecMode suites_mode;
 };
 
 static void gre_nm_editor_interface_init(NMVpnEditorInterface *iface);
@@ -39,7 +42,7 @@ G_DEFINE_TYPE_WITH_CODE(GreNmEditor, gre_nm_editor, G_TYPE_OBJECT,
 /* ---- reading the widgets into a vpn setting ---- */
 
 static void
-field_to_vpn(const GreField *f, NMSettingVpn *s_vpn)
+field_to_vpn(const GreField *f, const GreSettings *choice, NMSettingVpn *s_vpn)
 {
     const char          *name = f->key->nm;
     const char          *text = NULL;
@@ -56,8 +59,9 @@ field_to_vpn(const GreField *f, NMSettingVpn *s_vpn)
         text = value == def ? NULL : value ? "yes" : "no";
         break;
     case GRE_W_COMBO:
+        /* The default of the mode shown (the suite's differs with IKE) is left unwritten. */
         text = gtk_combo_box_get_active_id(GTK_COMBO_BOX(f->widget));
-        if (g_strcmp0(text, f->key->def) == 0)
+        if (g_strcmp0(text, gre_key_default(f->key, choice)) == 0)
             text = NULL;
         break;
     case GRE_W_SECRET:
@@ -114,10 +118,13 @@ ipsec_choice(GreNmEditor *self)
 static gboolean
 field_applies(const GreSettings *choice, GreKeyId id)
 {
-    if (id < GRE_KEY_SUITE || id > GRE_KEY_AUTH_KEY_OUT)
+    /* Every key after the manual ones is IKE's (the table keeps them last). */
+    if (id >= GRE_KEY_IKE_PSK)
+        return choice->ipsec == GRE_IPSEC_IKE;
+    if (id < GRE_KEY_SUITE)
         return TRUE;
-    if (id == GRE_KEY_SUITE && choice->ipsec == GRE_IPSEC_IKE)
-        return TRUE;
+    if (id == GRE_KEY_SUITE)
+        return choice->ipsec != GRE_IPSEC_NONE;
     if (choice->ipsec != GRE_IPSEC_MANUAL)
         return FALSE;
     if (id == GRE_KEY_AUTH_KEY_IN || id == GRE_KEY_AUTH_KEY_OUT)
@@ -125,8 +132,8 @@ field_applies(const GreSettings *choice, GreKeyId id)
     return TRUE;
 }
 
-/* A key the page has no field for (the IKE keys, until IPSEC=ike can be brought up through
- * NetworkManager) keeps the value the connection came with, so editing loses nothing. */
+/* A key the page has no field for (none today: the page places every key of the table) keeps
+ * the value the connection came with, so editing loses nothing. */
 static void
 keep_unshown(NMSettingVpn *original, NMSettingVpn *s_vpn, const GreKeyInfo *key)
 {
@@ -162,7 +169,7 @@ editor_to_vpn(GreNmEditor *self)
         if (!self->page.fields[i].widget)
             keep_unshown(self->original, s_vpn, gre_key_info(i));
         else if (field_applies(choice, i))
-            field_to_vpn(&self->page.fields[i], s_vpn);
+            field_to_vpn(&self->page.fields[i], choice, s_vpn);
     }
     return s_vpn;
 }
@@ -195,15 +202,14 @@ update_mtu_hint(GreNmEditor *self, const GreSettings *s)
 static void
 update_sensitivity(GreNmEditor *self, const GreSettings *s)
 {
-    gboolean aead = gre_suite_info(s->suite)->aead != NULL;
+    for (guint i = GRE_KEY_SUITE; i < GRE_KEY_COUNT; i++) {
+        gboolean on = field_applies(s, i);
 
-    for (guint i = GRE_KEY_SUITE; i <= GRE_KEY_AUTH_KEY_OUT; i++) {
-        gboolean on = s->ipsec == GRE_IPSEC_MANUAL;
-
-        if (i == GRE_KEY_AUTH_KEY_IN || i == GRE_KEY_AUTH_KEY_OUT)
-            on = on && !aead;
+        if (!self->page.fields[i].widget)
+            continue;
         gtk_widget_set_sensitive(self->page.fields[i].widget, on);
-        gtk_widget_set_sensitive(self->page.fields[i].label, on);
+        if (self->page.fields[i].label)
+            gtk_widget_set_sensitive(self->page.fields[i].label, on);
     }
     /* The encapsulation limit option exists only in ip6gre. */
     gtk_widget_set_sensitive(self->page.fields[GRE_KEY_ENCAPLIMIT].widget,
@@ -276,7 +282,7 @@ storage_changed(GtkWidget *entry, GParamSpec *pspec, GreNmEditor *self)
 /* ---- filling the page ---- */
 
 static void
-field_from_vpn(GreNmEditor *self, GreField *f, NMSettingVpn *s_vpn)
+field_from_vpn(GreNmEditor *self, GreField *f, const GreSettings *mode, NMSettingVpn *s_vpn)
 {
     const char          *name;
     const char          *text;
@@ -305,7 +311,7 @@ field_from_vpn(GreNmEditor *self, GreField *f, NMSettingVpn *s_vpn)
             gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(f->widget), text, text);
             gtk_combo_box_set_active_id(GTK_COMBO_BOX(f->widget), text);
         } else if (!text) {
-            gtk_combo_box_set_active_id(GTK_COMBO_BOX(f->widget), f->key->def);
+            gtk_combo_box_set_active_id(GTK_COMBO_BOX(f->widget), gre_key_default(f->key, mode));
         }
         g_signal_connect_swapped(f->widget, "changed", G_CALLBACK(field_changed), self);
         break;
@@ -338,6 +344,16 @@ refresh_suites(GreNmEditor *self)
         return;
     choice         = ipsec_choice(self);
     self->updating = TRUE;
+    if (choice->ipsec != self->suites_mode && choice->ipsec != GRE_IPSEC_NONE) {
+        GtkComboBox *combo         = GTK_COMBO_BOX(self->page.fields[GRE_KEY_SUITE].widget);
+        g_autoptr(GreSettings) old = gre_settings_new();
+        const GreKeyInfo *key      = gre_key_info(GRE_KEY_SUITE);
+
+        old->ipsec = self->suites_mode;
+        if (g_strcmp0(gtk_combo_box_get_active_id(combo), gre_key_default(key, old)) == 0)
+            gtk_combo_box_set_active_id(combo, NULL);
+        self->suites_mode = choice->ipsec;
+    }
     gre_page_set_suites(&self->page, choice->ipsec);
     self->updating = was;
 }
@@ -429,6 +445,7 @@ nm_vpn_editor_factory_gre(NMVpnEditorPlugin *editor_plugin, NMConnection *connec
 {
     GreNmEditor  *self;
     NMSettingVpn *s_vpn;
+    g_autoptr(GreSettings) mode = NULL;
 
     (void)editor_plugin;
     g_return_val_if_fail(NM_IS_CONNECTION(connection), NULL);
@@ -443,9 +460,16 @@ nm_vpn_editor_factory_gre(NMVpnEditorPlugin *editor_plugin, NMConnection *connec
     if (s_vpn)
         self->original = NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(s_vpn)));
     gre_page_build(&self->page);
+    /* The mode first: the defaults shown depend on it. A value that does not parse leaves none,
+     * and the check names it. */
+    mode = gre_settings_new();
+    if (s_vpn && nm_setting_vpn_get_data_item(s_vpn, "ipsec"))
+        gre_key_set(gre_key_info(GRE_KEY_IPSEC), mode, nm_setting_vpn_get_data_item(s_vpn, "ipsec"),
+                    NULL);
+    self->suites_mode = mode->ipsec == GRE_IPSEC_NONE ? GRE_IPSEC_MANUAL : mode->ipsec;
     /* Fill in only after every widget exists: a change to one field reads them all. */
     for (guint i = 0; i < GRE_KEY_COUNT; i++)
-        field_from_vpn(self, &self->page.fields[i], s_vpn);
+        field_from_vpn(self, &self->page.fields[i], mode, s_vpn);
     g_signal_connect_swapped(self->page.fields[GRE_KEY_IPSEC].widget, "changed",
                              G_CALLBACK(refresh_suites), self);
     g_signal_connect_swapped(self->page.fields[GRE_KEY_SUITE].widget, "changed",

@@ -130,6 +130,22 @@ test_flags(void)
     g_assert_cmpuint(g_strv_length(groups), ==, 3);
 }
 
+/* IKE: the PSK and nothing else, under its own label; asked when not saved. */
+static void
+test_ike(void)
+{
+    const char      *data[]    = { "ipsec", "ike", "ike-psk-flags", "2", NULL };
+    const char      *secrets[] = { "ike-psk", "a-test-pattern-of-24-ch", NULL };
+    g_autofree char *in        = details(data, secrets, NULL);
+    g_autoptr(GKeyFile) kf     = external_ui(in, NULL);
+    g_auto(GStrv) groups       = g_key_file_get_groups(kf, NULL);
+    g_autofree char *label     = g_key_file_get_string(kf, "ike-psk", "Label", NULL);
+
+    g_assert_true(should_ask(kf, "ike-psk"));
+    g_assert_cmpstr(label, ==, "IKE pre-shared key");
+    g_assert_cmpuint(g_strv_length(groups), ==, 2);
+}
+
 static void
 test_refused_suite(void)
 {
@@ -233,6 +249,7 @@ main(int argc, char **argv)
     g_test_add_func("/auth-dialog/external-ui/reprompt", test_reprompt);
     g_test_add_func("/auth-dialog/external-ui/no-ipsec", test_no_ipsec);
     g_test_add_func("/auth-dialog/external-ui/refused-suite", test_refused_suite);
+    g_test_add_func("/auth-dialog/external-ui/ike", test_ike);
     g_test_add_func("/auth-dialog/classic", test_classic);
     g_test_add_func("/auth-dialog/wrong-service", test_wrong_service);
     return g_test_run();

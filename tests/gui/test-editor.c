@@ -629,6 +629,104 @@ test_unheld_secrets(void)
     close_window();
 }
 
+/* IKEv2 is offered beside none and manual keys. Chosen, the suite follows to IKE's default (an
+ * AEAD suite), the IKE page's fields apply and the manual ones do not; the PSK is a secret with
+ * NetworkManager's storage menu, and its flags survive a second editor on the result. */
+#define PSK "a-test-pattern-of-24-ch"
+static void
+test_ike(void)
+{
+    g_autoptr(NMConnection) connection = new_connection(TRUE);
+    g_autoptr(NMConnection) out        = nm_simple_connection_new();
+    g_autoptr(NMConnection) again      = nm_simple_connection_new();
+    g_autoptr(NMVpnEditor) editor      = load_editor(connection);
+    g_autoptr(NMVpnEditor) editor2     = NULL;
+    g_autoptr(GError) error            = NULL;
+    g_autofree const char **missing    = NULL;
+    g_autofree char        *ids        = NULL;
+    GtkWidget              *page       = GTK_WIDGET(nm_vpn_editor_get_widget(editor));
+    GtkWidget              *notebook   = find(page, NULL, GTK_TYPE_NOTEBOOK);
+    GtkWidget              *psk;
+    NMSettingSecretFlags    flags = 0;
+    NMSettingVpn           *vpn;
+
+    g_signal_connect(editor, "changed", G_CALLBACK(on_changed), NULL);
+    show_in_window(page);
+    ids = combo_ids(page, "ipsec");
+    g_assert_cmpstr(ids, ==, "none manual ike");
+    g_assert_false(gtk_widget_get_sensitive(find(page, "ike-psk", G_TYPE_NONE)));
+    /* The suite was manual keying's default: it follows to IKE's. */
+    set_combo(page, "ipsec-suite", "aes256-sha256");
+    set_combo(page, "ipsec", "ike");
+    g_assert_cmpstr(
+        gtk_combo_box_get_active_id(GTK_COMBO_BOX(find(page, "ipsec-suite", G_TYPE_NONE))), ==,
+        "aes256gcm16");
+    g_free(ids);
+    ids = combo_ids(page, "ipsec-suite");
+    g_assert_nonnull(strstr(ids, "aes256gcm16"));
+    g_assert_nonnull(strstr(ids, "chacha20poly1305"));
+    g_assert_true(gtk_widget_get_sensitive(find(page, "ipsec-suite", G_TYPE_NONE)));
+    g_assert_true(gtk_widget_get_sensitive(find(page, "ike-psk", G_TYPE_NONE)));
+    g_assert_false(gtk_widget_get_sensitive(find(page, "spi-in", G_TYPE_NONE)));
+    g_assert_false(gtk_widget_get_sensitive(find(page, "esp-key-in", G_TYPE_NONE)));
+    /* A path key has a chooser beside its entry. */
+    g_assert_true(GTK_IS_BUTTON(find(page, "ike-vici-socket-choose", G_TYPE_NONE)));
+
+    /* Without a PSK the page says so, naming the key. */
+    g_assert_false(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_nonnull(strstr(error->message, "vpn.secrets: ike-psk: missing"));
+    g_assert_true(has_error(page, "ike-psk"));
+    g_clear_error(&error);
+    set_text(page, "ike-psk", PSK);
+    set_text(page, "ike-remote-id", "gw.example.net");
+    gtk_notebook_set_current_page(GTK_NOTEBOOK(notebook), 3);
+    screenshot("ike");
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ipsec"), ==, "ike");
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "ipsec-suite")); /* IKE's default */
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ike-remote-id"), ==, "gw.example.net");
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "spi-in"));
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "esp-key-in"));
+    g_assert_cmpstr(nm_setting_vpn_get_secret(vpn, "ike-psk"), ==, PSK);
+
+    /* "Ask every time": no PSK stored, the flag is, and the service asks for exactly it. */
+    psk = find(page, "ike-psk", G_TYPE_NONE);
+    nma_utils_update_password_storage(psk, NM_SETTING_SECRET_FLAG_NOT_SAVED, NULL, "ike-psk");
+    g_assert_true(nm_vpn_editor_update_connection(editor, out, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(out);
+    g_assert_null(nm_setting_vpn_get_secret(vpn, "ike-psk"));
+    g_assert_true(nm_setting_get_secret_flags(NM_SETTING(vpn), "ike-psk", &flags, NULL));
+    g_assert_cmpint(flags, ==, NM_SETTING_SECRET_FLAG_NOT_SAVED);
+    missing = gre_nm_missing_secrets(vpn);
+    g_assert_cmpstr(missing[0], ==, "ike-psk");
+    g_assert_null(missing[1]);
+    close_window();
+
+    /* A second editor on the result shows the same choice and writes it back. */
+    nm_connection_add_setting(again, nm_setting_duplicate(NM_SETTING(vpn)));
+    nm_connection_add_setting(
+        again, nm_setting_duplicate(NM_SETTING(nm_connection_get_setting_connection(connection))));
+    editor2 = load_editor(again);
+    page    = GTK_WIDGET(nm_vpn_editor_get_widget(editor2));
+    show_in_window(page);
+    g_assert_cmpint(nma_utils_menu_to_secret_flags(find(page, "ike-psk", G_TYPE_NONE)), ==,
+                    NM_SETTING_SECRET_FLAG_NOT_SAVED);
+    g_assert_cmpstr(
+        gtk_combo_box_get_active_id(GTK_COMBO_BOX(find(page, "ipsec-suite", G_TYPE_NONE))), ==,
+        "aes256gcm16");
+    g_assert_true(nm_vpn_editor_update_connection(editor2, again, &error));
+    g_assert_no_error(error);
+    vpn = nm_connection_get_setting_vpn(again);
+    g_assert_true(nm_setting_get_secret_flags(NM_SETTING(vpn), "ike-psk", &flags, NULL));
+    g_assert_cmpint(flags, ==, NM_SETTING_SECRET_FLAG_NOT_SAVED);
+    g_assert_null(nm_setting_vpn_get_data_item(vpn, "ipsec-suite"));
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(vpn, "ike-remote-id"), ==, "gw.example.net");
+    close_window();
+}
+
 /* The page as a German host shows it: the layout's labels, the settings table's help in the
  * tooltips, the MTU hint and the core's messages come from the catalog; key names and values
  * stay as vpn.data spells them. */
@@ -709,6 +807,7 @@ main(int argc, char **argv)
         g_test_add_func("/editor/" TOOLKIT "/refused-suite", test_refused_suite);
         g_test_add_func("/editor/" TOOLKIT "/storage-menu", test_storage_menu);
         g_test_add_func("/editor/" TOOLKIT "/unheld-secrets", test_unheld_secrets);
+        g_test_add_func("/editor/" TOOLKIT "/ike", test_ike);
     }
     status = g_test_run();
     if (plugin_dir) {

@@ -323,6 +323,16 @@ test_missing_secrets(void)
     /* A suite manual keying refuses needs no keys asked for: connecting names the suite. */
     assert_missing((const char *[]){ "ipsec=manual", "ipsec-suite=aes256gcm16", NULL }, "");
     assert_missing((const char *[]){ "ipsec=manual", "ipsec-suite=chacha20poly1305", NULL }, "");
+    /* IKE: the PSK only, whatever the suite; not when held, or flagged not required. */
+    assert_missing((const char *[]){ "ipsec=ike", NULL }, "ike-psk");
+    assert_missing(
+        (const char *[]){ "ipsec=ike", "ipsec-suite=chacha20poly1305", "esp-key-in-flags=2", NULL },
+        "ike-psk");
+    assert_missing((const char *[]){ "ipsec=ike", "ike-psk-flags=2", NULL }, "ike-psk");
+    assert_missing((const char *[]){ "ipsec=ike", "!ike-psk=0123456789abcdef", NULL }, "");
+    assert_missing((const char *[]){ "ipsec=ike", "ike-psk-flags=4", NULL }, "");
+    assert_missing((const char *[]){ "ipsec=manual", "!ike-psk=0123456789abcdef", NULL },
+                   "esp-key-in esp-key-out auth-key-in auth-key-out");
 }
 
 int

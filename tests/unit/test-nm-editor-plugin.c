@@ -91,7 +91,7 @@ test_round_trip(void)
     g_autofree char *dst = g_dir_make_tmp("gre-export-XXXXXX", NULL);
     g_autoptr(GDir) d    = g_dir_open(src, 0, NULL);
     const char *name;
-    guint       n = 0, with_keys = 0;
+    guint       n = 0, with_keys = 0, with_ike = 0;
 
     while ((name = g_dir_read_name(d))) {
         g_autofree char *in        = g_build_filename(src, name, NULL);
@@ -128,7 +128,25 @@ test_round_trip(void)
         g_assert_no_error(error);
         g_assert_cmpuint(file_mode(out), ==, 0644);
         keys = g_strdup_printf("%s/keys-%s", dst, device);
-        if (nm_setting_vpn_get_num_secrets(s_vpn)) {
+        if (g_strcmp0(nm_setting_vpn_get_data_item(s_vpn, "ipsec"), "ike") == 0) {
+            g_autofree char *text = NULL;
+            g_autofree char *orig = g_strdup_printf("%s/keys-%s", src, name + strlen("ifcfg-"));
+            g_autofree char *kdat = NULL;
+            gsize            klen;
+
+            /* The PSK is never exported: no keys-NAME, and not in the ifcfg. The IKE settings
+             * are; read back with the original keys-NAME beside the export. */
+            g_assert_nonnull(nm_setting_vpn_get_secret(s_vpn, "ike-psk"));
+            g_assert_false(g_file_test(keys, G_FILE_TEST_EXISTS));
+            g_assert_true(g_file_get_contents(out, &text, NULL, NULL));
+            g_assert_nonnull(strstr(text, "IPSEC=ike"));
+            g_assert_null(strstr(text, "IKE_PSK"));
+            g_assert_null(strstr(text, nm_setting_vpn_get_secret(s_vpn, "ike-psk")));
+            with_ike++;
+            g_assert_true(g_file_get_contents(orig, &kdat, &klen, NULL));
+            g_assert_true(g_file_set_contents(keys, kdat, klen, NULL));
+            g_assert_cmpint(g_chmod(keys, 0600), ==, 0);
+        } else if (nm_setting_vpn_get_num_secrets(s_vpn)) {
             g_autofree char *text  = NULL;
             g_autofree char *ktext = NULL;
 
@@ -154,7 +172,8 @@ test_round_trip(void)
         n++;
     }
     g_assert_cmpuint(n, >=, 5);
-    g_assert_cmpuint(with_keys, >=, 3);
+    g_assert_cmpuint(with_keys, >=, 2);
+    g_assert_cmpuint(with_ike, >=, 2);
     test_remove_dir(src);
     test_remove_dir(dst);
 }
@@ -418,6 +437,56 @@ test_export_errors(void)
     g_rmdir(dir);
 }
 
+/* IPSEC=ike: the PSK is never exported, whether the connection holds it (saved) or not (kept by
+ * an agent, or asked each time, as nmcli exports); the IKE settings are. */
+static void
+test_export_ike(void)
+{
+    g_autofree char *dir         = g_dir_make_tmp("gre-export-XXXXXX", NULL);
+    g_autofree char *path        = g_build_filename(dir, "ifcfg-t2", NULL);
+    g_autofree char *kpath       = g_build_filename(dir, "keys-t2", NULL);
+    g_autoptr(NMConnection) conn = nm_simple_connection_new();
+    NMSettingConnection *s_con   = NM_SETTING_CONNECTION(nm_setting_connection_new());
+    NMSettingVpn        *s_vpn   = NM_SETTING_VPN(nm_setting_vpn_new());
+    const char          *psk     = "a-secret-of-twenty-four!";
+
+    g_object_set(s_con, NM_SETTING_CONNECTION_ID, "ike tunnel", NULL);
+    nm_connection_add_setting(conn, NM_SETTING(s_con));
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, GRE_NM_SERVICE_TYPE, NULL);
+    nm_setting_vpn_add_data_item(s_vpn, "device", "t2");
+    nm_setting_vpn_add_data_item(s_vpn, "local", "192.0.2.1");
+    nm_setting_vpn_add_data_item(s_vpn, "remote", "192.0.2.2");
+    nm_setting_vpn_add_data_item(s_vpn, "inner-address", "198.51.100.1/31");
+    nm_setting_vpn_add_data_item(s_vpn, "ipsec", "ike");
+    nm_setting_vpn_add_data_item(s_vpn, "ike-remote-id", "gw.example.net");
+    nm_setting_vpn_add_data_item(s_vpn, "ike-proposals", "aes128gcm16-prfsha256-ecp384");
+    nm_connection_add_setting(conn, NM_SETTING(s_vpn));
+
+    for (guint round = 0; round < 3; round++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text   = NULL;
+
+        if (round == 0)
+            nm_setting_vpn_add_secret(s_vpn, "ike-psk", psk); /* saved */
+        else
+            nm_setting_vpn_remove_secret(s_vpn, "ike-psk");
+        if (round == 2)
+            nm_setting_vpn_add_data_item(s_vpn, "ike-psk-flags", "2"); /* asked each time */
+        g_assert_true(nm_vpn_editor_plugin_export(plugin, path, conn, &error));
+        g_assert_no_error(error);
+        g_assert_false(g_file_test(kpath, G_FILE_TEST_EXISTS));
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_nonnull(strstr(text, "IPSEC=ike\n"));
+        g_assert_nonnull(strstr(text, "IKE_REMOTE_ID=gw.example.net\n"));
+        g_assert_nonnull(strstr(text, "IKE_PROPOSALS=aes128gcm16-prfsha256-ecp384\n"));
+        g_assert_null(strstr(text, "IKE_PSK"));
+        g_assert_null(strstr(text, psk));
+        g_assert_null(strstr(text, "0000000000000000")); /* no stand-in either */
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+
 /* Without an editor library beside the plugin, asking for the editor is a clear error. */
 static void
 test_no_editor(void)
@@ -446,6 +515,7 @@ main(int argc, char **argv)
     g_test_add_func("/editor-plugin/import-hostile", test_import_hostile);
     g_test_add_func("/editor-plugin/name", test_name);
     g_test_add_func("/editor-plugin/export-errors", test_export_errors);
+    g_test_add_func("/editor-plugin/export-ike", test_export_ike);
     g_test_add_func("/editor-plugin/no-editor", test_no_editor);
     ret = g_test_run();
     g_object_unref(plugin);
