@@ -25,7 +25,7 @@
 # report (swanctl --list-sas, whack --status) and no plain GRE; the largest DF ping is
 # `gre-tunnel mtu` - 28 and one byte more fails; a ping of B's outer address stays clear ICMP;
 # which end initiated, as A's daemon reports it. Arguments: section numbers (1-3) to run only
-# those.
+# those; without arguments 1 and 2 (3 is not yet proven in the VM: run-test ... 3).
 . "$(dirname "$0")/lib-apply.sh"
 umask 077
 
@@ -35,7 +35,9 @@ if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
     echo "1..0 # SKIP charon-systemd and swanctl are not installed (tests/deps.sh installs them)"
     exit 0
 fi
-SECTIONS=" ${*:-1 2 3} "
+# Section 3 only when asked for: it has not run in the VM yet (no VM slot before this session's
+# cut-off), so it stays out of the suite until it has passed there once.
+SECTIONS=" ${*:-1 2} "
 section() { [[ $SECTIONS == *" $1 "* ]]; }
 A=ikx-a B=ikx-b
 A_OUT=192.0.2.1 B_OUT=192.0.2.2
@@ -129,8 +131,9 @@ start_pluto() {
     mkdir -p "$LD/run" "$LD/nss"
     rm -f "$LD/run/pluto.ctl" "$LD/run/pluto.pid"
     [ -e "$LD/nss/cert9.db" ] || certutil -N -d "sql:$LD/nss" --empty-password >/dev/null
-    ip netns exec $B unshare -m sh -c 'mount --bind "$1/usr/libexec" /usr/libexec && shift &&
-        exec "$@"' sh "$LSW" "$LSW_BIN/pluto" --config "$LD/ipsec.conf" --rundir "$LD/run" \
+    # PATH: pluto runs its updown script as `ipsec _updown` (the package's /usr/sbin/ipsec).
+    ip netns exec $B env PATH="$LSW/usr/sbin:$PATH" unshare -m sh -c \
+        'mount --bind "$1/usr/libexec" /usr/libexec && shift && exec "$@"' sh "$LSW" "$LSW_BIN/pluto" --config "$LD/ipsec.conf" --rundir "$LD/run" \
         --nssdir "$LD/nss" --secretsfile "$LD/ipsec.secrets" --ipsecdir "$LD" --nofork \
         --logfile "$LD/pluto.log" >>"$LD/stdout" 2>&1 &
     CPID[$B]=$!
@@ -173,10 +176,10 @@ hand_gre() { # B's GRE link, as the foreign peer's administrator makes it
         ip -n $B link set gre1 up
 }
 
-# established LABEL PEER_SPIS INITIATOR: the checks after each establishment; PEER_SPIS are the
-# SPIs B's daemon reports; INITIATOR is A or B.
+# established LABEL PEER_SPIS_CMD INITIATOR: the checks after each establishment; PEER_SPIS_CMD
+# prints the SPIs B's daemon reports (read after the capture, as A's); INITIATOR is A or B.
 established() {
-    local label=$1 peer_spis=$2 who=$3 sa_a spis w wire_spis raw
+    local label=$1 peer_spis who=$3 sa_a spis w wire_spis raw
     sa_a=$(sas $A)
     expect "$label: A's IKE_SA ESTABLISHED" '^gre-gre1: #[0-9]+, ESTABLISHED, IKEv2' "$sa_a"
     expect "$label: A's CHILD_SA INSTALLED, TRANSPORT" \
@@ -187,8 +190,6 @@ established() {
     else
         expect_not "$label: A's daemon reports B as the initiator" 'initiator=yes' "$raw"
     fi
-    spis=$(printf '%s\n' "$sa_a" | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u)
-    note "$label: SPIs A's charon reports: $(echo $spis); B's daemon: $(echo $peer_spis)"
     check "$label: ping A -> B through the tunnel" nsping $A $B_IN
     check "$label: ping B -> A through the tunnel" nsping $B $A_IN
     capture $A wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
@@ -199,6 +200,9 @@ established() {
     expect "$label: wire B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
     expect_not "$label: wire: no plain GRE" 'GREv0' "$w"
     wire_spis=$(printf '%s\n' "$w" | sed -nE 's/.*ESP\(spi=0x([0-9a-f]{8}),.*/\1/p' | sort -u)
+    spis=$(sas $A | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u)
+    peer_spis=$($2)
+    note "$label: SPIs on the wire: $(echo $wire_spis); A's charon: $(echo $spis); B's daemon: $(echo $peer_spis)"
     expect_not "$label: wire: ESP seen at all" '^$' "$wire_spis"
     expect_eq "$label: every SPI on the wire is one A's charon reports" "" \
         "$(comm -23 <(printf '%s\n' "$wire_spis") <(printf '%s\n' "$spis"))"
@@ -332,7 +336,7 @@ check "B: charon-systemd starts" start_charon $B
 if section 1; then
 check "strongSwan B: its swanctl.conf loaded with swanctl --load-all" ssw_load swanctl
 up_a "strongSwan B, A initiating" up
-established "strongSwan B, A initiating" "$(ssw_spis)" A
+established "strongSwan B, A initiating" ssw_spis A
 down_a
 check "strongSwan B: its connection unloaded (swanctl --load-all of an empty file)" ssw_load empty
 sleep 1
@@ -342,7 +346,7 @@ expect_not "strongSwan B, B initiating: A's daemon has no IKE_SA before B starts
 refuses_plain "strongSwan B, before any SA"
 check "strongSwan B: its swanctl.conf loaded again" ssw_load swanctl
 check "strongSwan B: swanctl --initiate in B" sw $B --initiate --child gre --ike to-a --timeout $TMO
-established "strongSwan B, B initiating" "$(ssw_spis)" B
+established "strongSwan B, B initiating" ssw_spis B
 fi
 
 if section 3; then
@@ -410,7 +414,8 @@ st_b=$(ip -n $B xfrm state | oneline)
 expect "libreswan B, A initiating: B's kernel has ESP states in transport mode" \
     ' proto esp spi .* mode transport' "$st_b"
 expect_not "libreswan B, A initiating: and none in tunnel mode" ' mode tunnel' "$st_b"
-established "libreswan B, A initiating" "$(lsw_spis)" A
+note "libreswan B: pluto's SAs: $(whack --status 2>&1 | grep -E 'STATE_V2_ESTABLISHED|esp\.' | tr '\n' '|')"
+established "libreswan B, A initiating" lsw_spis A
 
 # What libreswan's end does with plaintext GRE (recorded, not asserted: the peer's business).
 down_a
@@ -440,7 +445,8 @@ refuses_plain "libreswan B, before any SA"
 check "libreswan B: its connection added again" lsw_add
 check "libreswan B: whack --initiate in B" timeout $TMO "$LSW_BIN/whack" --ctlsocket "$LD/run/pluto.ctl" --name gre --initiate
 # (whack runs in the root namespace: it only talks to the control socket)
-established "libreswan B, B initiating" "$(lsw_spis)" B
+note "libreswan B: pluto's SAs: $(whack --status 2>&1 | grep -E 'STATE_V2_ESTABLISHED|esp\.' | tr '\n' '|')"
+established "libreswan B, B initiating" lsw_spis B
 fi
 
 if section 3; then
