@@ -38,6 +38,9 @@ packages=(
     # IPSEC=ike's daemon, for the VICI client's kernel test: charon-systemd and swanctl; the
     # standard plugins bring openssl (ECP groups) and gcm (AES-GCM). Not libreswan: it conflicts.
     charon-systemd strongswan-swanctl libstrongswan-standard-plugins
+    # test-ike-interop's libreswan peer: pluto's libraries and certutil (its NSS database).
+    # libreswan itself conflicts with strongSwan: it is unpacked below, never installed.
+    libldns3 libevent-pthreads-2.1-7 libnss3-tools
     # memcheck for the leak tests (kernel valgrind, nm-leaks, nm-dbus-face); glibc's symbols
     valgrind libc6-dbg
 )
@@ -69,4 +72,26 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's libreswan for test-ike-interop.sh: the package Conflicts with strongswan-libcharon, so
+# it is fetched with apt-get download and unpacked (dpkg-deb -x) into a private root, never
+# installed; the test runs its pluto from there. Done once per version.
+lsw_root=${GRE_LIBRESWAN_ROOT:-/var/cache/gre-tunnel-tests/libreswan}
+lsw_ver=$(apt-cache policy libreswan 2>/dev/null | sed -n 's/^ *Candidate: //p')
+if [ -n "$lsw_ver" ] && [ "$lsw_ver" != "(none)" ] &&
+    [ "$(cat "$lsw_root/VERSION" 2>/dev/null)" != "$lsw_ver" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: libreswan is not unpacked in $lsw_root; run as root" >&2
+        exit 1
+    fi
+    echo "deps: unpacking libreswan $lsw_ver into $lsw_root (not installed: it conflicts)"
+    lsw_tmp=$(mktemp -d)
+    # (as root into a root-only directory apt warns that it cannot drop privileges: harmless)
+    (cd "$lsw_tmp" && apt-get download -qq "libreswan=$lsw_ver")
+    rm -rf "$lsw_root"
+    mkdir -p "$lsw_root"
+    dpkg-deb -x "$lsw_tmp"/libreswan_*.deb "$lsw_root"
+    echo "$lsw_ver" >"$lsw_root/VERSION"
+    rm -rf "$lsw_tmp"
 fi
