@@ -128,11 +128,15 @@ bring_down(GreService *self, GError **error)
     return TRUE;
 }
 
+/* What a reclaim did: a removal is a note; a warning is e.g. an IKE daemon that has gone, whose
+ * connection went with it. */
 static void
-log_notes(const char *name, const GreApplyReport *report)
+log_report(const char *name, const GreApplyReport *report)
 {
     for (guint i = 0; report->notes && i < report->notes->len; i++)
         log_at(LOG_NOTICE, "%s: %s", name, (const char *)report->notes->pdata[i]);
+    for (guint i = 0; report->warnings && i < report->warnings->len; i++)
+        log_at(LOG_WARNING, "%s: %s", name, (const char *)report->warnings->pdata[i]);
 }
 
 static void
@@ -161,7 +165,7 @@ guard(void)
     }
     if (!gre_apply_reclaim(NULL, &report, &local))
         log_at(LOG_WARNING, "removing what killed services left: %s", local->message);
-    log_notes("reclaim", &report);
+    log_report("reclaim", &report);
 }
 
 static gboolean
@@ -412,10 +416,10 @@ run_watchdog(void)
            (unsigned long long)owner->pid);
     if (!gre_apply_reclaim(owner, &report, &error)) {
         log_at(LOG_ERR, "watchdog: %s", error->message);
-        log_notes("watchdog", &report);
+        log_report("watchdog", &report);
         return 1;
     }
-    log_notes("watchdog", &report);
+    log_report("watchdog", &report);
     return 0;
 }
 
