@@ -13,13 +13,17 @@
 #include "gre-nm-config.h"
 #include "gre-nm-data.h"
 #include "gre-nm-plan.h"
+#include "gre-nm-watchdog.h"
 
 /*
  * nm-gre-service: NetworkManager starts one per active GRE connection. Connect creates the
  * tunnel (IPsec, pinned endpoint route, link) exactly as `gre-tunnel up` would, through the same
  * plan and the same transactional apply with its ownership record; the inner addresses and
  * routes are reported to NetworkManager instead of being added. Disconnect, a signal, or
- * NetworkManager going away removes what the record lists.
+ * NetworkManager going away removes what the record lists. The record names this process as
+ * its owner; should it end without cleaning up (SIGKILL, a crash), its watchdog
+ * (gre-nm-watchdog.h) removes what it left, and failing that the next connect of any gre
+ * connection in this network namespace does.
  */
 
 static struct {
@@ -28,7 +32,8 @@ static struct {
     gboolean debug;
     gboolean persist;
     char    *bus_name;
-} gl = { LOG_NOTICE, FALSE, FALSE, FALSE, NULL };
+    char    *watchdog; /* --watchdog=PID:START: run as that service's watchdog */
+} gl = { LOG_NOTICE, FALSE, FALSE, FALSE, NULL, NULL };
 
 static void G_GNUC_PRINTF(2, 3) log_at(int level, const char *fmt, ...)
 {
@@ -141,6 +146,46 @@ bring_down(GreService *self, GError **error)
     return TRUE;
 }
 
+/* What a reclaim did: a removal is a note; a warning is e.g. an IKE daemon that has gone, whose
+ * connection went with it. */
+static void
+log_report(const char *name, const GreApplyReport *report)
+{
+    for (guint i = 0; report->notes && i < report->notes->len; i++)
+        log_at(LOG_NOTICE, "%s: %s", name, (const char *)report->notes->pdata[i]);
+    for (guint i = 0; report->warnings && i < report->warnings->len; i++)
+        log_at(LOG_WARNING, "%s: %s", name, (const char *)report->warnings->pdata[i]);
+}
+
+static void
+watchdog_exited(GPid pid, gint status, gpointer user_data)
+{
+    (void)user_data;
+    log_at(LOG_WARNING,
+           "the watchdog (pid %ld) ended (status %d): if this service is killed, what it "
+           "created stays until the next gre connection comes up",
+           (long)pid, status);
+    g_spawn_close_pid(pid);
+}
+
+/* Before the first change to the kernel: a watchdog that cleans up should this process be
+ * killed, and the leftovers of services that were killed with their watchdog. */
+static void
+guard(void)
+{
+    const GreStateOwner *owner    = gre_state_get_process_owner();
+    g_auto(GreApplyReport) report = { 0 };
+    g_autoptr(GError) local       = NULL;
+
+    if (owner && !gre_nm_watchdog_start(owner, watchdog_exited, &local)) {
+        log_at(LOG_WARNING, "cannot start the watchdog: %s", local->message);
+        g_clear_error(&local);
+    }
+    if (!gre_apply_reclaim(NULL, &report, &local))
+        log_at(LOG_WARNING, "removing what killed services left: %s", local->message);
+    log_report("reclaim", &report);
+}
+
 static gboolean
 apply_pending(gpointer user_data)
 {
@@ -150,6 +195,7 @@ apply_pending(gpointer user_data)
     g_auto(GreApplyReport) report = { 0 };
 
     g_clear_pointer(&self->apply_source, g_source_unref);
+    guard();
     /* A record left by a crashed instance is found and replaced here: apply recreates. */
     if (!gre_apply_up_full(plan, NULL, &self->pending_opts, &report, &local)) {
         /* The whole reason (for IPSEC=ike the daemon's own words) goes to the service's log,
@@ -377,6 +423,8 @@ static const GOptionEntry entries[] = {
       "Log everything to stderr and keep running when NetworkManager goes away", NULL },
     { "bus-name", 0, 0, G_OPTION_ARG_STRING, &gl.bus_name, "D-Bus name to own",
       "org.freedesktop.NetworkManager.gre[.Connection_N]" },
+    { "watchdog", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &gl.watchdog,
+      "Run as the watchdog of the service PID (started at START); the service starts it", NULL },
     { NULL },
 };
 
@@ -408,6 +456,30 @@ log_level_from_env(void)
     return (int)v;
 }
 
+/* The watchdog (gre-nm-watchdog.h): waits for its service to end, then removes what the
+ * service's records still list. */
+static int
+run_watchdog(void)
+{
+    g_auto(GreApplyReport) report  = { 0 };
+    g_autoptr(GError) error        = NULL;
+    g_autoptr(GreStateOwner) owner = gre_nm_watchdog_wait(gl.watchdog, &error);
+
+    if (!owner) {
+        log_at(LOG_ERR, "watchdog: %s", error->message);
+        return 1;
+    }
+    log_at(LOG_DEBUG, "watchdog: nm-gre-service (pid %llu) has exited",
+           (unsigned long long)owner->pid);
+    if (!gre_apply_reclaim(owner, &report, &error)) {
+        log_at(LOG_ERR, "watchdog: %s", error->message);
+        log_report("watchdog", &report);
+        return 1;
+    }
+    log_report("watchdog", &report);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -432,6 +504,19 @@ main(int argc, char **argv)
     gl.log_syslog = !gl.debug && g_strcmp0(g_getenv("NM_VPN_LOG_SYSLOG"), "1") == 0;
     if (gl.log_syslog)
         openlog("nm-gre", LOG_PID, LOG_DAEMON);
+    if (gl.watchdog)
+        return run_watchdog();
+
+    {
+        g_autoptr(GreStateOwner) owner = gre_state_owner_self(GRE_NM_SERVICE_PROGRAM, &error);
+
+        /* Without it the records name no owner, as those of `gre-tunnel up`. */
+        if (!owner) {
+            log_at(LOG_WARNING, "records will name no owner: %s", error->message);
+            g_clear_error(&error);
+        }
+        gre_state_set_process_owner(owner);
+    }
 
     self = g_initable_new(GRE_TYPE_SERVICE, NULL, &error, NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
                           gl.bus_name ? gl.bus_name : GRE_NM_SERVICE_TYPE,
@@ -453,6 +538,7 @@ main(int argc, char **argv)
     nm_vpn_service_plugin_shutdown(NM_VPN_SERVICE_PLUGIN(self));
     /* Whatever state the D-Bus side was in, the kernel objects must not outlive us. */
     g_clear_pointer(&gl.bus_name, g_free);
+    gre_state_set_process_owner(NULL);
     if (!bring_down(self, &error))
         return 1;
     return 0;

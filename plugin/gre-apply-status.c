@@ -102,10 +102,41 @@ status_state(Kernel *k, const GrePlanState *st, GString *out)
                            sa.bytes, sa.packets, sa.integrity_failed);
 }
 
+/* The header line: the name, and for a record a process owns, whether that process is there. */
+static void
+status_owner(const GreStateRecord *rec, GString *out)
+{
+    const GreStateOwner *o = rec->owner;
+
+    switch (gre_state_owner_state(o)) {
+    case GRE_OWNER_NONE:
+        g_string_append_printf(out, "%s:\n", rec->name);
+        break;
+    case GRE_OWNER_ALIVE:
+        g_string_append_printf(out, _("%s: owned by %s (pid %llu)\n"), rec->name, o->program,
+                               (unsigned long long)o->pid);
+        break;
+    case GRE_OWNER_GONE:
+        g_string_append_printf(out,
+                               _("%s: orphaned: its owner %s (pid %llu) is gone; it holds what is "
+                                 "listed below, and `gre-tunnel down "
+                                 "%s` removes it\n"),
+                               rec->name, o->program, (unsigned long long)o->pid, rec->name);
+        break;
+    case GRE_OWNER_UNKNOWN:
+        g_string_append_printf(out,
+                               _("%s: owned by %s (pid %llu in another PID namespace: whether it "
+                                 "still runs cannot be "
+                                 "told from here)\n"),
+                               rec->name, o->program, (unsigned long long)o->pid);
+        break;
+    }
+}
+
 static void
 status_one(Kernel *k, const GreStateRecord *rec, GString *out)
 {
-    g_string_append_printf(out, "%s:\n", rec->name);
+    status_owner(rec, out);
     /* The link first: it is what a reader looks for. */
     for (guint i = 0; i < rec->steps->len; i++) {
         const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);

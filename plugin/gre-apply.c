@@ -427,8 +427,11 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
             if (all_present(k, old, &why)) {
                 k->report->unchanged = TRUE;
                 apply_note(k, _("%s is already up as planned; nothing was changed"), plan->name);
-                /* Brought up from another file now: the record says so, for `down --all`. */
-                if (want->source && g_strcmp0(old->source, want->source) != 0)
+                /* Brought up from another file now (the record says so, for `down --all`), or
+                 * taken over from a service that died or from the admin (the record names who owns
+                 * it now, so that it goes when they go and not when the last one does). */
+                if ((want->source && g_strcmp0(old->source, want->source) != 0) ||
+                    !gre_state_owner_equal(old->owner, want->owner))
                     return gre_state_write(want, error);
                 return TRUE;
             }
@@ -595,6 +598,14 @@ gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error
 
 /* ---- down ---- */
 
+/* What `down` does once the record is read, under the tunnel's lock: its objects removed, in the
+ * kernel and in the IKE daemon, then the record. Reclaiming an orphan is the same. */
+static gboolean
+down_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
+{
+    return remove_recorded(k, rec, error) && gre_state_delete(rec->name, error);
+}
+
 gboolean
 gre_apply_down_full(const char *name, GreApplyReport *report_or_null, GError **error)
 {
@@ -622,7 +633,7 @@ gre_apply_down_with(GreApplyContext *ctx, const char *name, GreApplyReport *repo
         apply_note(&k, _("%s has no ownership record: nothing to remove"), name);
         ok = TRUE;
     } else
-        ok = remove_recorded(&k, rec, error) && gre_state_delete(name, error);
+        ok = down_recorded(&k, rec, error);
     kernel_end(&k, ctx);
     gre_state_unlock(lock);
     return ok;
@@ -640,4 +651,52 @@ gre_apply_down(const char *name, GError **error)
     for (guint i = 0; report.warnings && i < report.warnings->len; i++)
         g_warning("%s", (const char *)report.warnings->pdata[i]);
     return TRUE;
+}
+
+/* ---- orphans ---- */
+
+/* Whether @rec is to be reclaimed: owned by @owner, or (without @owner) by a process that is
+ * gone. */
+static gboolean
+reclaimable(const GreStateRecord *rec, const GreStateOwner *owner)
+{
+    if (owner)
+        return gre_state_owner_equal(rec->owner, owner);
+    return gre_state_owner_state(rec->owner) == GRE_OWNER_GONE;
+}
+
+gboolean
+gre_apply_reclaim(const GreStateOwner *owner_or_null, GreApplyReport *report_or_null,
+                  GError **error)
+{
+    g_autoptr(GPtrArray) names = gre_state_list(error);
+    Kernel   k;
+    gboolean ok = TRUE;
+
+    if (!names)
+        return FALSE;
+    kernel_begin(&k, NULL, report_or_null);
+    for (guint i = 0; i < names->len; i++) {
+        const char *name              = names->pdata[i];
+        g_autoptr(GreStateRecord) rec = NULL;
+        g_autoptr(GError) err         = NULL;
+        g_autofree char *who          = NULL;
+        GreStateLock    *lock         = lock_and_prune(&k, name, &err);
+
+        /* Decided under the tunnel's lock: a new owner may have taken it over a moment ago. */
+        if (lock && (rec = gre_state_read(name, &err)) && reclaimable(rec, owner_or_null)) {
+            who = g_strdup_printf("%s (pid %" G_GUINT64_FORMAT ")", rec->owner->program,
+                                  rec->owner->pid);
+            if (down_recorded(&k, rec, &err))
+                apply_note(&k, _("%s: removed what it held: its owner %s is gone"), name, who);
+        }
+        gre_state_unlock(lock);
+        if (err) {
+            if (ok)
+                g_propagate_error(error, g_steal_pointer(&err));
+            ok = FALSE;
+        }
+    }
+    kernel_end(&k, NULL);
+    return ok;
 }

@@ -3,6 +3,7 @@
 
 #include "gre-kernel-env.h"
 #include "gre-plan.h"
+#include "gre-state.h"
 
 /*
  * Apply: the only code that changes the kernel. `up` creates a plan's objects in order and is
@@ -75,6 +76,12 @@ gboolean gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char
                            GreApplyReport *report_or_null, GError **error);
 gboolean gre_apply_down_with(GreApplyContext *ctx, const char *name, GreApplyReport *report_or_null,
                              GError **error);
+
+/* Removes, as `down` does, the tunnels of this network namespace whose record is owned by
+ * @owner_or_null, or, when it is NULL, by a process that is gone (see gre-state.h). Each removal
+ * is a note in the report. Records without an owner (the admin's) are never touched. */
+gboolean gre_apply_reclaim(const GreStateOwner *owner_or_null, GreApplyReport *report_or_null,
+                           GError **error);
 
 /* Appends to @out, for @name or for every tunnel with a record, what the kernel reports about
  * each recorded object: link state and parameters, addresses, routes, ESP counters. */

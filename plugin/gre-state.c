@@ -21,6 +21,7 @@ gre_state_record_free(GreStateRecord *rec)
         return;
     g_free(rec->secrets);
     g_free(rec->source);
+    gre_state_owner_free(rec->owner);
     g_ptr_array_unref(rec->lines);
     g_array_unref(rec->steps);
     g_free(rec);
@@ -202,6 +203,7 @@ gre_state_record_from_plan(const GrePlan *plan)
     GreStateRecord *rec = record_new(plan->name);
 
     rec->secrets = gre_state_secrets_hash(plan);
+    rec->owner   = gre_state_owner_dup(gre_state_get_process_owner());
     for (guint i = 0; i < plan->steps->len; i++) {
         GrePlanStep step = g_array_index(plan->steps, GrePlanStep, i);
 
@@ -529,6 +531,11 @@ gre_state_write(const GreStateRecord *rec, GError **error)
     /* Versions before it ignore this line. A name with a line break is not kept. */
     if (rec->source && !strchr(rec->source, '\n'))
         g_string_append_printf(s, "source=%s\n", rec->source);
+    if (rec->owner) {
+        g_autofree char *owner = gre_state_owner_to_line(rec->owner);
+
+        g_string_append_printf(s, "owner=%s\n", owner);
+    }
     for (guint i = 0; i < rec->lines->len; i++)
         g_string_append_printf(s, "step=%s\n", (const char *)rec->lines->pdata[i]);
 
@@ -575,6 +582,15 @@ read_path(const char *path, const char *name, GError **error)
         } else if (g_str_has_prefix(l, "source=") && g_path_is_absolute(l + 7)) {
             g_free(rec->source);
             rec->source = g_strdup(l + 7);
+        } else if (g_str_has_prefix(l, "owner=")) {
+            g_clear_pointer(&rec->owner, gre_state_owner_free);
+            if (!(rec->owner = gre_state_owner_from_line(l + 6, &err))) {
+                g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE,
+                            _("the ownership record %s is damaged: %s; remove the objects by hand "
+                              "and delete the file"),
+                            path, err->message);
+                return NULL;
+            }
         } else if (g_str_has_prefix(l, "step=")) {
             GrePlanStep step;
 

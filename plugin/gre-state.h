@@ -23,18 +23,54 @@
 
 #define GRE_STATE_DIR_DEFAULT "/run/gre-tunnel"
 
+/*
+ * A record may name a process as its owner (a line "owner=PROGRAM pid=N start=TICKS boot=UUID
+ * pidns=INO"): nm-gre-service does, since what it creates must not outlive it. Records of
+ * `gre-tunnel up` name none: the admin owns them. A record whose owner is gone is orphaned.
+ * Older versions ignore the line.
+ */
 typedef struct {
-    char       name[GRE_IFNAMSIZ];
-    char      *secrets; /* "sha256:HEX", or "none" for a tunnel without IPsec */
-    GPtrArray *lines;   /* of char *: one canonical line per step, in creation order */
-    GArray    *steps;   /* of GrePlanStep parsed from @lines; keys are always NULL */
-    char      *source;  /* the file the settings came from (absolute), NULL if not known */
+    char    program[32];
+    guint64 pid;
+    guint64 start; /* field 22 of /proc/PID/stat: a pid is handed out again, this with it not */
+    char    boot[40];
+    guint64 pidns; /* the pid means this process only in this PID namespace */
+} GreStateOwner;
+
+typedef enum {
+    GRE_OWNER_NONE,    /* no owning process: the admin's */
+    GRE_OWNER_ALIVE,   /* the owner still runs */
+    GRE_OWNER_GONE,    /* the owner has exited: the record is orphaned */
+    GRE_OWNER_UNKNOWN, /* cannot be told from here (another PID namespace, no /proc) */
+} GreOwnerState;
+
+void           gre_state_owner_free(GreStateOwner *owner);
+GreStateOwner *gre_state_owner_dup(const GreStateOwner *owner);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreStateOwner, gre_state_owner_free)
+/* The process @pid that started at @start (ticks after boot), in this boot and PID namespace. */
+GreStateOwner *gre_state_owner_of(const char *program, guint64 pid, guint64 start, GError **error);
+GreStateOwner *gre_state_owner_self(const char *program, GError **error);
+/* Records this process writes from now on name @owner (NULL: none). */
+void                 gre_state_set_process_owner(const GreStateOwner *owner);
+const GreStateOwner *gre_state_get_process_owner(void);
+gboolean             gre_state_owner_equal(const GreStateOwner *a, const GreStateOwner *b);
+GreOwnerState        gre_state_owner_state(const GreStateOwner *owner);
+char                *gre_state_owner_to_line(const GreStateOwner *owner);
+GreStateOwner       *gre_state_owner_from_line(const char *line, GError **error);
+
+typedef struct {
+    char           name[GRE_IFNAMSIZ];
+    char          *secrets; /* "sha256:HEX", or "none" for a tunnel without IPsec */
+    GreStateOwner *owner;   /* NULL: no owning process */
+    GPtrArray     *lines;   /* of char *: one canonical line per step, in creation order */
+    GArray        *steps;   /* of GrePlanStep parsed from @lines; keys are always NULL */
+    char          *source;  /* the file the settings came from (absolute), NULL if not known */
 } GreStateRecord;
 
 void gre_state_record_free(GreStateRecord *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreStateRecord, gre_state_record_free)
 
-/* The record a plan will leave once applied. */
+/* The record a plan will leave once applied, owned by this process's owner (if any). */
 GreStateRecord *gre_state_record_from_plan(const GrePlan *plan);
 
 /* One step as a record line: "link name=gre1 kind=gre local=... mtu=1430". No secrets. */

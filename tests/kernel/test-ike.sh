@@ -23,7 +23,10 @@
 # (spi 0, no keys, passes nothing) until net.core.xfrm_acq_expires: the comparisons after `down`
 # first check that nothing else is left, then wait (up to 180 s) for it to expire.
 #   8. down with the daemon gone: a warning naming its socket; the link is removed all the same.
-# Arguments: section numbers (2-8) to run only those (setup and 1 always run), e.g. for a build
+#   9. (run before 8) a record owned by an nm-gre-service that is SIGKILLed: its watchdog
+#      (nm-gre-service --watchdog, run by hand beside a stand-in service) unloads the connection
+#      and the key from the daemon and removes the link, as down does.
+# Arguments: section numbers (2-9) to run only those (setup and 1 always run), e.g. for a build
 # with a check disabled: run-test tests/kernel/test-ike.sh 6 7.
 . "$(dirname "$0")/lib-apply.sh"
 umask 077
@@ -33,7 +36,7 @@ if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
     echo "1..0 # SKIP charon-systemd and swanctl are not installed (tests/deps.sh installs them)"
     exit 0
 fi
-SECTIONS=" ${*:-2 3 4 5 6 7 8} "
+SECTIONS=" ${*:-2 3 4 5 6 7 8 9} "
 section() { [[ $SECTIONS == *" $1 "* ]]; }
 A=ike-a B=ike-b
 A_OUT=192.0.2.1 B_OUT=192.0.2.2 ADMIN_PEER=192.0.2.3
@@ -427,6 +430,49 @@ expect_eq "tunnel-mode peer: A as before" "$before_a" "$(dump_ns $A)"
 expect_not "tunnel-mode peer: no IKE_SA of ours in A's daemon" '^gre-gre1:' "$(sas $A)"
 expect_eq "tunnel-mode peer: no connection of ours in A's daemon" 0 "$(ours $A)"
 [ "$rc" = 1 ] || charon_log
+fi
+
+SVC=${GRE_BUILDDIR:-}/nm-plugin/nm-gre-service
+if section 9 && [ ! -x "$SVC" ]; then
+    ok "# SKIP 9: nm-gre-service is not built"
+elif section 9; then
+# ---------------------------------------------------------------- 9. the watchdog's removal
+# A stand-in for the service holds the only write end of the watchdog's pipe, and the record
+# names it as owner (the line nm-gre-service writes); its SIGKILL lets the watchdog act.
+stop_charon $B
+gt $A up --ike-timeout 8 "$T/a/ifcfg-gre1" >/dev/null 2>&1
+expect "watchdog: A is up with the trap" ' proto gre dir in ' "$(ip -n $A xfrm policy | oneline)"
+expect_eq "watchdog: our connection is loaded in A's daemon" 1 "$(ours $A)"
+# A's record: the one whose link has A's outer address (B's directory may hold a gre1 too).
+rec=$(grep -l "^step=link name=gre1 .*local=${A_OUT//./\\.} " /run/gre-tunnel/netns-*/gre1.state 2>/dev/null)
+expect "watchdog: A's record found" '^/run/gre-tunnel/netns-[^ ]*/gre1\.state$' "$rec"
+rm -f "$T/pipe"
+mkfifo "$T/pipe"
+sleep 1000 3>"$T/pipe" &
+svc=$!
+until [ -e "/proc/$svc/stat" ]; do sleep 0.05; done
+start=$(sed -E 's/.*\) //' "/proc/$svc/stat" | cut -d' ' -f20)
+owner="nm-gre-service pid=$svc start=$start boot=$(cat /proc/sys/kernel/random/boot_id) pidns=$(stat -L -c %i /proc/self/ns/pid)"
+sed -i "/^name=/a owner=$owner" "$rec"
+ip netns exec $A "$SVC" --watchdog="$svc:$start" 3<"$T/pipe" 2>"$T/wd.log" &
+wd=$!
+expect "watchdog: status names the stand-in as owner" "^gre1: owned by nm-gre-service \\(pid $svc\\)\$" \
+    "$(gt $A status gre1 2>&1 | head -1)"
+kill -KILL $svc
+wait $svc 2>/dev/null
+end=$((SECONDS + 60))
+while [ -e "/proc/$wd" ] && [ "$SECONDS" -lt "$end" ]; do sleep 0.2; done
+wait $wd
+expect_eq "watchdog: it ends with status 0 within 60 s of the service's SIGKILL" 0 "$?"
+check_not "watchdog: the GRE link is gone" ip -n $A link show gre1
+expect_eq "watchdog: our connection is unloaded from A's daemon" 0 "$(ours $A)"
+expect_not "watchdog: our key is unloaded from A's daemon" '^gre-gre1$' \
+    "$(ip netns exec $A "$GRE_BUILDDIR/tests/kernel/gre-vici-tool" "unix://$T/$A/charon.vici" get-shared 2>&1)"
+expect "watchdog: the administrator's connection stays" '^admin: IKEv2' "$(sw $A --list-conns 2>&1)"
+check_not "watchdog: the record is gone" test -e "$rec"
+expect "watchdog: its log names what it removed" 'watchdog: gre1: removed what it held' "$(cat "$T/wd.log")"
+settle $A
+expect_eq "watchdog: A as before" "$before_a" "$(dump_ns $A)"
 fi
 
 if section 8; then

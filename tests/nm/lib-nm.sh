@@ -153,6 +153,13 @@ level=DEBUG
 domains=ALL,VPN_PLUGIN:TRACE
 EOF
     dbus_start || return 1
+    nm_run "$ns"
+}
+
+# nm_run NS: NetworkManager (again) in NS with the configuration nm_start wrote, on the same bus,
+# e.g. to restart it after the test stopped or killed $_nm_pid. Its log is appended to.
+nm_run() {
+    local ns=$1
     # /sys read-only: NM then does not use udev (there is no udevd here) and treats the links
     # as initialized; with a writable /sys it would wait for udev forever.
     ip netns exec "$ns" unshare --mount --propagation private bash -c '
@@ -163,7 +170,7 @@ EOF
         --intern-config="$NM_DIR/NetworkManager-intern.conf" \
         --state-file="$NM_DIR/NetworkManager.state" \
         --pid-file="$NM_DIR/NetworkManager.pid" \
-        >"$NM_DIR/NetworkManager.log" 2>&1 &
+        >>"$NM_DIR/NetworkManager.log" 2>&1 &
     _nm_pid=$!
     NM_NS=$ns
     for _ in $(seq 600); do
@@ -257,6 +264,14 @@ service_pids() {
     local p
     for p in /proc/[0-9]*; do
         [ "$(cat "$p/comm" 2>/dev/null)" = nm-gre-service ] && echo "${p#/proc/}"
+    done
+}
+
+# watchdog_pids: the watchdogs nm-gre-service starts (one per service that brought a tunnel up).
+watchdog_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = nm-gre-watchdog ] && echo "${p#/proc/}"
     done
 }
 

@@ -196,7 +196,7 @@ expect "NM dropped the VPN straight from activated (not a user's deactivation)" 
     'vpn\[.*"imp-gre2".*set state: (disconnected|failed) \(was activated\)' \
     "$(grep -F 'vpn[' "$NM_DIR/NetworkManager.log" | tail -20)"
 left=$(diff <(printf '%s\n' "$before") <(dump $A) | grep -c '^>')
-note "after SIGKILL, $left dump lines are left over (no one could remove them)"
+note "after SIGKILL, $left dump lines differ (the watchdog removes them: test-nm-crash.sh)"
 up_check "nmcli connection up again" imp-gre2
 check "state activated again" wait_con_state imp-gre2 activated 30
 check "ping A -> B inner again" nsping $A 198.51.100.6

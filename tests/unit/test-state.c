@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "gre-apply.h"
+#include "gre-error.h"
 #include "gre-ifcfg.h"
 #include "gre-plan.h"
 #include "gre-state.h"
@@ -370,6 +373,206 @@ test_netns_stale(void)
     test_remove_dir(state);
 }
 
+/* Field 22 of /proc/PID/stat, read here and not by the code under test. */
+static guint64
+start_of(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%ld/stat", (long)pid);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) f       = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    f = g_strsplit(strrchr(text, ')') + 2, " ", -1);
+    return g_ascii_strtoull(f[19], NULL, 10);
+}
+
+static char
+state_of(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%ld/stat", (long)pid);
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return '?';
+    return strrchr(text, ')')[2];
+}
+
+/* Who owns a record, and whether that process is still there: a pid that now names another
+ * process (another start time), no process, a zombie, another boot are gone; another PID
+ * namespace cannot be told. */
+static void
+test_owner(void)
+{
+    g_autoptr(GError) error       = NULL;
+    g_autoptr(GreStateOwner) self = gre_state_owner_self("test-state", &error);
+    g_autoptr(GreStateOwner) back = NULL;
+    g_autoptr(GreStateOwner) o    = NULL;
+    g_autofree char *line         = NULL;
+    pid_t            child;
+    int              status;
+
+    g_assert_no_error(error);
+    g_assert_cmpuint(self->pid, ==, (guint64)getpid());
+    g_assert_cmpuint(self->start, ==, start_of(getpid()));
+    g_assert_cmpint(gre_state_owner_state(self), ==, GRE_OWNER_ALIVE);
+    g_assert_cmpint(gre_state_owner_state(NULL), ==, GRE_OWNER_NONE);
+
+    line = gre_state_owner_to_line(self);
+    back = gre_state_owner_from_line(line, &error);
+    g_assert_no_error(error);
+    g_assert_true(gre_state_owner_equal(self, back));
+    g_clear_pointer(&back, gre_state_owner_free);
+    /* Words a later version may add do not change who it is. */
+    {
+        g_autofree char *more = g_strconcat(line, " cgroup=/x", NULL);
+
+        back = gre_state_owner_from_line(more, &error);
+        g_assert_no_error(error);
+        g_assert_true(gre_state_owner_equal(self, back));
+    }
+    for (guint i = 0; i < 4; i++) {
+        const char *bad[] = { "", "nm-gre-service pid=1 start=2 pidns=3",
+                              "nm-gre-service pid=x start=2 boot=b pidns=3",
+                              "a/b pid=1 start=2 boot=b pidns=3" };
+
+        g_assert_null(gre_state_owner_from_line(bad[i], &error));
+        g_assert_error(error, GRE_ERROR, GRE_ERROR_PARSE);
+        g_clear_error(&error);
+    }
+
+    o        = gre_state_owner_dup(self);
+    o->start = self->start + 1; /* the pid handed out again */
+    g_assert_false(gre_state_owner_equal(self, o));
+    g_assert_cmpint(gre_state_owner_state(o), ==, GRE_OWNER_GONE);
+    *o     = *self;
+    o->pid = G_MAXINT; /* above any pid_max: no such process */
+    g_assert_cmpint(gre_state_owner_state(o), ==, GRE_OWNER_GONE);
+    *o = *self;
+    g_strlcpy(o->boot, "00000000-0000-0000-0000-000000000000", sizeof o->boot);
+    g_assert_cmpint(gre_state_owner_state(o), ==, GRE_OWNER_GONE);
+    *o = *self;
+    o->pidns++;
+    g_assert_cmpint(gre_state_owner_state(o), ==, GRE_OWNER_UNKNOWN);
+
+    /* A child that has exited but is not collected yet is a zombie: gone. */
+    child = fork();
+    g_assert_cmpint(child, >=, 0);
+    if (child == 0)
+        _exit(0);
+    for (guint i = 0; i < 500 && state_of(child) != 'Z'; i++)
+        g_usleep(10000);
+    g_assert_cmpint(state_of(child), ==, 'Z');
+    g_clear_pointer(&o, gre_state_owner_free);
+    o = gre_state_owner_of("test-state", (guint64)child, start_of(child), &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(gre_state_owner_state(o), ==, GRE_OWNER_GONE);
+    g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+}
+
+/* A record names the process owner set for this process, survives the round trip, and a record
+ * of an earlier version (no owner line) has none. */
+static void
+test_owner_record(void)
+{
+    g_autofree char *ex            = test_copy_data_dir("examples");
+    g_autofree char *state         = g_dir_make_tmp("gre-state-XXXXXX", NULL);
+    g_autofree char *nsdir         = netns_dir(state);
+    g_autofree char *path          = g_build_filename(nsdir, "office.state", NULL);
+    g_autofree char *text          = NULL;
+    g_autoptr(GError) error        = NULL;
+    g_autoptr(GreStateOwner) self  = gre_state_owner_self("test-state", &error);
+    g_autoptr(GrePlan) plan        = example_plan(ex, "office");
+    g_autoptr(GreStateRecord) rec  = NULL;
+    g_autoptr(GreStateRecord) back = NULL;
+
+    g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
+    rec = gre_state_record_from_plan(plan);
+    g_assert_null(rec->owner);
+    g_clear_pointer(&rec, gre_state_record_free);
+
+    gre_state_set_process_owner(self);
+    rec = gre_state_record_from_plan(plan);
+    gre_state_set_process_owner(NULL);
+    g_assert_true(gre_state_owner_equal(rec->owner, self));
+    g_assert_true(gre_state_write(rec, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "\nowner=test-state pid="));
+    back = gre_state_read("office", &error);
+    g_assert_no_error(error);
+    g_assert_true(gre_state_owner_equal(back->owner, self));
+    g_clear_pointer(&back, gre_state_record_free);
+
+    /* An earlier version's record: no owner line. */
+    g_assert_true(g_file_set_contents(path, "version=1\nsecrets=none\n", -1, NULL));
+    back = gre_state_read("office", &error);
+    g_assert_no_error(error);
+    g_assert_null(back->owner);
+    g_clear_pointer(&back, gre_state_record_free);
+    /* A damaged owner line damages the record. */
+    g_assert_true(g_file_set_contents(path, "version=1\nsecrets=none\nowner=x pid=1\n", -1, NULL));
+    g_assert_null(gre_state_read("office", &error));
+    g_assert_error(error, GRE_ERROR, GRE_ERROR_PARSE);
+    g_assert_nonnull(strstr(error->message, "office.state"));
+
+    g_unsetenv("GRE_TUNNEL_STATE_DIR");
+    test_remove_dir(ex);
+    test_remove_dir(state);
+}
+
+/* Reclaim removes the records (and, as `down` does, the objects: none here) of owners that are
+ * gone, or of one given owner; never the admin's, nor those of a live owner or one that cannot be
+ * told. */
+static void
+test_reclaim(void)
+{
+    g_autofree char *state          = g_dir_make_tmp("gre-state-XXXXXX", NULL);
+    g_autoptr(GError) error         = NULL;
+    g_autoptr(GreStateOwner) self   = gre_state_owner_self("test-state", &error);
+    g_autoptr(GreStateOwner) gone   = gre_state_owner_dup(self);
+    g_autoptr(GreStateOwner) other  = gre_state_owner_dup(self);
+    g_autoptr(GPtrArray) names      = NULL;
+    g_auto(GreApplyReport) report   = { 0 };
+    const char          *rec_name[] = { "orphan", "live", "admin", "elsewhere" };
+    const GreStateOwner *owner[]    = { gone, self, NULL, other };
+
+    g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
+    gone->start++;
+    other->pidns++;
+    other->start++;
+    for (guint i = 0; i < G_N_ELEMENTS(rec_name); i++) {
+        g_autoptr(GreStateRecord) rec = g_new0(GreStateRecord, 1);
+
+        g_strlcpy(rec->name, rec_name[i], sizeof rec->name);
+        rec->secrets = g_strdup("none");
+        rec->owner   = gre_state_owner_dup(owner[i]);
+        rec->lines   = g_ptr_array_new_with_free_func(g_free);
+        rec->steps   = g_array_new(FALSE, TRUE, sizeof(GrePlanStep));
+        g_assert_true(gre_state_write(rec, &error));
+        g_assert_no_error(error);
+    }
+
+    g_assert_true(gre_apply_reclaim(NULL, &report, &error));
+    g_assert_no_error(error);
+    names = gre_state_list(&error);
+    g_assert_cmpuint(names->len, ==, 3);
+    g_assert_false(gre_state_exists("orphan"));
+    g_assert_cmpuint(report.notes->len, ==, 1);
+    g_assert_nonnull(strstr(report.notes->pdata[0], "orphan"));
+    g_assert_nonnull(strstr(report.notes->pdata[0], "test-state"));
+    gre_apply_report_clear(&report);
+
+    /* The watchdog's case: one owner's records, whatever /proc says of it. */
+    g_assert_true(gre_apply_reclaim(self, &report, &error));
+    g_assert_no_error(error);
+    g_assert_false(gre_state_exists("live"));
+    g_assert_true(gre_state_exists("admin"));
+    g_assert_true(gre_state_exists("elsewhere"));
+
+    g_unsetenv("GRE_TUNNEL_STATE_DIR");
+    test_remove_dir(state);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,5 +584,8 @@ main(int argc, char **argv)
     g_test_add_func("/state/damaged", test_damaged);
     g_test_add_func("/state/netns-layout", test_netns_layout);
     g_test_add_func("/state/netns-stale", test_netns_stale);
+    g_test_add_func("/state/owner", test_owner);
+    g_test_add_func("/state/owner-record", test_owner_record);
+    g_test_add_func("/state/reclaim", test_reclaim);
     return g_test_run();
 }
