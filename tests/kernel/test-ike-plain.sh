@@ -95,10 +95,18 @@ for c in b c; do
     stop_charon $A $sig
     note "$c: after SIG$sig, A's GRE policies: $(gre_policies $A | sed -E 's/ (tmpl|src [^ ]+ dst [^ ]+ proto esp).*//' | tr '\n' ';')"
     note "$c: A's ESP states: $(ip -n $A xfrm state | grep -c '^src')"
+    # Whatever charon left, gre-tunnel's own block policies (mark 0/1 and 1/1 each way) stay.
+    expect_eq "$c: gre-tunnel's four block policies outlive the daemon" 4 \
+        "$(gre_policies $A | grep -cE ' action block priority 1000000 .*mark (0|0x1)/0x1')"
     gt $B down gre1 >/dev/null 2>&1
     plain_refused "$c (A's daemon SIG$sig)"
-    # charon's own policies and SAs survive SIGKILL; nobody owns them any more.
-    [ $c = c ] && ip -n $A xfrm policy flush && ip -n $A xfrm state flush
+    # charon's own policies and SAs survive SIGKILL; nobody owns them any more: removed here,
+    # as an administrator would (charon's carry no mark; ours stay for `down`).
+    if [ $c = c ]; then
+        ip -n $A xfrm state flush
+        ip -n $A xfrm policy delete src $A_OUT/32 dst $B_OUT/32 proto gre dir out
+        ip -n $A xfrm policy delete src $B_OUT/32 dst $A_OUT/32 proto gre dir in
+    fi
     down_clean $c
 done
 
