@@ -112,6 +112,12 @@ test_round_trip(void)
             } else if (want->kind == GRE_STEP_IKE_SHARED) {
                 g_assert_cmpstr(got->ike_shared.name, ==, want->ike_shared.name);
                 g_assert_cmpstr(got->ike_shared.socket, ==, want->ike_shared.socket);
+            } else if (want->kind == GRE_STEP_XFRM_POLICY) {
+                /* IPSEC=ike's block policies: `down` must name them with their mark. */
+                g_assert_cmpint(got->policy.block, ==, want->policy.block);
+                g_assert_cmpuint(got->policy.mark, ==, want->policy.mark);
+                g_assert_cmpuint(got->policy.mark_mask, ==, want->policy.mark_mask);
+                g_assert_cmpuint(got->policy.priority, ==, want->policy.priority);
             }
         }
         g_assert_cmpuint(back->lines->len, ==, rec->lines->len);
