@@ -37,6 +37,10 @@ spis() {
 n_spis() { spis "$1" | awk -v d="$2" '$1 == d' | wc -l; }
 ike_spis() { sw $A --list-sas --ike gre-gre1 2>&1 | sed -nE 's/^gre-gre1: #[0-9]+, ESTABLISHED, IKEv2, ([0-9a-f]+_i\*? [0-9a-f]+_r\*?).*/\1/p'; }
 
+# wire_spis SRC DST: the ESP SPIs seen so far from SRC to DST in the capture.
+wire_spis() {
+    sed -nE "s/.* ${1//./\\.} > ${2//./\\.}: ESP\\(spi=0x([0-9a-f]{8}),.*/\\1/p" "$T/wire" | sort -u
+}
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 xstats() { # xstats NS: the non-zero counters of /proc/net/xfrm_stat, "Name N" a line
     ip netns exec "$1" awk '$2 != 0' /proc/net/xfrm_stat
@@ -86,7 +90,10 @@ round() {
             check "$R: the IKE_SA is rekeyed on request (swanctl --rekey --ike)" \
                 sw $A --rekey --ike gre-gre1
         fi
-        [ $rekeys -ge 3 ] && break
+        # A CHILD_SA of A's own trap can add a pair just after B's: go on until the wire, too,
+        # shows four SPIs each way (three rekeys).
+        [ $rekeys -ge 3 ] && [ "$(wire_spis "$A_OUT" "$B_OUT" | grep -c .)" -ge 4 ] &&
+            [ "$(wire_spis "$B_OUT" "$A_OUT" | grep -c .)" -ge 4 ] && break
     done
     note "$R: CHILD_SA rekeys seen: $rekeys in $((SECONDS - t0)) s; $seen outbound SPIs in all"
     sleep 2 # a few more pings after the last rekey
