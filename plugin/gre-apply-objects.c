@@ -77,8 +77,11 @@ apply_describe(const GrePlanStep *step)
                                    ? g_strdup_printf(" key %u", step->policy.grekey)
                                    : g_strdup("");
 
-        return g_strdup_printf("xfrm policy %s %s > %s proto gre%s",
-                               step->policy.dir == GRE_DIR_OUT ? "out" : "in", src, dst, key);
+        return g_strdup_printf("xfrm policy %s %s > %s proto gre%s%s",
+                               step->policy.dir == GRE_DIR_OUT ? "out" : "in", src, dst, key,
+                               !step->policy.block     ? ""
+                               : step->policy.mark & 1 ? " block (odd marks)"
+                                                       : " block (even marks)");
     }
     case GRE_STEP_ROUTE: {
         g_autofree char *dst = gre_prefix_to_string(&step->route.dst);
@@ -152,7 +155,16 @@ apply_policy_object(const GrePlanPolicy *p, gboolean with_template)
 
     xfrmnl_sp_set_sel(sp, sel);
     xfrmnl_sp_set_dir(sp, p->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN);
-    if (with_template) {
+    /* Part of the policy's identity: sent with add, probe and delete alike. */
+    if (p->mark_mask)
+        xfrmnl_sp_set_mark(sp, p->mark, p->mark_mask);
+    if (with_template && p->block) {
+        g_autoptr(XfrmLifetime) lft = apply_lifetime_unlimited();
+
+        xfrmnl_sp_set_action(sp, XFRM_POLICY_BLOCK);
+        xfrmnl_sp_set_priority(sp, p->priority);
+        xfrmnl_sp_set_lifetime_cfg(sp, lft);
+    } else if (with_template) {
         struct xfrmnl_user_tmpl *t  = xfrmnl_user_tmpl_alloc();
         g_autoptr(NlAddr) src       = apply_to_nl(&p->src, -1);
         g_autoptr(NlAddr) dst       = apply_to_nl(&p->dst, -1);

@@ -90,7 +90,7 @@ selector_is(XfrmSel *sel, const GrePlanPolicy *want)
            xfrmnl_sel_get_userid(sel) == 0;
 }
 
-/* The policy with @pol's selector and direction (and no mark), asked of the kernel by selector:
+/* The policy with @pol's selector, direction and mark (if any), asked of the kernel by selector:
  * XFRM_MSG_GETPOLICY with index 0 is answered from the kernel's policy hash tables, so a probe
  * costs the same however many policies there are (a dump of all of them per probe made `down`
  * of n tunnels quadratic). GETPOLICY takes the same xfrm_userpolicy_id and attributes as
@@ -181,6 +181,17 @@ probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
         return foreign(p, _("the kernel answered with another selector"));
     if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
         return foreign(p, _("its priority is %d"), xfrmnl_sp_get_priority(sp));
+    if (pol->block) {
+        guint mask = 0, value = 0;
+
+        /* The kernel found it by its mark, but a reply without one is not ours. */
+        if (xfrmnl_sp_get_mark(sp, &mask, &value) < 0 || mask != pol->mark_mask ||
+            value != pol->mark)
+            return foreign(p, _("its mark is not %u/%u"), pol->mark, pol->mark_mask);
+        if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_BLOCK || xfrmnl_sp_get_nusertemplates(sp))
+            return foreign(p, _("it does not block"));
+        return p->state = OBJ_PRESENT;
+    }
     if (xfrmnl_sp_get_action(sp) != XFRM_POLICY_ALLOW || xfrmnl_sp_get_nusertemplates(sp) != 1)
         return foreign(p, _("its action or templates differ"));
     t = xfrmnl_sp_usertemplate_n(sp, 0);

@@ -104,6 +104,29 @@ add_ike(GrePlan *plan, const GreSettings *s, const GreAddr *local)
     const GreSuiteInfo *suite  = gre_suite_info(s->suite);
     const char         *sock   = gre_key_text(GRE_KEY_IKE_VICI_SOCKET, s);
 
+    /* Fail-closed without the daemon: charon removes its policies when it stops, and GRE from
+     * the peer would then reach the link in the clear. Two block policies per direction, mark
+     * 0/1 and 1/1, cover every packet mark between them; they come first, so they exist
+     * before the daemon's and outlive them, and `down` removes them last. */
+    for (guint dir = 0; dir < 2; dir++) {
+        for (guint32 mark = 0; mark < 2; mark++) {
+            GrePlanStep    block = { .kind = GRE_STEP_XFRM_POLICY };
+            gboolean       out   = dir == GRE_DIR_OUT;
+            GrePlanPolicy *p     = &block.policy;
+
+            p->src        = out ? *local : s->remote;
+            p->dst        = out ? s->remote : *local;
+            p->dir        = dir;
+            p->has_grekey = out ? s->has_okey : s->has_ikey;
+            p->grekey     = out ? s->okey : s->ikey;
+            p->priority   = GRE_IKE_BLOCK_PRIORITY;
+            p->block      = TRUE;
+            p->mark       = mark;
+            p->mark_mask  = 1;
+            add_step(plan, &block);
+        }
+    }
+
     /* One name per tunnel device: device names are unique in a namespace, and one daemon
      * serves one namespace. */
     g_snprintf(shared.ike_shared.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
@@ -330,9 +353,13 @@ render_policy(GString *out, const GrePlanPolicy *p, gboolean add)
     if (p->has_grekey)
         g_string_append_printf(out, " key %u", p->grekey);
     g_string_append_printf(out, " dir %s", p->dir == GRE_DIR_OUT ? "out" : "in");
-    if (p->priority)
+    if (p->mark_mask)
+        g_string_append_printf(out, " mark %u mask %u", p->mark, p->mark_mask);
+    if (p->priority && add)
         g_string_append_printf(out, " priority %u", p->priority);
-    if (add)
+    if (add && p->block)
+        g_string_append(out, " action block");
+    else if (add)
         g_string_append_printf(out, " tmpl src %s dst %s proto esp reqid %u mode transport", src,
                                dst, p->reqid);
 }

@@ -76,6 +76,12 @@ typedef struct {
     guint32  grekey;     /* host order */
     guint32  reqid;      /* of the template: ESP, transport mode, src -> dst */
     guint32  priority;
+    /* IPSEC=ike: no template, action block: GRE dropped whenever the daemon's own policies are
+     * missing (daemon stopped). The kernel tells policies apart by selector, mark and
+     * direction, not by priority: the mark (value/mask; mask 0 = none) keeps these apart from
+     * the daemon's policy of the same selector, which would otherwise replace them. */
+    gboolean block;
+    guint32  mark, mark_mask;
 } GrePlanPolicy;
 
 /* The daemon owns the ESP SAs and policies with IPSEC=ike: the plan names what to load into it,
@@ -87,6 +93,10 @@ typedef struct {
  * the hard limit an SA never reaches the 32-bit ESP sequence number, where the kernel stops
  * sending on it. */
 #define GRE_IKE_REKEY_PACKETS 1000000000u
+/* Our block policies beside the daemon's: a larger number loses to charon's (366976 and below
+ * for IPv4 host-to-host GRE, 268672 for IPv6; its drop shunts 600000 and below), so they only
+ * act when the daemon's policies are gone. */
+#define GRE_IKE_BLOCK_PRIORITY 1000000u
 
 typedef struct {
     char    name[GRE_IKE_NAME_MAX]; /* the connection's name in the daemon: gre-DEVICE */

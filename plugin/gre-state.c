@@ -82,8 +82,12 @@ gre_state_step_line(const GrePlanStep *step)
             g_string_append_printf(s, "%u", p->grekey);
         else
             g_string_append(s, "-");
-        g_string_append_printf(s, " priority=%u tmpl=esp-transport reqid=%u", p->priority,
-                               p->reqid);
+        if (p->block)
+            g_string_append_printf(s, " priority=%u action=block mark=%u mask=%u", p->priority,
+                                   p->mark, p->mark_mask);
+        else
+            g_string_append_printf(s, " priority=%u tmpl=esp-transport reqid=%u", p->priority,
+                                   p->reqid);
         break;
     }
     case GRE_STEP_ROUTE: {
@@ -370,7 +374,16 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
         step->policy.has_grekey = has_value(&f, "key");
         step->policy.grekey     = get_num(&f, "key", G_MAXUINT32, "-", 0);
         step->policy.priority   = get_num(&f, "priority", G_MAXUINT32, NULL, 0);
-        step->policy.reqid      = get_num(&f, "reqid", G_MAXUINT32, NULL, 0);
+        /* IPSEC=ike's block policies (gre-plan.h); records of manual keying's carry a template. */
+        if (g_hash_table_contains(kv, "action")) {
+            if (!g_str_equal(field(&f, "action"), "block"))
+                bad(&f, "action");
+            step->policy.block     = TRUE;
+            step->policy.mark      = get_num(&f, "mark", G_MAXUINT32, NULL, 0);
+            step->policy.mark_mask = get_num(&f, "mask", G_MAXUINT32, NULL, 0);
+        } else {
+            step->policy.reqid = get_num(&f, "reqid", G_MAXUINT32, NULL, 0);
+        }
     } else if (g_strcmp0(kind, "route") == 0) {
         step->kind = GRE_STEP_ROUTE;
         get_prefix(&f, "dst", &step->route.dst);

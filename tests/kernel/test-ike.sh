@@ -244,12 +244,17 @@ expect "wire: a ping of B's outer address stays clear ICMP" \
 pol_a=$(ip -n $A xfrm policy | oneline | sort)
 expect_eq "A: besides the administrator's, only proto gre policies" "$admin_pol" \
     "$(printf '%s\n' "$pol_a" | grep -v ' proto gre ')"
-expect_eq "A: two GRE policies (in, out)" 2 "$(printf '%s\n' "$pol_a" | grep -c ' proto gre ')"
+expect_eq "A: two GRE policies with an ESP template (charon's: in, out)" 2 \
+    "$(printf '%s\n' "$pol_a" | grep ' proto gre ' | grep -c ' tmpl ')"
+# ours beside them: block, mark 0/1 and 1/1 each way, a lower priority (a larger number)
+expect_eq "A: four block policies of ours under them" 4 \
+    "$(printf '%s\n' "$pol_a" | grep -cE ' proto gre .*dir (in|out) .*action block .*priority 1000000.* mark (0|0x1)/0x1')"
 # (charon's per-socket policies, which let its IKE packets bypass IPsec, select nothing)
 pol_b=$(ip -n $B xfrm policy | oneline | grep -v ' socket \(in\|out\) ')
 expect_eq "B: only proto gre policies (besides charon's socket bypass)" "" \
     "$(printf '%s\n' "$pol_b" | grep -v ' proto gre ')"
-expect_eq "B: two GRE policies (in, out)" 2 "$(printf '%s\n' "$pol_b" | grep -c ' proto gre ')"
+expect_eq "B: two GRE policies with an ESP template (in, out)" 2 \
+    "$(printf '%s\n' "$pol_b" | grep ' proto gre ' | grep -c ' tmpl ')"
 st_a=$(ip -n $A xfrm state | oneline)
 expect "A: ESP states in transport mode" ' proto esp spi .* mode transport ' "$st_a"
 expect_not "A: no ESP state in tunnel mode" ' mode tunnel ' "$st_a"
@@ -331,7 +336,7 @@ expect "silent peer: a warning on stderr says so" \
     "$(cat "$T/upa3.err")"
 pol_a=$(ip -n $A xfrm policy | oneline)
 expect "silent peer: the trap's inbound GRE policy is in A's kernel" \
-    "^src ${B_OUT//./\\.}/32 dst ${A_OUT//./\\.}/32 proto gre dir in " "$pol_a"
+    "^src ${B_OUT//./\\.}/32 dst ${A_OUT//./\\.}/32 proto gre dir in .* tmpl " "$pol_a"
 # A plain iproute2 GRE link in B, with no IPsec at all (B's daemon is stopped).
 ip -n $B link add pgre type gre local $B_OUT remote $A_OUT ttl 64
 ip -n $B addr add $B_IN/30 dev pgre
