@@ -319,7 +319,7 @@ for n in ik2 ik3 ik4 mn1 mn2; do
     expect "kernel: $n is up" '<POINTOPOINT,NOARP,UP,LOWER_UP>' "$(ip -n $A link show $n 2>&1)"
 done
 expect_eq "kernel: the manual tunnels' four ESP states" 4 \
-    "$(ip -n $A xfrm state | oneline | grep -c ' src 192\.0\.2\.1[12] \| dst 192\.0\.2\.1[12] ')"
+    "$(ip -n $A xfrm state | oneline | grep -cE '^src 192\.0\.2\.1[12] | dst 192\.0\.2\.1[12] ')"
 expect "A's charon holds ik1 to ik4" 'gre-ik1.*gre-ik2.*gre-ik3.*gre-ik4' "$(loaded $A | tr '\n' ' ')"
 check "down --all" gt $A down --all "$D"
 expect_eq "down --all: A's charon holds what it held before" "$loaded_a0" "$(loaded $A)"
