@@ -27,6 +27,7 @@
 #include "gre-settings-table.h"
 #include "gre-state.h"
 #include "gre-validate.h"
+#include "gre-vici.h"
 
 #ifndef GRE_BOOT_DOWN
 #error "build with -DGRE_BOOT_DOWN=0 (ifup-gre) or -DGRE_BOOT_DOWN=1 (ifdown-gre)"
@@ -46,9 +47,9 @@ enum {
 static void
 log_text(int level, const char *text)
 {
-    const char *label   = level <= LOG_ERR       ? "ERROR     "
-                          : level == LOG_WARNING ? "WARN      "
-                                                 : "INFO      ";
+    const char      *label = level <= LOG_ERR       ? "ERROR     "
+                             : level == LOG_WARNING ? "WARN      "
+                                                    : "INFO      ";
     g_autofree char *shown = gre_error_display(text); /* it may quote a hostile file */
     g_auto(GStrv) lines    = g_strsplit(shown, "\n", -1);
 
@@ -145,14 +146,68 @@ planned_local(const GrePlan *plan)
     return NULL;
 }
 
+/* The plan's IKE connection (IPSEC=ike), NULL for the other modes. */
+static const GrePlanIkeConn *
+planned_ike(const GrePlan *plan)
+{
+    for (guint i = 0; i < plan->steps->len; i++) {
+        const GrePlanStep *step = &g_array_index(plan->steps, GrePlanStep, i);
+        if (step->kind == GRE_STEP_IKE_CONN)
+            return &step->ike_conn;
+    }
+    return NULL;
+}
+
+/* IPSEC=ike at boot. The wait for the peer is bounded (GRE_APPLY_IKE_TIMEOUT_MS, as for
+ * `gre-tunnel up`), and a peer that does not answer in time leaves the tunnel up with the
+ * daemon's trap policies: GRE is dropped, never sent in the clear, until IKE succeeds, which the
+ * daemon goes on trying. Failing instead would make the two ends depend on their boot order
+ * and leave a tunnel that nobody brings up later. The daemon itself must be running: without
+ * its policies GRE would go in the clear, so then ifup-gre fails, with the way out. */
+static void
+say_ike_wait(const GrePlanIkeConn *ike)
+{
+    g_autofree char *remote = gre_addr_to_string(&ike->remote);
+
+    say(LOG_INFO,
+        _("%s: IPSEC=ike: waiting up to %u s for the IKE daemon to negotiate with %s; if it does "
+          "not answer, the tunnel stays up with GRE dropped until IKE succeeds"),
+        ike->name, GRE_APPLY_IKE_TIMEOUT_MS / 1000, remote);
+}
+
+static void
+hint_no_daemon(const GrePlanIkeConn *ike, GError *error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GreVici) v    = gre_vici_connect(ike->socket, &local);
+    char *msg;
+
+    if (v || !g_error_matches(local, GRE_VICI_ERROR, GRE_VICI_ERROR_CONNECT))
+        return;
+    msg = g_strdup_printf(_("%s\nIPSEC=ike needs the IKE daemon running before %s: at boot, "
+                            "strongswan.service starts only after network-online.target, "
+                            "after network-scripts and ifupdown; bring IKE tunnels up with "
+                            "gre-tunnel@NAME.service or gre-tunnel-all.service, which start "
+                            "after it (see ifup-gre(8), IKE AT BOOT)"),
+                          error->message, PROG);
+    g_free(error->message);
+    error->message = msg;
+}
+
 static int
 bring_up(const GrePlan *plan, const GreSettings *s)
 {
     g_autoptr(GError) error       = NULL;
     g_auto(GreApplyReport) report = { 0 };
+    const GrePlanIkeConn *ike     = planned_ike(plan);
 
-    if (!gre_apply_up(plan, &report, &error))
+    if (ike)
+        say_ike_wait(ike);
+    if (!gre_apply_up(plan, &report, &error)) {
+        if (ike)
+            hint_no_daemon(ike, error);
         return fail(g_steal_pointer(&error));
+    }
     if (report.unchanged)
         say(LOG_INFO, _("%s: already up as configured; nothing changed"), plan->name);
     else
@@ -600,6 +655,14 @@ stanza_settings(Stanza *st, GError **error)
     g_strlcpy(s->name, st->iface, sizeof s->name);
     if (!read_keys_file(st, s, error))
         return NULL;
+    if (s->ipsec == GRE_IPSEC_IKE && !st->keys) {
+        g_set_error(error, GRE_ERROR, GRE_ERROR_INVALID,
+                    _("%s: %s ike needs gre-keys-file FILE: a file only root can read (mode "
+                      "0600) holding IKE_PSK=..., the pre-shared key (at least 16 characters, "
+                      "the same on both ends; gre-tunnel keygen makes one)"),
+                    st->where, gre_key_info(GRE_KEY_IPSEC)->ifupdown);
+        return NULL;
+    }
     if (s->ipsec != GRE_IPSEC_NONE && !st->keys) {
         g_set_error(
             error, GRE_ERROR, GRE_ERROR_INVALID,

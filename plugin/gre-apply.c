@@ -583,6 +583,14 @@ gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_
 }
 
 gboolean
+gre_apply_up_with_options(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
+                          const GreApplyOptions *options_or_null, GreApplyReport *report_or_null,
+                          GError **error)
+{
+    return up_with(ctx, plan, source_or_null, options_or_null, report_or_null, error);
+}
+
+gboolean
 gre_apply_up_full(const GrePlan *plan, const char *source_or_null,
                   const GreApplyOptions *options_or_null, GreApplyReport *report_or_null,
                   GError **error)

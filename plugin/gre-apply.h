@@ -74,6 +74,11 @@ GreNl *gre_apply_context_route(GreApplyContext *ctx, GError **error);
  * the settings were read from, is kept in the record: `down --all DIR` works from it. */
 gboolean gre_apply_up_with(GreApplyContext *ctx, const GrePlan *plan, const char *source_or_null,
                            GreApplyReport *report_or_null, GError **error);
+/* gre_apply_up_with() with @options_or_null (up --all passes its IKE options through it). */
+gboolean gre_apply_up_with_options(GreApplyContext *ctx, const GrePlan *plan,
+                                   const char            *source_or_null,
+                                   const GreApplyOptions *options_or_null,
+                                   GreApplyReport *report_or_null, GError **error);
 gboolean gre_apply_down_with(GreApplyContext *ctx, const char *name, GreApplyReport *report_or_null,
                              GError **error);
 

@@ -26,12 +26,19 @@
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_SYSTEM = 3 };
 
+/* IPSEC=ike: what each tunnel waits for its CHILD_SA at least, once the run's wait is spent. A
+ * peer that is there answers within it (two round trips and a DH each way); one that is not
+ * costs the run no more than this. */
+#define ALL_IKE_MIN_WAIT_MS 2000
+
 typedef struct {
     const GreCliAllOptions *opt;
     gboolean                quiet;
     guint                   done;
     GPtrArray              *failed; /* of char *: names */
     int                     status;
+    gint64                  ike_deadline; /* monotonic µs; 0: no IKE tunnel yet */
+    GPtrArray              *pending;      /* of char *: up with the trap, no CHILD_SA yet */
 } Run;
 
 static void
@@ -50,6 +57,28 @@ print_notes(const Run *run, const GreApplyReport *report)
 {
     for (guint i = 0; !run->quiet && report->notes && i < report->notes->len; i++)
         g_print("  %s\n", (char *)report->notes->pdata[i]);
+    /* Warnings are not chatter: an IKE tunnel up without its SA is said even with -q. */
+    for (guint i = 0; report->warnings && i < report->warnings->len; i++)
+        g_printerr(_("gre-tunnel: warning: %s\n"), (char *)report->warnings->pdata[i]);
+}
+
+/* How long this IPSEC=ike tunnel may wait for its CHILD_SA. --ike-timeout bounds the whole
+ * run's waiting, not each tunnel's: with one wait per tunnel, a hub whose spokes are all silent
+ * (its own uplink down at boot) would take 30 s per spoke. The clock starts at the first IKE
+ * tunnel; once it has run out, each tunnel still waits ALL_IKE_MIN_WAIT_MS, so that a peer that
+ * answers is still confirmed or refused. A tunnel whose peer is silent is left up with the trap
+ * as by a single `up`, and the daemon goes on negotiating. */
+static guint
+ike_wait_ms(Run *run)
+{
+    guint  total = run->opt->ike_timeout_ms ? run->opt->ike_timeout_ms : GRE_APPLY_IKE_TIMEOUT_MS;
+    gint64 now   = g_get_monotonic_time();
+    gint64 left;
+
+    if (!run->ike_deadline)
+        run->ike_deadline = now + (gint64)total * 1000;
+    left = (run->ike_deadline - now) / 1000;
+    return (guint)CLAMP(left, MIN(ALL_IKE_MIN_WAIT_MS, total), total);
 }
 
 /* ---- which files: network-scripts' own rules ---- */
@@ -260,8 +289,9 @@ up_one(Run *run, GreApplyContext *ctx, GHashTable *enabled, GHashTable *devices,
     g_autoptr(GreIfcfg) cfg       = NULL;
     g_autoptr(GrePlan) plan       = NULL;
     g_auto(GreApplyReport) report = { 0 };
-    const char *dtype, *onboot, *device, *instance, *seen;
-    gboolean    b;
+    GreApplyOptions opts          = { run->opt->wait_peer, 0 };
+    const char     *dtype, *onboot, *device, *instance, *seen;
+    gboolean        b;
 
     if (!(raw = gre_shvar_file_load(path, &error))) {
         if (says_devicetype_gre(path))
@@ -311,12 +341,18 @@ up_one(Run *run, GreApplyContext *ctx, GHashTable *enabled, GHashTable *devices,
         gre_cli_print_plan(plan, cfg->settings, FALSE, run->opt->show_secrets);
         return;
     }
-    if (!gre_apply_up_with(ctx, plan, path, &report, &error)) {
+    if (cfg->settings->ipsec == GRE_IPSEC_IKE)
+        opts.ike_timeout_ms = ike_wait_ms(run);
+    if (!gre_apply_up_with_options(ctx, plan, path, &opts, &report, &error)) {
         g_prefix_error(&error, "%s: ", plan->name);
         run_failed(run, plan->name, error);
         return;
     }
     run->done++;
+    if (report.ike_pending)
+        g_ptr_array_add(run->pending, g_strdup(plan->name));
+    for (guint i = 0; run->quiet && report.warnings && i < report.warnings->len; i++)
+        g_printerr(_("gre-tunnel: warning: %s\n"), (char *)report.warnings->pdata[i]);
     if (run->quiet)
         return;
     if (report.unchanged) {
@@ -410,10 +446,11 @@ gre_cli_all(const GreCliAllOptions *opt, const char *dir_or_null)
     gboolean down                  = opt->mode == GRE_CLI_ALL_DOWN;
     g_autoptr(GreApplyContext) ctx = gre_apply_context_new();
     g_autoptr(GPtrArray) failed    = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) pending   = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) files     = NULL;
     g_autoptr(GError) error        = NULL;
     const char      *dir           = dir_or_null ? dir_or_null : GRE_CLI_NETWORK_SCRIPTS_DIR;
-    Run              run           = { opt, opt->quiet, 0, failed, EXIT_OK };
+    Run              run           = { opt, opt->quiet, 0, failed, EXIT_OK, 0, pending };
     g_autofree char *names         = NULL;
 
     /* down needs the directory too, not the files: a tunnel whose file is gone comes down. */
@@ -425,6 +462,21 @@ gre_cli_all(const GreCliAllOptions *opt, const char *dir_or_null)
         down_all(&run, ctx, dir);
     else
         up_all(&run, ctx, dir, files);
+
+    if (pending->len) {
+        g_autofree char *list = NULL;
+
+        g_ptr_array_add(pending, NULL);
+        list = g_strjoinv(", ", (char **)pending->pdata);
+        /* TRANSLATORS: up --all: tunnels left up with the trap, the peer silent so far */
+        g_printerr(g_dngettext(GETTEXT_PACKAGE,
+                               "%u IPSEC=ike tunnel is up without its IPsec SA yet (GRE waits for "
+                               "IKE, which the daemon goes on trying): %s\n",
+                               "%u IPSEC=ike tunnels are up without their IPsec SA yet (GRE waits "
+                               "for IKE, which the daemon goes on trying): %s\n",
+                               pending->len - 1),
+                   pending->len - 1, list);
+    }
 
     if (!failed->len) {
         if (opt->quiet)

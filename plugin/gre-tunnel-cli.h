@@ -21,8 +21,10 @@ typedef enum { GRE_CLI_ALL_UP, GRE_CLI_ALL_DOWN, GRE_CLI_ALL_PLAN } GreCliAllMod
 typedef struct {
     GreCliAllMode mode;
     gboolean      quiet;
-    guint         underlay_mtu; /* plan: instead of the route's; 0: the route's */
-    gboolean      show_secrets; /* plan */
+    guint         underlay_mtu;   /* plan: instead of the route's; 0: the route's */
+    gboolean      show_secrets;   /* plan */
+    gboolean      wait_peer;      /* up: IPSEC=ike, as up --wait-peer */
+    guint         ike_timeout_ms; /* up: the run's whole wait for IKE; 0: the default */
 } GreCliAllOptions;
 int gre_cli_all(const GreCliAllOptions *opt, const char *dir_or_null);
 /* What `plan CONFIG` prints: a header line, then the steps as ip commands. */

@@ -89,7 +89,9 @@ gre_cli_up(int argc, char **argv)
                    "instead of leaving the tunnel up with the trap"),
              NULL },
            { "ike-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
-             N_("IPSEC=ike: how long to wait for the IPsec SA (default 30)"), N_("SECONDS") },
+             N_("IPSEC=ike: how long to wait for the IPsec SA (default 30); with --all, the "
+                   "whole run's wait, each tunnel waiting at least 2"),
+             N_("SECONDS") },
            { NULL }
     };
 
@@ -100,16 +102,17 @@ gre_cli_up(int argc, char **argv)
     if (opt.all && argc > 2)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("up --all takes at most one DIR; see --help")));
-    if (opt.all)
-        return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_UP, opt.quiet, 0, FALSE },
-                           argc == 2 ? argv[1] : NULL);
-    if (argc != 2)
-        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                        _("up takes one CONFIG; see --help")));
     if (timeout < 1 || timeout > 3600)
         return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                         _("--ike-timeout takes 1 to 3600 seconds")));
     opts.ike_timeout_ms = (guint)timeout * 1000;
+    if (opt.all)
+        return gre_cli_all(&(GreCliAllOptions){ GRE_CLI_ALL_UP, opt.quiet, 0, FALSE, opts.wait_peer,
+                                                opts.ike_timeout_ms },
+                           argc == 2 ? argv[1] : NULL);
+    if (argc != 2)
+        return report_error(g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                        _("up takes one CONFIG; see --help")));
     if (!(cfg = gre_cli_load(argv[1], opt.quiet, &error)) ||
         !gre_routes_file_add_beside(cfg->ifcfg_path, cfg->settings, NULL, &error))
         return report_error(g_steal_pointer(&error));

@@ -56,6 +56,8 @@ expect "plan --all --down is refused" 2 "--all and --down" -- "$G" plan --all --
 expect "up without CONFIG or --all is a usage error" 2 "up takes one CONFIG" -- "$G" up
 expect "up --all of a missing directory names it" 1 "cannot read the directory $T/nope" -- \
     "$G" up --all "$T/nope"
+expect "up --all checks --ike-timeout as up does" 2 "--ike-timeout takes 1 to 3600 seconds" -- \
+    "$G" up --all --ike-timeout 0 "$T/nope"
 expect "down --all of a missing directory names it" 1 "cannot read the directory $T/nope" -- \
     "$G" down --all "$T/nope"
 expect "up --help shows --all" 0 "--all" -- "$G" up --help
@@ -148,7 +150,7 @@ if [ "$(tail -1 <<<"$out")" = "# 5 planned, 0 failed" ]; then ok "all good: 0 fa
 # ---- the unit ----
 unit=$(cat "$UNIT")
 for want in "Type=oneshot" "RemainAfterExit=yes" "After=network-online.target" \
-    "Wants=network-online.target" "WantedBy=multi-user.target"; do
+    "After=strongswan.service" "Wants=network-online.target" "WantedBy=multi-user.target"; do
     if grep -qxF "$want" <<<"$unit"; then ok "unit: $want"; else not_ok "unit lacks $want"; fi
 done
 if grep -qE '^ExecStart=/.*/gre-tunnel up --all /' <<<"$unit" &&

@@ -103,6 +103,9 @@ expect "stanza: keys in /etc/network/interfaces are refused" 1 \
     hook $TUN IF_ESP_KEY_IN=0x00 "$UP" --ifupdown
 expect "stanza: IPsec without gre-keys-file" 1 "gre-ipsec manual needs gre-keys-file FILE" -- \
     hook $TUN $ESP "$UP" --ifupdown
+expect "stanza: IPSEC=ike without gre-keys-file names IKE_PSK" 1 \
+    "gre-ipsec ike needs gre-keys-file FILE: a file only root can read (mode 0600) holding IKE_PSK=" -- \
+    hook $TUN IF_GRE_IPSEC=ike "$UP" --ifupdown
 expect "stanza: gre-keys-file readable by others" 1 "$T/keys-sec: readable by group or others" -- \
     hook $TUN $ESP IF_GRE_KEYS_FILE="$T/keys-sec" "$UP" --ifupdown
 chmod 600 "$T/keys-sec"
