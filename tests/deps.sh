@@ -37,7 +37,7 @@ packages=(
     network-manager-openvpn
     # IPSEC=ike's daemon, for the VICI client's kernel test: charon-systemd and swanctl; the
     # standard plugins bring openssl (ECP groups) and gcm (AES-GCM). Not libreswan: it conflicts.
-    charon-systemd strongswan-swanctl libstrongswan-standard-plugins
+    charon-systemd strongswan-swanctl libstrongswan-standard-plugins strongswan-pki
     # memcheck for the leak tests (kernel valgrind, nm-leaks, nm-dbus-face); glibc's symbols
     valgrind libc6-dbg
 )
