@@ -99,7 +99,8 @@ static const struct {
     { "IKE", GRE_KEY_IKE_PSK, GRE_KEY_IKE_CACERT,
       "With \\fBIPSEC=ike\\fR the ESP SAs are negotiated by strongSwan's charon (IKEv2), "
       "driven through its VICI socket: one CHILD_SA in transport mode selecting only GRE "
-      "between the outer addresses, keyed with a pre-shared key. The ESP proposal is "
+      "between the outer addresses, authenticated with a pre-shared key or with X.509 "
+      "certificates (see IKE WITH CERTIFICATES below). The ESP proposal is "
       "\\fBIPSEC_SUITE\\fR with \\fBIKE_ESP_DH\\fR; the SPI and key settings above are "
       "not used." },
 };
