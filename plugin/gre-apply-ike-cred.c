@@ -274,3 +274,106 @@ apply_ike_ca_subject(GreVici *v, const char *name, GError **error)
                     _("the IKE daemon does not list the CA %s that was just loaded"), name);
     return ac.subject;
 }
+
+/* @cert (PEM or DER) as DER; NULL when it is neither (charon has accepted it already, so that
+ * is a form this check does not know, and the check is left to the exchange). */
+static GBytes *
+cert_der(GBytes *cert)
+{
+    gsize            n;
+    const char      *d     = g_bytes_get_data(cert, &n);
+    g_autofree char *text  = NULL;
+    const char      *begin = "-----BEGIN CERTIFICATE-----", *b, *e;
+    guchar          *der;
+    gsize            len = 0;
+
+    if (n > 0 && (guchar)d[0] == 0x30)
+        return g_bytes_ref(cert);
+    text = g_strndup(d, n);
+    if (!(b = strstr(text, begin)) || !(e = strstr(b, "-----END CERTIFICATE-----")))
+        return NULL;
+    b += strlen(begin);
+    text[e - text] = '\0';
+    der            = g_base64_decode(b, &len); /* skips the line breaks */
+    return len ? g_bytes_new_take(der, len) : (g_free(der), NULL);
+}
+
+typedef struct {
+    GBytes  *der;
+    gboolean found, has_privkey;
+} CertCtx;
+
+static void
+on_cert(const char *event, const GreViciSection *msg, gpointer user_data)
+{
+    CertCtx      *cc = user_data;
+    gsize         n  = 0;
+    const guint8 *d  = gre_vici_get_bytes(msg, "data", &n);
+    gsize         want;
+    const void   *w = g_bytes_get_data(cc->der, &want);
+
+    (void)event;
+    if (d && n == want && memcmp(d, w, n) == 0) {
+        cc->found = TRUE;
+        if (g_strcmp0(gre_vici_get(msg, "has_privkey"), "yes") == 0)
+            cc->has_privkey = TRUE;
+    }
+}
+
+/* Whether charon lists @der (with @subject: only among the certificates carrying that
+ * identity, as subject or subjectAltName), and whether it holds its private key. */
+static gboolean
+list_cert(GreVici *v, GBytes *der, const char *subject, CertCtx *cc, GError **error)
+{
+    g_autoptr(GreViciBuilder) b     = gre_vici_builder_new();
+    g_autoptr(GBytes) msg           = NULL;
+    g_autoptr(GreViciSection) reply = NULL;
+
+    *cc = (CertCtx){ der, FALSE, FALSE };
+    gre_vici_builder_add(b, "type", "X509");
+    if (subject)
+        gre_vici_builder_add(b, "subject", subject);
+    if (!(msg = gre_vici_builder_finish(b, error)))
+        return FALSE;
+    reply = gre_vici_command_streamed(v, "list-certs", msg, "list-cert", on_cert, cc, error);
+    return reply != NULL;
+}
+
+/* charon does not check before the exchange that this end's certificate carries the identity
+ * it is to prove, nor that the key loaded for it is its key: the peer would refuse later, for
+ * reasons it does not tell. charon's own view of the certificate answers both, with its X.509
+ * parser: the list of certificates carrying @local_id, and whether it holds their keys. */
+gboolean
+apply_ike_check_own_cert(GreVici *v, GBytes *cert, const char *cert_file, const char *local_id,
+                         char **why)
+{
+    g_autoptr(GBytes) der   = cert_der(cert);
+    g_autoptr(GError) error = NULL;
+    CertCtx cc;
+
+    if (!der)
+        return TRUE;
+    if (!list_cert(v, der, local_id, &cc, &error)) {
+        *why = g_strdup(error->message);
+        return FALSE;
+    }
+    if (!cc.found) {
+        if (!list_cert(v, der, NULL, &cc, &error)) {
+            *why = g_strdup(error->message);
+            return FALSE;
+        }
+        if (!cc.found)
+            return TRUE; /* not listed at all: nothing to judge by */
+        *why = g_strdup_printf(_("IKE_CERT: %s does not carry the identity %s that this end "
+                                 "proves (IKE_LOCAL_ID, the outer address unless set): issue it "
+                                 "with that subjectAltName (pki --san), or set IKE_LOCAL_ID to "
+                                 "what it carries"),
+                               cert_file, local_id);
+        return FALSE;
+    }
+    if (!cc.has_privkey) {
+        *why = g_strdup_printf(_("IKE_PRIVKEY is not the private key of IKE_CERT %s"), cert_file);
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -651,19 +651,31 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
     if (!refuse_taken(v, TRUE, c->name, why))
         return FALSE;
     if (c->cert) {
-        if (!(cert = apply_ike_read_cred("IKE_CERT", c->cert_file, FALSE, &error)) ||
-            !(ca_subject = apply_ike_ca_subject(v, c->name, &error))) {
+        if (!(cert = apply_ike_read_cred("IKE_CERT", c->cert_file, FALSE, &error))) {
+            *code = GRE_ERROR_INVALID; /* the file, as for IKE_CACERT and IKE_PRIVKEY */
+            *why  = g_strdup(error->message);
+            return FALSE;
+        }
+        if (!(ca_subject = apply_ike_ca_subject(v, c->name, &error))) {
             *why = g_strdup(error->message);
             return FALSE;
         }
     }
     if (!(msg = conn_msg(c, cert, ca_subject, &error)) ||
         !gre_vici_call(v, "load-conn", msg, &error)) {
+        if (c->cert && g_error_matches(error, GRE_VICI_ERROR, GRE_VICI_ERROR_FAILED))
+            *code = GRE_ERROR_INVALID;
         *why = c->cert && g_error_matches(error, GRE_VICI_ERROR, GRE_VICI_ERROR_FAILED)
                    ? g_strdup_printf(_("IKE_CERT: %s: the IKE daemon refused the connection with "
                                        "it: %s (a PEM or DER X.509 certificate is expected)"),
                                      c->cert_file, error->message)
                    : g_strdup(error->message);
+        return FALSE;
+    }
+    if (c->cert && !apply_ike_check_own_cert(v, cert, c->cert_file, c->local_id, why)) {
+        *code = GRE_ERROR_INVALID;
+        g_clear_pointer(&v, gre_vici_free);
+        undo_conn(k, step, why);
         return FALSE;
     }
     g_clear_pointer(&v, gre_vici_free);

@@ -199,10 +199,12 @@ void apply_ike_status(const GrePlanIkeConn *conn, GString *out);
 /* gre-apply-ike-cred.c: IKE_AUTH=cert, the CA and the private key */
 typedef struct _GreVici GreVici;
 /* @path as @setting names it, checked like keys-NAME (@secret: readable by its owner only). */
-GBytes  *apply_ike_read_cred(const char *setting, const char *path, gboolean secret,
-                             GError **error);
+GBytes *apply_ike_read_cred(const char *setting, const char *path, gboolean secret, GError **error);
 gboolean apply_ike_cred_create(const GrePlanStep *step, char **keyid, char **why);
 gboolean apply_ike_cred_remove(GreVici *v, const GrePlanStep *step, const char *keyid,
                                gboolean *was_loaded, GError **error);
 int      apply_ike_cred_loaded(GreVici *v, const GrePlanStep *step, GError **error);
 char    *apply_ike_ca_subject(GreVici *v, const char *name, GError **error);
+/* After load-conn: whether charon sees @cert carrying @local_id and holds its private key. */
+gboolean apply_ike_check_own_cert(GreVici *v, GBytes *cert, const char *cert_file,
+                                  const char *local_id, char **why);

@@ -8,8 +8,9 @@
 #   2. down: links and xfrm as before; swanctl shows neither our connection, nor our CA
 #      (--list-authorities), nor a private key (--list-certs: "has private key"); the only
 #      certificate left that was not there before is A's own (VICI cannot unload one).
-#   3. A's certificate is for another identity (subjectAltName 192.0.2.99): up fails saying
-#      so, exit 1; kernel, connections, authorities and keys as before.
+#   3. A's certificate is for another identity (subjectAltName 192.0.2.99), or A's key is not
+#      its certificate's: up fails saying which, exit 1; kernel, connections, authorities and
+#      keys as before.
 #   4. A trusts the wrong CA: up fails saying the peer's certificate is not trusted, although
 #      an authority the administrator loaded in A's daemon trusts B's CA (so only the ca_id
 #      constraint to IKE_CACERT refuses it); the same checks.
@@ -229,7 +230,10 @@ check "B up (its end is right)" gt $B up --ike-timeout 10 "$T/b/ifcfg-gre1"
 sed -e "s|^IKE_CERT=.*|IKE_CERT=$P/other.crt|" -e "s|^IKE_PRIVKEY=.*|IKE_PRIVKEY=$P/other.key|" \
     "$T/a/ifcfg-gre1" >"$T/a/ifcfg-other"
 fails_clean "certificate for $OTHER" "$T/a/ifcfg-other" 1 \
-    "cannot prove the identity ${A_OUT//./\\.}: IKE_CERT .*other\\.crt does not carry it"
+    "IKE_CERT: .*other\\.crt does not carry the identity ${A_OUT//./\\.} that this end proves"
+sed -e "s|^IKE_PRIVKEY=.*|IKE_PRIVKEY=$P/b.key|" "$T/a/ifcfg-gre1" >"$T/a/ifcfg-wrongkey"
+fails_clean "a key that is not the certificate's" "$T/a/ifcfg-wrongkey" 1 \
+    "IKE_PRIVKEY is not the private key of IKE_CERT .*a\\.crt"
 fi
 
 if section 4; then
