@@ -100,7 +100,7 @@ typedef struct {
     const GreSuiteInfo *suite;
     guint               rekey_time, dpd_delay; /* seconds */
     guint               rekey_packets;
-    gboolean            cert;                  /* IKE_AUTH=cert, else psk */
+    gboolean            cert;                      /* IKE_AUTH=cert, else psk */
     char                cert_file[GRE_IKE_ID_MAX]; /* this end's certificate, sent in load-conn */
 } GrePlanIkeConn;
 
