@@ -96,10 +96,11 @@ static const struct {
     { "IPsec", GRE_KEY_IPSEC, GRE_KEY_AUTH_KEY_OUT,
       "Static ESP transport-mode SAs that encrypt GRE, and only GRE, between the outer "
       "addresses.\nInbound at one end is outbound at the other." },
-    { "IKE", GRE_KEY_IKE_PSK, GRE_KEY_IKE_VICI_SOCKET,
+    { "IKE", GRE_KEY_IKE_PSK, GRE_KEY_IKE_CACERT,
       "With \\fBIPSEC=ike\\fR the ESP SAs are negotiated by strongSwan's charon (IKEv2), "
       "driven through its VICI socket: one CHILD_SA in transport mode selecting only GRE "
-      "between the outer addresses, keyed with a pre-shared key. The ESP proposal is "
+      "between the outer addresses, authenticated with a pre-shared key or with X.509 "
+      "certificates (see IKE WITH CERTIFICATES below). The ESP proposal is "
       "\\fBIPSEC_SUITE\\fR with \\fBIKE_ESP_DH\\fR; the SPI and key settings above are "
       "not used." },
 };
@@ -156,6 +157,10 @@ type_name(GreKeyType type)
         return "time";
     case GRE_KT_PATH:
         return "path";
+    case GRE_KT_IKE_AUTH:
+        return "psk or cert";
+    case GRE_KT_FILE:
+        return "file";
     }
     g_assert_not_reached();
 }

@@ -11,6 +11,8 @@ gre_nm_plan_step_is_tunnel(const GrePlanStep *step)
     case GRE_STEP_LINK_UP:
     case GRE_STEP_IKE_SHARED:
     case GRE_STEP_IKE_CONN:
+    case GRE_STEP_IKE_CA:
+    case GRE_STEP_IKE_KEY:
         return TRUE;
     case GRE_STEP_ROUTE:
         /* The pin goes via the underlay, which NetworkManager does not hand to us. */

@@ -136,6 +136,8 @@ create_msg(Kernel *k, GHashTable *known, const GrePlanStep *step, struct nl_msg 
         break;
     case GRE_STEP_IKE_SHARED:
     case GRE_STEP_IKE_CONN:
+    case GRE_STEP_IKE_CA:
+    case GRE_STEP_IKE_KEY:
         return -NLE_INVAL; /* the daemon's: create_ike() */
     }
     if (err < 0)

@@ -26,15 +26,25 @@
 /* How long the peer may take to confirm a DELETE before charon forgets the IKE_SA anyway. */
 #define TERMINATE_TIMEOUT_MS 3000
 
+static gboolean
+is_cred(const GrePlanStep *step)
+{
+    return step->kind == GRE_STEP_IKE_CA || step->kind == GRE_STEP_IKE_KEY;
+}
+
 static const char *
 step_socket(const GrePlanStep *step)
 {
+    if (is_cred(step))
+        return step->ike_cred.socket;
     return step->kind == GRE_STEP_IKE_CONN ? step->ike_conn.socket : step->ike_shared.socket;
 }
 
 static const char *
 step_name(const GrePlanStep *step)
 {
+    if (is_cred(step))
+        return step->ike_cred.name;
     return step->kind == GRE_STEP_IKE_CONN ? step->ike_conn.name : step->ike_shared.name;
 }
 
@@ -105,7 +115,7 @@ add_uint(GreViciBuilder *b, const char *key, guint v, const char *unit)
 
 /* The message of load-conn: the same settings `gre-tunnel plan` shows as swanctl.conf. */
 static GBytes *
-conn_msg(const GrePlanIkeConn *c, GError **error)
+conn_msg(const GrePlanIkeConn *c, GBytes *cert, const char *ca_subject, GError **error)
 {
     g_autoptr(GreViciBuilder) b = gre_vici_builder_new();
     g_autofree char *local      = gre_addr_to_string(&c->local);
@@ -124,12 +134,25 @@ conn_msg(const GrePlanIkeConn *c, GError **error)
     gre_vici_builder_add(b, "mobike", "no");
     add_uint(b, "dpd_delay", c->dpd_delay, "s");
     gre_vici_builder_begin_section(b, "local");
-    gre_vici_builder_add(b, "auth", "psk");
+    gre_vici_builder_add(b, "auth", cert ? "pubkey" : "psk");
     gre_vici_builder_add(b, "id", c->local_id);
+    if (cert) {
+        gsize       n;
+        const void *d = g_bytes_get_data(cert, &n);
+
+        gre_vici_builder_begin_list(b, "certs");
+        gre_vici_builder_list_item_bytes(b, d, n);
+        gre_vici_builder_end_list(b);
+    }
     gre_vici_builder_end_section(b);
     gre_vici_builder_begin_section(b, "remote");
-    gre_vici_builder_add(b, "auth", "psk");
+    gre_vici_builder_add(b, "auth", cert ? "pubkey" : "psk");
     gre_vici_builder_add(b, "id", c->remote_id);
+    /* Only a certificate the CA of IKE_CACERT signed proves the peer's identity, not one from
+     * any CA the daemon trusts otherwise. ca_id rather than cacerts: a CA certificate given in a
+     * connection stays loaded after unload-conn, an authority is unloaded with its name. */
+    if (ca_subject)
+        gre_vici_builder_add(b, "ca_id", ca_subject);
     gre_vici_builder_end_section(b);
     gre_vici_builder_begin_section(b, "children");
     gre_vici_builder_begin_section(b, CHILD_NAME);
@@ -231,8 +254,22 @@ apply_ike_remove(Kernel *k, const GrePlanStep *step, char **why)
         *why = g_strdup(error->message);
         return FALSE;
     }
-    ok = step->kind == GRE_STEP_IKE_CONN ? unload_conn(v, step_name(step), &was_loaded, &error)
-                                         : unload_shared(v, step_name(step), &was_loaded, &error);
+    if (is_cred(step)) {
+        /* The key's id: recorded (down), or from this call's load (its own rollback). */
+        const char *keyid = step->ike_cred.keyid[0] ? step->ike_cred.keyid : k->ike_keyid;
+
+        ok = apply_ike_cred_remove(v, step, keyid, &was_loaded, &error);
+        if (ok && step->kind == GRE_STEP_IKE_KEY && !keyid) {
+            apply_note(k,
+                       _("the id of the private key %s was not recorded (an interrupted `up`?): "
+                         "if it is still loaded, `swanctl --list-certs` shows it"),
+                       step->ike_cred.file);
+            return TRUE;
+        }
+    } else if (step->kind == GRE_STEP_IKE_CONN)
+        ok = unload_conn(v, step_name(step), &was_loaded, &error);
+    else
+        ok = unload_shared(v, step_name(step), &was_loaded, &error);
     if (!ok) {
         *why = g_strdup(error->message);
         return FALSE;
@@ -257,9 +294,12 @@ apply_ike_probe(Kernel *k, const GrePlanStep *step, Probe *p)
         p->why          = g_strdup(error->message);
         return p->state = OBJ_ERROR;
     }
-    present = step->kind == GRE_STEP_IKE_CONN
-                  ? loaded(v, "get-conns", "conns", step_name(step), &error)
-                  : loaded(v, "get-shared", "keys", step_name(step), &error);
+    if (is_cred(step))
+        present = apply_ike_cred_loaded(v, step, &error);
+    else
+        present = step->kind == GRE_STEP_IKE_CONN
+                      ? loaded(v, "get-conns", "conns", step_name(step), &error)
+                      : loaded(v, "get-shared", "keys", step_name(step), &error);
     if (present < 0) {
         p->why          = g_strdup(error->message);
         return p->state = OBJ_ERROR;
@@ -303,6 +343,42 @@ log_find(GPtrArray *log, const char *needle)
     return NULL;
 }
 
+/* IKE_AUTH=cert: which certificate failed, in the settings' words. */
+static gboolean
+classify_cert(const GrePlanIkeConn *c, GPtrArray *log, const char *remote, char **why)
+{
+    const char *line;
+
+    if ((line = log_find(log, "no private key found"))) {
+        /* charon found no key for a certificate of ours that carries IKE_LOCAL_ID. */
+        *why = g_strdup_printf(_("this end cannot prove the identity %s: IKE_CERT %s does not "
+                                 "carry it (as subject or subjectAltName; IKE_LOCAL_ID is the "
+                                 "outer address unless set), or IKE_PRIVKEY is not the key of "
+                                 "IKE_CERT (charon: %s)"),
+                               c->local_id, c->cert_file, line);
+        return TRUE;
+    }
+    if ((line = log_find(log, "constraint check failed")) || (line = log_find(log, "no trusted")) ||
+        (line = log_find(log, "no issuer certificate")) ||
+        (line = log_find(log, "not within validity")) ||
+        (line = log_find(log, "certificate was revoked"))) {
+        *why = g_strdup_printf(_("the certificate %s presented is not trusted for %s: it is not "
+                                 "signed by the CA of IKE_CACERT, or does not carry that identity "
+                                 "(IKE_REMOTE_ID is the peer's outer address unless set), or has "
+                                 "expired (charon: %s)"),
+                               remote, c->remote_id, line);
+        return TRUE;
+    }
+    if ((line = log_find(log, "AUTHENTICATION_FAILED"))) {
+        *why = g_strdup_printf(_("%s refused this end's certificate: its IKE_CACERT is not the "
+                                 "CA that signed IKE_CERT here, or its IKE_REMOTE_ID is not %s, "
+                                 "or it does not use certificates (IKE_AUTH) (charon: %s)"),
+                               remote, c->local_id, line);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 /* Why the daemon's initiate failed, from what it logged while trying (control-log). */
 static Outcome
 classify(const GrePlanIkeConn *c, GPtrArray *log, const char *errmsg, guint timeout_ms, char **why)
@@ -310,6 +386,8 @@ classify(const GrePlanIkeConn *c, GPtrArray *log, const char *errmsg, guint time
     g_autofree char *remote = gre_addr_to_string(&c->remote);
     const char      *line;
 
+    if (c->cert && classify_cert(c, log, remote, why))
+        return OUTCOME_REFUSED;
     if ((line = log_find(log, "AUTHENTICATION_FAILED")) ||
         (line = log_find(log, "MAC mismatched")) || (line = log_find(log, "no shared key found")) ||
         (line = log_find(log, "no matching peer config found"))) {
@@ -562,6 +640,8 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
     g_autoptr(GError) error     = NULL;
     g_autoptr(GreVici) v        = ike_connect(c->socket, &error);
     g_autoptr(GBytes) msg       = NULL;
+    g_autoptr(GBytes) cert      = NULL;
+    g_autofree char *ca_subject = NULL;
     guint timeout = opts && opts->ike_timeout_ms ? opts->ike_timeout_ms : GRE_APPLY_IKE_TIMEOUT_MS;
     Outcome o;
 
@@ -571,8 +651,32 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
     }
     if (!refuse_taken(v, TRUE, c->name, why))
         return FALSE;
-    if (!(msg = conn_msg(c, &error)) || !gre_vici_call(v, "load-conn", msg, &error)) {
-        *why = g_strdup(error->message);
+    if (c->cert) {
+        if (!(cert = apply_ike_read_cred("IKE_CERT", c->cert_file, FALSE, &error))) {
+            *code = GRE_ERROR_INVALID; /* the file, as for IKE_CACERT and IKE_PRIVKEY */
+            *why  = g_strdup(error->message);
+            return FALSE;
+        }
+        if (!(ca_subject = apply_ike_ca_subject(v, c->name, &error))) {
+            *why = g_strdup(error->message);
+            return FALSE;
+        }
+    }
+    if (!(msg = conn_msg(c, cert, ca_subject, &error)) ||
+        !gre_vici_call(v, "load-conn", msg, &error)) {
+        if (c->cert && g_error_matches(error, GRE_VICI_ERROR, GRE_VICI_ERROR_FAILED))
+            *code = GRE_ERROR_INVALID;
+        *why = c->cert && g_error_matches(error, GRE_VICI_ERROR, GRE_VICI_ERROR_FAILED)
+                   ? g_strdup_printf(_("IKE_CERT: %s: the IKE daemon refused the connection with "
+                                       "it: %s (a PEM or DER X.509 certificate is expected)"),
+                                     c->cert_file, error->message)
+                   : g_strdup(error->message);
+        return FALSE;
+    }
+    if (c->cert && !apply_ike_check_own_cert(v, cert, c->cert_file, c->local_id, why)) {
+        *code = GRE_ERROR_INVALID;
+        g_clear_pointer(&v, gre_vici_free);
+        undo_conn(k, step, why);
         return FALSE;
     }
     g_clear_pointer(&v, gre_vici_free);
@@ -619,10 +723,48 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
     return FALSE;
 }
 
+/* The private key's id, for this call's rollback and, in the record, for `down`. A record that
+ * cannot be written is warned about: the key stays loaded until charon restarts, and the
+ * tunnel works. */
+static void
+record_keyid(Kernel *k, const char *keyid)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_free(k->ike_keyid);
+    k->ike_keyid = g_strdup(keyid);
+    if (!k->rec)
+        return;
+    for (guint i = 0; i < k->rec->steps->len; i++) {
+        GrePlanStep *st = &g_array_index(k->rec->steps, GrePlanStep, i);
+
+        if (st->kind != GRE_STEP_IKE_KEY)
+            continue;
+        g_strlcpy(st->ike_cred.keyid, keyid, sizeof st->ike_cred.keyid);
+        g_free(k->rec->lines->pdata[i]);
+        k->rec->lines->pdata[i] = gre_state_step_line(st);
+    }
+    if (!gre_state_write(k->rec, &error))
+        apply_warn(k,
+                   _("the private key's id could not be recorded (%s): `down` will not unload it"),
+                   error->message);
+}
+
 gboolean
 apply_ike_create(Kernel *k, const GrePlanStep *step, char **why, int *code)
 {
     *code = GRE_ERROR_KERNEL;
+    if (is_cred(step)) {
+        g_autofree char *keyid = NULL;
+
+        if (!apply_ike_cred_create(step, &keyid, why)) {
+            *code = GRE_ERROR_INVALID;
+            return FALSE;
+        }
+        if (keyid)
+            record_keyid(k, keyid);
+        return TRUE;
+    }
     if (step->kind == GRE_STEP_IKE_SHARED)
         return load_shared(k, &step->ike_shared, why);
     return load_conn(k, step, why, code);

@@ -102,6 +102,11 @@ apply_describe(const GrePlanStep *step)
         return g_strdup_printf("IKE secret %s", step->ike_shared.name);
     case GRE_STEP_IKE_CONN:
         return g_strdup_printf("IKE connection %s", step->ike_conn.name);
+    case GRE_STEP_IKE_CA:
+        return g_strdup_printf("IKE CA %s (IKE_CACERT %s)", step->ike_cred.name,
+                               step->ike_cred.file);
+    case GRE_STEP_IKE_KEY:
+        return g_strdup_printf("IKE private key (IKE_PRIVKEY %s)", step->ike_cred.file);
     }
     return g_strdup("?");
 }

@@ -59,6 +59,10 @@ typedef struct {
     GreNl                 *xfrm; /* NETLINK_XFRM; NULL until an xfrm object is touched */
     GreApplyReport        *report;
     const GreApplyOptions *opts; /* up only; NULL elsewhere */
+    /* up only: the record being applied, so that the private key's id (IKE_AUTH=cert) is
+     * recorded once charon gives it, and that id for undoing this call's own steps. */
+    GreStateRecord *rec;
+    char           *ike_keyid;
 } Kernel;
 typedef enum {
     OBJ_ABSENT,
@@ -177,7 +181,8 @@ gboolean apply_goes_with_link(const GArray *steps, const GrePlanStep *step);
 static inline gboolean
 apply_is_ike(const GrePlanStep *step)
 {
-    return step->kind == GRE_STEP_IKE_SHARED || step->kind == GRE_STEP_IKE_CONN;
+    return step->kind == GRE_STEP_IKE_SHARED || step->kind == GRE_STEP_IKE_CONN ||
+           step->kind == GRE_STEP_IKE_CA || step->kind == GRE_STEP_IKE_KEY;
 }
 /* Loads @step into the daemon; for the connection also starts the CHILD_SA and accepts it only
  * in transport mode. On failure nothing of @step is left in the daemon, *why says what went
@@ -190,3 +195,16 @@ gboolean apply_ike_remove(Kernel *k, const GrePlanStep *step, char **why);
 ObjState apply_ike_probe(Kernel *k, const GrePlanStep *step, Probe *p);
 /* The IKE_SA and CHILD_SA of @conn as the daemon reports them (list-sas). */
 void apply_ike_status(const GrePlanIkeConn *conn, GString *out);
+
+/* gre-apply-ike-cred.c: IKE_AUTH=cert, the CA and the private key */
+typedef struct _GreVici GreVici;
+/* @path as @setting names it, checked like keys-NAME (@secret: readable by its owner only). */
+GBytes *apply_ike_read_cred(const char *setting, const char *path, gboolean secret, GError **error);
+gboolean apply_ike_cred_create(const GrePlanStep *step, char **keyid, char **why);
+gboolean apply_ike_cred_remove(GreVici *v, const GrePlanStep *step, const char *keyid,
+                               gboolean *was_loaded, GError **error);
+int      apply_ike_cred_loaded(GreVici *v, const GrePlanStep *step, GError **error);
+char    *apply_ike_ca_subject(GreVici *v, const char *name, GError **error);
+/* After load-conn: whether charon sees @cert carrying @local_id and holds its private key. */
+gboolean apply_ike_check_own_cert(GreVici *v, GBytes *cert, const char *cert_file,
+                                  const char *local_id, char **why);

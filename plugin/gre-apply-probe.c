@@ -417,6 +417,8 @@ apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p)
     }
     case GRE_STEP_IKE_SHARED:
     case GRE_STEP_IKE_CONN:
+    case GRE_STEP_IKE_CA:
+    case GRE_STEP_IKE_KEY:
         return apply_ike_probe(k, step, p); /* in the daemon, not the kernel */
     }
     return p->state = OBJ_ABSENT;

@@ -170,7 +170,9 @@ status_one(Kernel *k, const GreStateRecord *rec, GString *out)
         case GRE_STEP_LINK_UP:
             break; /* shown with the link, as the kernel has them */
         case GRE_STEP_IKE_SHARED:
-            break; /* the key: nothing to show */
+        case GRE_STEP_IKE_CA:
+        case GRE_STEP_IKE_KEY:
+            break; /* credentials: nothing to show */
         case GRE_STEP_IKE_CONN:
             apply_ike_status(&step->ike_conn, out);
             break;

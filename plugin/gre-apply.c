@@ -366,13 +366,26 @@ note_changes(Kernel *k, const GreStateRecord *old, const GreStateRecord *new)
         apply_note(k, _("the IPsec keys changed"));
 }
 
+/* Line @a of a record as applied is line @b as planned: the same, or for the private key of
+ * IKE_AUTH=cert the same with the id charon gave it. */
+static gboolean
+same_line(const char *a, const char *b)
+{
+    const char *id = strstr(a, " keyid=");
+
+    if (g_str_equal(a, b))
+        return TRUE;
+    return g_str_has_prefix(a, "ike-key ") && id && !strchr(id + 1, ' ') &&
+           strlen(b) == (gsize)(id - a) && strncmp(a, b, id - a) == 0;
+}
+
 static gboolean
 same_record(const GreStateRecord *a, const GreStateRecord *b)
 {
     if (a->lines->len != b->lines->len || !g_str_equal(a->secrets, b->secrets))
         return FALSE;
     for (guint i = 0; i < a->lines->len; i++) {
-        if (!g_str_equal(a->lines->pdata[i], b->lines->pdata[i]))
+        if (!same_line(a->lines->pdata[i], b->lines->pdata[i]))
             return FALSE;
     }
     return TRUE;
@@ -465,10 +478,14 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
     if (!gre_state_write(want, error))
         return FALSE;
 
-    took = g_new0(ApplyTook, plan->steps->len);
+    took   = g_new0(ApplyTook, plan->steps->len);
+    k->rec = want;
     apply_create(k, plan->steps, fault, &done, took, &failure, &code);
-    if (!failure)
+    k->rec = NULL;
+    if (!failure) {
+        g_clear_pointer(&k->ike_keyid, g_free);
         return TRUE;
+    }
 
     /* Roll back exactly what this call created, newest first: whatever the kernel took,
      * requests after the failed one in its batch included. */
@@ -491,8 +508,10 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
                     _("%s; undoing it also failed (%s): run `down %s` to remove what is left"),
                     failure, undo_failures->str, plan->name);
+        g_clear_pointer(&k->ike_keyid, g_free);
         return FALSE;
     }
+    g_clear_pointer(&k->ike_keyid, g_free);
     gre_state_delete(plan->name, NULL);
     g_set_error(error, GRE_ERROR, code, "%s%s", failure,
                 k->report->recreated ? _(" (the previous instance had been removed already)") : "");

@@ -168,6 +168,11 @@ gre_check(const GreSettings *a, const char *a_name, const GreSettings *b, const 
         if (key->mirror == GRE_MIRROR_LOCAL || key->mirror == GRE_MIRROR_COPY ||
             is_inner_key(key->id) || key->id == GRE_KEY_MTU)
             continue;
+        /* With certificates on either end a PSK is not used there: IKE_AUTH names the
+         * difference that matters. */
+        if (key->id == GRE_KEY_IKE_PSK &&
+            (a->ike_auth == GRE_IKE_AUTH_CERT || b->ike_auth == GRE_IKE_AUTH_CERT))
+            continue;
         other = key->mirror == GRE_MIRROR_SWAP ? gre_key_info(key->partner) : key;
         if (key->type == GRE_KT_GREKEY) {
             /* KEY is shorthand for IKEY and OKEY: compare what each direction really uses. */

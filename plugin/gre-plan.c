@@ -129,12 +129,31 @@ add_ike(GrePlan *plan, const GreSettings *s, const GreAddr *local)
 
     /* One name per tunnel device: device names are unique in a namespace, and one daemon
      * serves one namespace. */
-    g_snprintf(shared.ike_shared.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
-    g_strlcpy(shared.ike_shared.socket, sock, GRE_IKE_SOCKET_MAX);
-    ike_id(shared.ike_shared.local_id, s->ike_local_id, local);
-    ike_id(shared.ike_shared.remote_id, s->ike_remote_id, &s->remote);
-    shared.ike_shared.psk = g_bytes_ref(s->ike_psk);
-    add_step(plan, &shared);
+    if (s->ike_auth == GRE_IKE_AUTH_CERT) {
+        /* The CA first, so the connection can name it; the key before the connection that
+         * uses it. All three are read by gre-tunnel (charon's AppArmor profile may not let it
+         * read the paths) when `up` loads them. */
+        GrePlanStep ca  = { .kind = GRE_STEP_IKE_CA };
+        GrePlanStep key = { .kind = GRE_STEP_IKE_KEY };
+
+        g_snprintf(ca.ike_cred.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
+        g_strlcpy(ca.ike_cred.socket, sock, GRE_IKE_SOCKET_MAX);
+        g_strlcpy(ca.ike_cred.file, s->ike_cacert, GRE_IKE_ID_MAX);
+        add_step(plan, &ca);
+        g_snprintf(key.ike_cred.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
+        g_strlcpy(key.ike_cred.socket, sock, GRE_IKE_SOCKET_MAX);
+        g_strlcpy(key.ike_cred.file, s->ike_privkey, GRE_IKE_ID_MAX);
+        add_step(plan, &key);
+        conn.ike_conn.cert = TRUE;
+        g_strlcpy(conn.ike_conn.cert_file, s->ike_cert, GRE_IKE_ID_MAX);
+    } else {
+        g_snprintf(shared.ike_shared.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
+        g_strlcpy(shared.ike_shared.socket, sock, GRE_IKE_SOCKET_MAX);
+        ike_id(shared.ike_shared.local_id, s->ike_local_id, local);
+        ike_id(shared.ike_shared.remote_id, s->ike_remote_id, &s->remote);
+        shared.ike_shared.psk = g_bytes_ref(s->ike_psk);
+        add_step(plan, &shared);
+    }
 
     g_snprintf(conn.ike_conn.name, GRE_IKE_NAME_MAX, "gre-%s", s->name);
     g_strlcpy(conn.ike_conn.socket, sock, GRE_IKE_SOCKET_MAX);
@@ -454,47 +473,52 @@ render_ike_conn(GString *out, const GrePlanIkeConn *c, gboolean add)
     g_autofree char *local  = gre_addr_to_string(&c->local);
     g_autofree char *remote = gre_addr_to_string(&c->remote);
     guint            plen   = gre_addr_max_plen(c->local.family);
+    const char      *auth   = c->cert ? "pubkey" : "psk";
 
     if (!add) {
         g_string_append_printf(out, "vici %s: unload-conn %s", c->socket, c->name);
         return;
     }
-    g_string_append_printf(out,
-                           "vici %s: load-conn, then initiate child gre\n"
-                           "connections {\n"
-                           "    %s {\n"
-                           "        version = 2\n"
-                           "        local_addrs = %s\n"
-                           "        remote_addrs = %s\n"
-                           "        proposals = %s\n"
-                           "        mobike = no\n"
-                           "        dpd_delay = %us\n"
-                           "        local {\n"
-                           "            auth = psk\n"
-                           "            id = %s\n"
-                           "        }\n"
-                           "        remote {\n"
-                           "            auth = psk\n"
-                           "            id = %s\n"
-                           "        }\n"
-                           "        children {\n"
-                           "            gre {\n"
-                           "                mode = transport\n"
-                           "                local_ts = %s/%u[gre]\n"
-                           "                remote_ts = %s/%u[gre]\n"
-                           "                esp_proposals = %s\n"
-                           "                rekey_time = %us\n"
-                           "                rekey_packets = %u\n"
-                           "                start_action = trap\n"
-                           "                dpd_action = trap\n"
-                           "                close_action = trap\n"
-                           "            }\n"
-                           "        }\n"
-                           "    }\n"
-                           "}",
-                           c->socket, c->name, local, remote, c->proposals, c->dpd_delay,
-                           c->local_id, c->remote_id, local, plen, remote, plen, c->esp_proposals,
-                           c->rekey_time, c->rekey_packets);
+    g_string_append_printf(
+        out,
+        "vici %s: load-conn, then initiate child gre\n"
+        "connections {\n"
+        "    %s {\n"
+        "        version = 2\n"
+        "        local_addrs = %s\n"
+        "        remote_addrs = %s\n"
+        "        proposals = %s\n"
+        "        mobike = no\n"
+        "        dpd_delay = %us\n"
+        "        local {\n"
+        "            auth = %s\n"
+        "            id = %s\n"
+        "%s%s%s"
+        "        }\n"
+        "        remote {\n"
+        "            auth = %s\n"
+        "            id = %s\n"
+        "%s"
+        "        }\n"
+        "        children {\n"
+        "            gre {\n"
+        "                mode = transport\n"
+        "                local_ts = %s/%u[gre]\n"
+        "                remote_ts = %s/%u[gre]\n"
+        "                esp_proposals = %s\n"
+        "                rekey_time = %us\n"
+        "                rekey_packets = %u\n"
+        "                start_action = trap\n"
+        "                dpd_action = trap\n"
+        "                close_action = trap\n"
+        "            }\n"
+        "        }\n"
+        "    }\n"
+        "}",
+        c->socket, c->name, local, remote, c->proposals, c->dpd_delay, auth, c->local_id,
+        c->cert ? "            certs = " : "", c->cert ? c->cert_file : "", c->cert ? "\n" : "",
+        auth, c->remote_id, c->cert ? "            ca_id = <the subject of IKE_CACERT>\n" : "",
+        local, plen, remote, plen, c->esp_proposals, c->rekey_time, c->rekey_packets);
 }
 
 static void
@@ -533,6 +557,21 @@ render_ike_shared(GString *out, const GrePlanIkeShared *sh, gboolean show_secret
     g_string_append(out, "\n    }\n}");
 }
 
+static void
+render_ike_cred(GString *out, GreStepKind kind, const GrePlanIkeCred *cr, gboolean add)
+{
+    gboolean ca = kind == GRE_STEP_IKE_CA;
+
+    if (add)
+        g_string_append_printf(out, "vici %s: %s %s from %s", cr->socket,
+                               ca ? "load-authority" : "load-key", cr->name, cr->file);
+    else if (ca)
+        g_string_append_printf(out, "vici %s: unload-authority %s", cr->socket, cr->name);
+    else
+        g_string_append_printf(out, "vici %s: unload-key %s", cr->socket,
+                               cr->keyid[0] ? cr->keyid : cr->name);
+}
+
 static char *
 render(const GrePlanStep *step, gboolean show_secrets, gboolean add)
 {
@@ -567,6 +606,10 @@ render(const GrePlanStep *step, gboolean show_secrets, gboolean add)
         break;
     case GRE_STEP_IKE_CONN:
         render_ike_conn(out, &step->ike_conn, add);
+        break;
+    case GRE_STEP_IKE_CA:
+    case GRE_STEP_IKE_KEY:
+        render_ike_cred(out, step->kind, &step->ike_cred, add);
         break;
     }
     return g_string_free(out, FALSE);

@@ -19,6 +19,8 @@ typedef enum {
     GRE_STEP_LINK_UP,
     GRE_STEP_IKE_SHARED, /* IPSEC=ike: the PSK, loaded into the IKE daemon (load-shared) */
     GRE_STEP_IKE_CONN,   /* IPSEC=ike: the connection, loaded with a trap (load-conn) */
+    GRE_STEP_IKE_CA,     /* IKE_AUTH=cert: the CA for the peer (load-authority) */
+    GRE_STEP_IKE_KEY,    /* IKE_AUTH=cert: this end's private key (load-key) */
 } GreStepKind;
 
 typedef struct {
@@ -108,7 +110,18 @@ typedef struct {
     const GreSuiteInfo *suite;
     guint               rekey_time, dpd_delay; /* seconds */
     guint               rekey_packets;
+    gboolean            cert;                      /* IKE_AUTH=cert, else psk */
+    char                cert_file[GRE_IKE_ID_MAX]; /* this end's certificate, sent in load-conn */
 } GrePlanIkeConn;
+
+/* IKE_AUTH=cert: a credential gre-tunnel reads from @file and loads under @name; the private
+ * key's @keyid (charon's id for unload-key) is known once it is loaded, and recorded then. */
+typedef struct {
+    char name[GRE_IKE_NAME_MAX];
+    char socket[GRE_IKE_SOCKET_MAX];
+    char file[GRE_IKE_ID_MAX];
+    char keyid[GRE_IKE_NAME_MAX * 2]; /* "" until loaded */
+} GrePlanIkeCred;
 
 typedef struct {
     char    name[GRE_IKE_NAME_MAX]; /* the secret's unique id in the daemon (unload-shared) */
@@ -128,6 +141,7 @@ typedef struct {
         char             up_dev[GRE_IFNAMSIZ];
         GrePlanIkeConn   ike_conn;
         GrePlanIkeShared ike_shared;
+        GrePlanIkeCred   ike_cred;
     };
 } GrePlanStep;
 

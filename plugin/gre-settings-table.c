@@ -194,6 +194,31 @@ static const Row rows[GRE_KEY_COUNT] = {
            "tunnels."),
         GRE_MIRROR_LOCAL, GRE_KEY_COUNT },
       F(ike_vici_socket) },
+    { { GRE_KEY_IKE_AUTH, GRE_KT_IKE_AUTH, "IKE_AUTH", "ike-auth", "gre-ike-auth", "psk",
+        "psk, cert", FALSE, FALSE,
+        N_("How both ends prove their identity: psk with IKE_PSK, cert with X.509 certificates "
+           "(IKE_CERT, IKE_PRIVKEY, IKE_CACERT)."),
+        GRE_MIRROR_SAME, GRE_KEY_COUNT },
+      F(ike_auth) },
+    /* The peer's own certificate and key are files on the peer: mirror cannot know their
+     * paths, so it writes none and the peer's validation names them as missing. */
+    { { GRE_KEY_IKE_CERT, GRE_KT_FILE, "IKE_CERT", "ike-cert", "gre-ike-cert", NULL,
+        "absolute path (PEM or DER)", FALSE, FALSE,
+        N_("This end's X.509 certificate (IKE_AUTH=cert); it must carry IKE_LOCAL_ID, by "
+           "default the outer address, as a subjectAltName."),
+        GRE_MIRROR_LOCAL, GRE_KEY_COUNT },
+      F(ike_cert) },
+    { { GRE_KEY_IKE_PRIVKEY, GRE_KT_FILE, "IKE_PRIVKEY", "ike-privkey", "gre-ike-privkey", NULL,
+        "absolute path (PEM or DER)", FALSE, FALSE,
+        N_("The private key of IKE_CERT: a root-owned file that only root can read."),
+        GRE_MIRROR_LOCAL, GRE_KEY_COUNT },
+      F(ike_privkey) },
+    { { GRE_KEY_IKE_CACERT, GRE_KT_FILE, "IKE_CACERT", "ike-cacert", "gre-ike-cacert", NULL,
+        "absolute path (PEM or DER)", FALSE, FALSE,
+        N_("The certificate of the CA that signed the peer's certificate; only that CA is "
+           "trusted for the peer."),
+        GRE_MIRROR_COPY, GRE_KEY_COUNT },
+      F(ike_cacert) },
 };
 
 #define FIELD(s, row, type) ((type *)((char *)(s) + (row)->offset))
@@ -552,6 +577,23 @@ parse_seconds(const char *text, guint *out, GError **error)
     return TRUE;
 }
 
+/* A file gre-tunnel reads itself (charon under AppArmor may not read arbitrary paths). */
+static gboolean
+parse_file(const char *text, char **out, GError **error)
+{
+    /* Recorded in the ownership record as one word, and sized to fit a plan step. */
+    if (text[0] != '/' || strlen(text) > 255 || strpbrk(text, " \t\n"))
+        return fail(error,
+                    _("\"%s\" is not an absolute path of at most 255 characters without "
+                      "blanks"),
+                    text);
+    if (!check_text(text, 255, error))
+        return FALSE;
+    g_free(*out);
+    *out = g_strdup(text);
+    return TRUE;
+}
+
 static gboolean
 parse_path(const char *text, char **out, GError **error)
 {
@@ -716,6 +758,16 @@ gre_key_set(const GreKeyInfo *key, GreSettings *s, const char *text, GError **er
         return parse_seconds(text, FIELD(s, row, guint), error);
     case GRE_KT_PATH:
         return parse_path(text, FIELD(s, row, char *), error);
+    case GRE_KT_IKE_AUTH:
+        if (g_ascii_strcasecmp(text, "psk") == 0)
+            *FIELD(s, row, GreIkeAuth) = GRE_IKE_AUTH_PSK;
+        else if (g_ascii_strcasecmp(text, "cert") == 0)
+            *FIELD(s, row, GreIkeAuth) = GRE_IKE_AUTH_CERT;
+        else
+            return fail(error, _("\"%s\" is not psk or cert"), text);
+        return TRUE;
+    case GRE_KT_FILE:
+        return parse_file(text, FIELD(s, row, char *), error);
     }
     g_return_val_if_reached(FALSE);
 }
@@ -852,6 +904,10 @@ gre_key_get(const GreKeyInfo *key, const GreSettings *s)
     case GRE_KT_SECONDS:
         return *CFIELD(s, row, guint) ? g_strdup_printf("%u", *CFIELD(s, row, guint))
                                       : g_strdup(gre_key_default(key, s));
+    case GRE_KT_IKE_AUTH:
+        return g_strdup(*CFIELD(s, row, GreIkeAuth) == GRE_IKE_AUTH_CERT ? "cert" : "psk");
+    case GRE_KT_FILE:
+        return g_strdup(*CFIELD(s, row, char *));
     }
     g_return_val_if_reached(NULL);
 }

@@ -34,6 +34,8 @@ typedef enum {
     GRE_KT_DHGROUP,    /* a DH group name such as ecp256 */
     GRE_KT_SECONDS,    /* N, Ns, Nm or Nh; stored as seconds */
     GRE_KT_PATH,       /* absolute path of a unix socket */
+    GRE_KT_IKE_AUTH,   /* psk | cert */
+    GRE_KT_FILE,       /* absolute path of a file we read (certificate, private key) */
 } GreKeyType;
 
 typedef enum {
@@ -75,6 +77,10 @@ typedef enum {
     GRE_KEY_IKE_REKEY_TIME,
     GRE_KEY_IKE_DPD_DELAY,
     GRE_KEY_IKE_VICI_SOCKET,
+    GRE_KEY_IKE_AUTH,
+    GRE_KEY_IKE_CERT,
+    GRE_KEY_IKE_PRIVKEY,
+    GRE_KEY_IKE_CACERT,
     GRE_KEY_COUNT,
 } GreKeyId;
 

@@ -44,6 +44,9 @@ gre_settings_copy(const GreSettings *s)
     c->ike_proposals   = g_strdup(s->ike_proposals);
     c->ike_esp_dh      = g_strdup(s->ike_esp_dh);
     c->ike_vici_socket = g_strdup(s->ike_vici_socket);
+    c->ike_cert        = g_strdup(s->ike_cert);
+    c->ike_privkey     = g_strdup(s->ike_privkey);
+    c->ike_cacert      = g_strdup(s->ike_cacert);
     return c;
 }
 
@@ -98,6 +101,9 @@ gre_settings_free(GreSettings *s)
     g_free(s->ike_proposals);
     g_free(s->ike_esp_dh);
     g_free(s->ike_vici_socket);
+    g_free(s->ike_cert);
+    g_free(s->ike_privkey);
+    g_free(s->ike_cacert);
     g_free(s);
 }
 

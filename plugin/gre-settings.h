@@ -41,6 +41,12 @@ typedef enum {
     GRE_IPSEC_IKE, /* keyed by the system's IKE daemon (strongSwan's charon) through VICI */
 } GreIpsecMode;
 
+/* How the two ends of IPSEC=ike prove who they are. */
+typedef enum {
+    GRE_IKE_AUTH_PSK,  /* IKE_PSK, the same at both ends */
+    GRE_IKE_AUTH_CERT, /* X.509: this end's certificate and key, the CA that signs the peer's */
+} GreIkeAuth;
+
 typedef enum {
     GRE_SUITE_AES128_GCM16,
     GRE_SUITE_AES256_GCM16,
@@ -95,13 +101,16 @@ typedef struct {
     GBytes *auth_key_in, *auth_key_out;
 
     /* IPSEC=ike. Text values are NULL when unset; gre_key_text() gives the table's default. */
-    GBytes *ike_psk;                      /* secret */
-    char   *ike_local_id, *ike_remote_id; /* NULL: the outer addresses */
-    char   *ike_proposals;                /* IKE SA proposal, strongSwan syntax */
-    char   *ike_esp_dh;                   /* DH group for PFS on CHILD_SA rekeys */
-    guint   ike_rekey_time;               /* seconds; 0 = default */
-    guint   ike_dpd_delay;                /* seconds; 0 = default */
-    char   *ike_vici_socket;              /* path of charon's VICI socket */
+    GBytes    *ike_psk;                      /* secret */
+    char      *ike_local_id, *ike_remote_id; /* NULL: the outer addresses */
+    char      *ike_proposals;                /* IKE SA proposal, strongSwan syntax */
+    char      *ike_esp_dh;                   /* DH group for PFS on CHILD_SA rekeys */
+    guint      ike_rekey_time;               /* seconds; 0 = default */
+    guint      ike_dpd_delay;                /* seconds; 0 = default */
+    char      *ike_vici_socket;              /* path of charon's VICI socket */
+    GreIkeAuth ike_auth;
+    /* IKE_AUTH=cert: absolute paths, read by gre-tunnel itself when `up` loads them. */
+    char *ike_cert, *ike_privkey, *ike_cacert;
 } GreSettings;
 
 GreSettings *gre_settings_new(void);

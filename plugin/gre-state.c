@@ -154,6 +154,17 @@ gre_state_step_line(const GrePlanStep *step)
     case GRE_STEP_IKE_CONN:
         g_string_append_printf(s, "ike-conn name=%s socket=%s", step->ike_conn.name,
                                step->ike_conn.socket);
+        if (step->ike_conn.cert)
+            g_string_append_printf(s, " cert=%s", step->ike_conn.cert_file);
+        break;
+    case GRE_STEP_IKE_CA:
+    case GRE_STEP_IKE_KEY:
+        /* The key's id (charon's, for unload-key) is added once it is loaded. */
+        g_string_append_printf(s, "%s name=%s socket=%s file=%s",
+                               step->kind == GRE_STEP_IKE_CA ? "ike-ca" : "ike-key",
+                               step->ike_cred.name, step->ike_cred.socket, step->ike_cred.file);
+        if (step->ike_cred.keyid[0])
+            g_string_append_printf(s, " keyid=%s", step->ike_cred.keyid);
         break;
     }
     return g_string_free(s, FALSE);
@@ -430,6 +441,7 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
         const char *sock = field(&f, "socket");
         char       *n    = conn ? step->ike_conn.name : step->ike_shared.name;
         char       *so   = conn ? step->ike_conn.socket : step->ike_shared.socket;
+        const char *cert;
 
         step->kind = conn ? GRE_STEP_IKE_CONN : GRE_STEP_IKE_SHARED;
         if (name && (!name[0] || strlen(name) >= GRE_IKE_NAME_MAX))
@@ -440,6 +452,38 @@ step_from_line(const char *line, GrePlanStep *step, GError **error)
             bad(&f, "socket");
         else if (sock)
             g_strlcpy(so, sock, GRE_IKE_SOCKET_MAX);
+        if (conn && (cert = g_hash_table_lookup(f.kv, "cert"))) {
+            step->ike_conn.cert = TRUE;
+            if (cert[0] != '/' || strlen(cert) >= sizeof step->ike_conn.cert_file)
+                bad(&f, "cert");
+            else
+                g_strlcpy(step->ike_conn.cert_file, cert, sizeof step->ike_conn.cert_file);
+        }
+    } else if (g_strcmp0(kind, "ike-ca") == 0 || g_strcmp0(kind, "ike-key") == 0) {
+        GrePlanIkeCred *cr    = &step->ike_cred;
+        const char     *name  = field(&f, "name");
+        const char     *sock  = field(&f, "socket");
+        const char     *file  = field(&f, "file");
+        const char     *keyid = g_hash_table_lookup(f.kv, "keyid"); /* once loaded */
+
+        step->kind = kind[4] == 'c' ? GRE_STEP_IKE_CA : GRE_STEP_IKE_KEY;
+        if (name && (!name[0] || strlen(name) >= sizeof cr->name))
+            bad(&f, "name");
+        else if (name)
+            g_strlcpy(cr->name, name, sizeof cr->name);
+        if (sock && (sock[0] != '/' || strlen(sock) >= sizeof cr->socket))
+            bad(&f, "socket");
+        else if (sock)
+            g_strlcpy(cr->socket, sock, sizeof cr->socket);
+        if (file && (file[0] != '/' || strlen(file) >= sizeof cr->file))
+            bad(&f, "file");
+        else if (file)
+            g_strlcpy(cr->file, file, sizeof cr->file);
+        if (keyid && (strlen(keyid) >= sizeof cr->keyid ||
+                      strspn(keyid, "0123456789abcdef:") != strlen(keyid)))
+            bad(&f, "keyid");
+        else if (keyid)
+            g_strlcpy(cr->keyid, keyid, sizeof cr->keyid);
     } else {
         g_set_error(error, GRE_ERROR, GRE_ERROR_PARSE, _("\"%s\": unknown object \"%s\""), line,
                     kind ? kind : "");

@@ -295,7 +295,26 @@ check_ike(Ctx *c)
             warning(c, manual[i], _("ignored with %s=ike: the IKE daemon chooses SPIs and keys"),
                     kname(c, GRE_KEY_IPSEC));
     }
-    if (!s->ike_psk) {
+    if (s->ike_auth == GRE_IKE_AUTH_CERT) {
+        static const GreKeyId files[] = { GRE_KEY_IKE_CERT, GRE_KEY_IKE_PRIVKEY,
+                                          GRE_KEY_IKE_CACERT };
+
+        for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+            if (!gre_key_text(files[i], s))
+                problem(c, files[i], _("missing: required with %s=cert"),
+                        kname(c, GRE_KEY_IKE_AUTH));
+        }
+        if (s->ike_psk)
+            warning(c, GRE_KEY_IKE_PSK, _("ignored with %s=cert"), kname(c, GRE_KEY_IKE_AUTH));
+    } else {
+        for (guint i = GRE_KEY_IKE_CERT; i <= GRE_KEY_IKE_CACERT; i++) {
+            if (gre_key_text(i, s))
+                warning(c, i, _("ignored with %s=psk"), kname(c, GRE_KEY_IKE_AUTH));
+        }
+    }
+    if (s->ike_auth == GRE_IKE_AUTH_CERT) {
+        /* nothing more: the files are read, and checked, by `up` */
+    } else if (!s->ike_psk) {
         problem(c, GRE_KEY_IKE_PSK, _("missing: required with %s=ike%s"), kname(c, GRE_KEY_IPSEC),
                 secret_hint(c));
     } else if ((len = g_bytes_get_size(s->ike_psk)) < GRE_IKE_PSK_MIN) {
@@ -324,8 +343,7 @@ check_ipsec(Ctx *c)
 
     /* Settings of the other keying mode are warned about, not refused: a file switched from one
      * mode to the other keeps working while its old lines are cleaned up. */
-    for (guint i = GRE_KEY_IKE_PSK; s->ipsec != GRE_IPSEC_IKE && i <= GRE_KEY_IKE_VICI_SOCKET;
-         i++) {
+    for (guint i = GRE_KEY_IKE_PSK; s->ipsec != GRE_IPSEC_IKE && i <= GRE_KEY_IKE_CACERT; i++) {
         if (!gre_key_is_default(gre_key_info(i), s))
             warning(c, i, _("ignored: %s is not ike"), kname(c, GRE_KEY_IPSEC));
     }

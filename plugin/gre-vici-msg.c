@@ -165,12 +165,18 @@ gre_vici_builder_begin_list(GreViciBuilder *b, const char *name)
 }
 
 void
-gre_vici_builder_list_item(GreViciBuilder *b, const char *value)
+gre_vici_builder_list_item_bytes(GreViciBuilder *b, const void *value, gsize len)
 {
     guint8 t = GRE_VICI_LIST_ITEM;
 
     if (usable(b, TRUE, _("a list item")) && append(b, &t, 1))
-        append_value(b, NULL, value, value ? strlen(value) : 0);
+        append_value(b, NULL, value, len);
+}
+
+void
+gre_vici_builder_list_item(GreViciBuilder *b, const char *value)
+{
+    gre_vici_builder_list_item_bytes(b, value, value ? strlen(value) : 0);
 }
 
 void

@@ -60,6 +60,8 @@ void gre_vici_builder_add(GreViciBuilder *b, const char *key, const char *value)
 void gre_vici_builder_add_bytes(GreViciBuilder *b, const char *key, const void *value, gsize len);
 void gre_vici_builder_begin_list(GreViciBuilder *b, const char *name);
 void gre_vici_builder_list_item(GreViciBuilder *b, const char *value);
+/* A list item that need not be text (a DER certificate). */
+void gre_vici_builder_list_item_bytes(GreViciBuilder *b, const void *value, gsize len);
 void gre_vici_builder_end_list(GreViciBuilder *b);
 
 /* The encoded message (wiped when its last reference goes), or NULL with the first misuse, or

@@ -37,7 +37,7 @@ packages=(
     network-manager-openvpn
     # IPSEC=ike's daemon, for the VICI client's kernel test: charon-systemd and swanctl; the
     # standard plugins bring openssl (ECP groups) and gcm (AES-GCM). Not libreswan: it conflicts.
-    charon-systemd strongswan-swanctl libstrongswan-standard-plugins
+    charon-systemd strongswan-swanctl libstrongswan-standard-plugins strongswan-pki
     # test-ike-interop's libreswan peer: pluto's libraries and certutil (its NSS database).
     # libreswan itself conflicts with strongSwan: it is unpacked below, never installed.
     libldns3 libevent-pthreads-2.1-7 libnss3-tools

@@ -85,9 +85,8 @@ static const struct {
 gboolean
 gre_page_is_path(const GreKeyInfo *key)
 {
-    /* Hook: a key type for file paths that the table adds (certificates, private keys) goes
-     * here too, and gets the same chooser. */
-    return key->type == GRE_KT_PATH;
+    /* Paths of the daemon's socket, and of certificates and private keys: the same chooser. */
+    return key->type == GRE_KT_PATH || key->type == GRE_KT_FILE;
 }
 
 static GreWidgetKind
@@ -101,6 +100,7 @@ kind_of(const GreKeyInfo *key)
     case GRE_KT_PIN:
     case GRE_KT_IPSEC:
     case GRE_KT_SUITE:
+    case GRE_KT_IKE_AUTH:
         return GRE_W_COMBO;
     default:
         return GRE_W_ENTRY;

@@ -213,6 +213,37 @@ test_ike(void)
     g_assert_false(gre_check(a, "A", e, "E", NULL, NULL));
 }
 
+/* IKE_AUTH=cert: mirror writes the method and the CA, not this end's certificate and key (the
+ * peer's are its own files), identities swapped; check compares the method, and no unused
+ * PSK. */
+static void
+test_ike_cert(void)
+{
+    g_autoptr(GreSettings) a = test_settings(
+        "DEVICE=b\nMY_OUTER_IPADDR=192.0.2.10\nPEER_OUTER_IPADDR=192.0.2.20\nIPSEC=ike\n"
+        "IKE_AUTH=cert\nIKE_CERT=/etc/gre/a.crt\nIKE_PRIVKEY=/etc/gre/a.key\n"
+        "IKE_CACERT=/etc/gre/ca.crt\nIKE_LOCAL_ID=a.example.org\n");
+    g_autoptr(GError) error  = NULL;
+    g_autoptr(GreSettings) b = gre_mirror(a, &error);
+    g_autoptr(GreSettings) c = NULL;
+    g_autoptr(GPtrArray) mm  = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *dump    = NULL;
+    g_autofree char *all     = NULL;
+
+    g_assert_no_error(error);
+    dump = test_settings_dump(b);
+    g_assert_cmpstr(dump, ==,
+                    "DEVICE=b\nMY_OUTER_IPADDR=192.0.2.20\nPEER_OUTER_IPADDR=192.0.2.10\n"
+                    "IPSEC=ike\nIKE_REMOTE_ID=a.example.org\nIKE_AUTH=cert\n"
+                    "IKE_CACERT=/etc/gre/ca.crt\n");
+    g_assert_true(gre_check(a, "A", b, "B", NULL, NULL));
+    c = test_settings("DEVICE=b\nMY_OUTER_IPADDR=192.0.2.20\nPEER_OUTER_IPADDR=192.0.2.10\n"
+                      "IPSEC=ike\nIKE_PSK=0123456789abcdefXYZ\nIKE_REMOTE_ID=a.example.org\n");
+    g_assert_false(gre_check(a, "A", c, "C", mm, NULL));
+    all = joined(mm);
+    g_assert_cmpstr(all, ==, "IKE_AUTH: A has cert, C has psk");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -222,5 +253,6 @@ main(int argc, char **argv)
     g_test_add_func("/mirror/needs", test_mirror_needs);
     g_test_add_func("/mirror/mismatches", test_mismatches);
     g_test_add_func("/mirror/ike", test_ike);
+    g_test_add_func("/mirror/ike-cert", test_ike_cert);
     return g_test_run();
 }

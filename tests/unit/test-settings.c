@@ -226,7 +226,8 @@ test_round_trip(void)
         "IKE_PSK=correct horse battery staple\nIKE_LOCAL_ID=a.example.org\n"
         "IKE_REMOTE_ID=C=CH, O=Example, CN=b\nIKE_PROPOSALS=aes128-sha256-curve25519\n"
         "IKE_ESP_DH=ecp384\nIKE_REKEY_TIME=1800\nIKE_DPD_DELAY=10\n"
-        "IKE_VICI_SOCKET=/run/ns-a/charon.vici\n";
+        "IKE_VICI_SOCKET=/run/ns-a/charon.vici\nIKE_AUTH=cert\nIKE_CERT=/etc/gre/a.crt\n"
+        "IKE_PRIVKEY=/etc/gre/a.key\nIKE_CACERT=/etc/gre/ca.crt\n";
     g_autoptr(GreSettings) i  = test_settings(ike);
     g_autofree char *idump    = test_settings_dump(i);
     g_autoptr(GreSettings) i2 = test_settings(idump);

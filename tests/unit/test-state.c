@@ -146,12 +146,12 @@ test_round_trip(void)
 static void
 test_source(void)
 {
-    g_autofree char *ex    = test_copy_data_dir("examples");
-    g_autofree char *state = g_dir_make_tmp("gre-state-XXXXXX", NULL);
-    g_autofree char *link  = g_build_filename(state, "scripts", NULL);
-    g_autofree char *via   = g_build_filename(link, "ifcfg-office", NULL);
-    g_autofree char *want  = g_build_filename(ex, "ifcfg-office", NULL);
-    g_autofree char *real  = realpath(want, NULL);
+    g_autofree char *ex        = test_copy_data_dir("examples");
+    g_autofree char *state     = g_dir_make_tmp("gre-state-XXXXXX", NULL);
+    g_autofree char *link      = g_build_filename(state, "scripts", NULL);
+    g_autofree char *via       = g_build_filename(link, "ifcfg-office", NULL);
+    g_autofree char *want      = g_build_filename(ex, "ifcfg-office", NULL);
+    g_autofree char *real      = realpath(want, NULL);
     const char      *sources[] = { via, NULL, "/etc/x\nsource=/tmp/ifcfg-x" };
 
     g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
@@ -163,8 +163,8 @@ test_source(void)
         g_autoptr(GError) error        = NULL;
 
         g_assert_null(rec->source);
-        rec->source = sources[i] && i == 0 ? gre_state_source_path(sources[i])
-                                           : g_strdup(sources[i]);
+        rec->source =
+            sources[i] && i == 0 ? gre_state_source_path(sources[i]) : g_strdup(sources[i]);
         if (i == 0)
             g_assert_cmpstr(rec->source, ==, real);
         g_assert_true(gre_state_write(rec, &error));
@@ -223,6 +223,56 @@ test_secrets_hash_ike(void)
     hb                 = gre_state_secrets_hash(b);
     g_assert_cmpstr(ha, !=, hb);
     test_remove_dir(ex);
+}
+
+/* IKE_AUTH=cert: the CA, the key and the connection's certificate are recorded with their
+ * files; the key's id, known once charon loaded it, is added to its line and read back, since
+ * `down` needs it for unload-key. */
+static void
+test_ike_cert(void)
+{
+    g_autofree char *state         = g_dir_make_tmp("gre-state-XXXXXX", NULL);
+    g_autoptr(GreSettings) s       = test_settings("DEVICE=gre5\nPEER_OUTER_IPADDR=192.0.2.2\n"
+                                                         "MY_OUTER_IPADDR=192.0.2.1\nIPSEC=ike\n"
+                                                         "IKE_AUTH=cert\nIKE_CERT=/etc/gre/a.crt\n"
+                                                         "IKE_PRIVKEY=/etc/gre/a.key\n"
+                                                         "IKE_CACERT=/etc/gre/ca.crt\n");
+    GrePlanEnv env                 = { .route_mtu = 1500 };
+    g_autoptr(GError) error        = NULL;
+    g_autoptr(GrePlan) plan        = gre_plan_build(s, &env, &error);
+    g_autoptr(GreStateRecord) rec  = NULL;
+    g_autoptr(GreStateRecord) back = NULL;
+    GrePlanStep *key;
+
+    g_assert_no_error(error);
+    g_setenv("GRE_TUNNEL_STATE_DIR", state, TRUE);
+    rec = gre_state_record_from_plan(plan);
+    g_assert_cmpstr(rec->lines->pdata[0], ==,
+                    "ike-ca name=gre-gre5 socket=/run/charon.vici file=/etc/gre/ca.crt");
+    g_assert_cmpstr(rec->lines->pdata[1], ==,
+                    "ike-key name=gre-gre5 socket=/run/charon.vici file=/etc/gre/a.key");
+    g_assert_cmpstr(rec->lines->pdata[2], ==,
+                    "ike-conn name=gre-gre5 socket=/run/charon.vici cert=/etc/gre/a.crt");
+    g_assert_cmpstr(rec->secrets, ==, "none");
+    key = &g_array_index(rec->steps, GrePlanStep, 1);
+    g_strlcpy(key->ike_cred.keyid, "5e54490c28990f1a427ef841aed83ceb452a6469",
+              sizeof key->ike_cred.keyid);
+    g_free(rec->lines->pdata[1]);
+    rec->lines->pdata[1] = gre_state_step_line(key);
+    g_assert_true(gre_state_write(rec, &error));
+    back = gre_state_read("gre5", &error);
+    g_assert_no_error(error);
+    for (guint l = 0; l < 3; l++) {
+        g_autofree char *again = gre_state_step_line(&g_array_index(back->steps, GrePlanStep, l));
+
+        g_assert_cmpstr(again, ==, rec->lines->pdata[l]);
+    }
+    g_assert_cmpstr(g_array_index(back->steps, GrePlanStep, 1).ike_cred.keyid, ==,
+                    "5e54490c28990f1a427ef841aed83ceb452a6469");
+    g_assert_true(g_array_index(back->steps, GrePlanStep, 2).ike_conn.cert);
+    g_assert_true(gre_state_delete("gre5", &error));
+    g_unsetenv("GRE_TUNNEL_STATE_DIR");
+    test_remove_dir(state);
 }
 
 /* A damaged record is an error that names the file, not a crash or a guess. */
@@ -592,6 +642,7 @@ main(int argc, char **argv)
     g_test_add_func("/state/source", test_source);
     g_test_add_func("/state/secrets-hash", test_secrets_hash);
     g_test_add_func("/state/secrets-hash-ike", test_secrets_hash_ike);
+    g_test_add_func("/state/ike-cert", test_ike_cert);
     g_test_add_func("/state/damaged", test_damaged);
     g_test_add_func("/state/netns-layout", test_netns_layout);
     g_test_add_func("/state/netns-stale", test_netns_stale);

@@ -304,6 +304,48 @@ test_ike(void)
     g_assert_cmpstr(gre_suite_names_for(GRE_IPSEC_IKE), ==, gre_suite_names());
 }
 
+/* IKE_AUTH=cert: the three files are required instead of IKE_PSK (which is then ignored, with a
+ * warning), and they are warned about with psk; paths must be absolute, one word. */
+static void
+test_ike_cert(void)
+{
+    g_autoptr(GreSettings) ok   = test_settings(BASE "IPSEC=ike\nIKE_AUTH=cert\n"
+                                                       "IKE_CERT=/etc/gre/a.crt\n"
+                                                       "IKE_PRIVKEY=/etc/gre/a.key\n"
+                                                       "IKE_CACERT=/etc/gre/ca.crt\n");
+    g_autoptr(GreSettings) none = test_settings(BASE "IPSEC=ike\nIKE_AUTH=cert\n"
+                                                     "IKE_PSK=0123456789abcdef\n");
+    g_autoptr(GreSettings) psk  = test_settings(BASE "IPSEC=ike\nIKE_PSK=0123456789abcdef\n"
+                                                      "IKE_CACERT=/etc/gre/ca.crt\n");
+    g_autoptr(GPtrArray) w1     = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) w2     = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) e1        = NULL;
+    g_autoptr(GError) e2        = NULL;
+    g_autofree char *w1s        = NULL;
+    g_autofree char *w2s        = NULL;
+    g_autoptr(GreSettings) s    = gre_settings_new();
+
+    g_assert_true(gre_settings_validate(ok, GRE_STYLE_IFCFG, NULL, NULL, w1, NULL));
+    g_assert_cmpuint(w1->len, ==, 0);
+    g_assert_false(gre_settings_validate(none, GRE_STYLE_IFCFG, NULL, NULL, w1, &e1));
+    g_assert_cmpstr(e1->message, ==,
+                    "IKE_CERT: missing: required with IKE_AUTH=cert\n"
+                    "IKE_PRIVKEY: missing: required with IKE_AUTH=cert\n"
+                    "IKE_CACERT: missing: required with IKE_AUTH=cert");
+    w1s = joined(w1);
+    g_assert_cmpstr(w1s, ==, "IKE_PSK: ignored with IKE_AUTH=cert");
+    g_assert_true(gre_settings_validate(psk, GRE_STYLE_IFCFG, NULL, NULL, w2, NULL));
+    w2s = joined(w2);
+    g_assert_cmpstr(w2s, ==, "IKE_CACERT: ignored with IKE_AUTH=psk");
+    g_assert_false(gre_key_set(gre_key_info(GRE_KEY_IKE_CERT), s, "etc/a.crt", &e2));
+    g_assert_cmpstr(e2->message, ==,
+                    "\"etc/a.crt\" is not an absolute path of at most 255 characters without "
+                    "blanks");
+    g_clear_error(&e2);
+    g_assert_false(gre_key_set(gre_key_info(GRE_KEY_IKE_AUTH), s, "rsa", &e2));
+    g_assert_cmpstr(e2->message, ==, "\"rsa\" is not psk or cert");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -316,5 +358,6 @@ main(int argc, char **argv)
     g_test_add_func("/validate/refusal-styles", test_refusal_styles);
     g_test_add_func("/validate/short-key-plain", test_short_key_plain);
     g_test_add_func("/validate/ike", test_ike);
+    g_test_add_func("/validate/ike-cert", test_ike_cert);
     return g_test_run();
 }
