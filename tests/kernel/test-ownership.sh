@@ -198,7 +198,8 @@ crash() {
     grep -q 'killed by SIGKILL' "$T/st.kill"
 }
 for K in 1 "${KS[@]}"; do
-    what=$(main_sendmsg | sed -n "${K}p" | grep -oE 'nlmsg_type=[A-Z_]+' | cut -d= -f2)
+    # A batched sendmsg carries several requests: their types joined with '+', on one line.
+    what=$(main_sendmsg | sed -n "${K}p" | grep -oE 'nlmsg_type=[A-Z_]+' | cut -d= -f2 | paste -sd+)
     # Run 1: crash, then up again.
     check "(c) K=$K ($what): up was SIGKILLed" crash $K
     up_to $A "$CFG" "$T/out"
