@@ -17,6 +17,8 @@
 #include "gre-nm-data.h"
 #include "gre-nm-file.h"
 #include "gre-nm-plan.h"
+#include "gre-settings-table.h"
+#include "gre-shvar.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -73,6 +75,28 @@ connection_from(const uint8_t *data, size_t size)
     return nm_simple_connection_new_from_dbus(dict, NULL);
 }
 
+/* An export never carries the IKE PSK (by design: the file may travel); whoever imports it puts
+ * the key into keys-NAME, as the import's error says. Do that here, so that the round trip
+ * compares everything else. */
+static void
+supply_psk(NMSettingVpn *s_vpn)
+{
+    const char      *psk  = nm_setting_vpn_get_secret(s_vpn, gre_key_info(GRE_KEY_IKE_PSK)->nm);
+    const char      *mode = nm_setting_vpn_get_data_item(s_vpn, gre_key_info(GRE_KEY_IPSEC)->nm);
+    const char      *auth = nm_setting_vpn_get_data_item(s_vpn, gre_key_info(GRE_KEY_IKE_AUTH)->nm);
+    g_autofree char *old  = NULL;
+    g_autofree char *val  = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *keys = g_build_filename(fuzz_dir(), "keys-nm", NULL);
+
+    if (!psk || g_strcmp0(mode, "ike") != 0 || g_strcmp0(auth, "cert") == 0)
+        return;
+    g_file_get_contents(keys, &old, NULL, NULL);
+    val  = gre_shvar_escape(psk);
+    text = g_strdup_printf("%s%s=%s\n", old ? old : "", gre_key_info(GRE_KEY_IKE_PSK)->ifcfg, val);
+    g_free(fuzz_write("keys-nm", text, strlen(text), 0600));
+}
+
 static void
 export_import(NMConnection *conn, const char *lines)
 {
@@ -84,6 +108,7 @@ export_import(NMConnection *conn, const char *lines)
 
     if (!gre_nm_export(conn, path, &error))
         g_error("fuzz: a valid connection is not exported: %s", error->message);
+    supply_psk(nm_connection_get_setting_vpn(conn));
     again = gre_nm_import(path, NULL, &error);
     if (!again)
         g_error("fuzz: the exported file is not imported: %s", error->message);
