@@ -21,10 +21,7 @@
 . "$(dirname "$0")/lib-charon.sh"
 umask 077
 
-if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null || ! command -v pki >/dev/null; then
-    echo "1..0 # SKIP charon-systemd, swanctl and pki are not installed (tests/deps.sh installs them)"
-    exit 0
-fi
+ike_skip_without_charon pki
 SECTIONS=" ${*:-1 2 3 4 5} "
 section() { [[ $SECTIONS == *" $1 "* ]]; }
 A=ikc-a B=ikc-b
@@ -152,7 +149,7 @@ expect "swanctl A: ... certificate CN=a" 'certs: +C=CH, O=Test, CN=a' "$lc"
 expect "swanctl A: the CA loaded as authority gre-gre1" '^gre-gre1:' \
     "$(sw $A --list-authorities 2>/dev/null)"
 expect "swanctl A: A's private key is loaded" 'has private key' "$(sw $A --list-certs 2>/dev/null)"
-spis=$(printf '%s\n' "$sa_a" | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u)
+spis=$(child_spis <<<"$sa_a")
 note "SPIs swanctl reports on A: $(echo $spis)"
 check "ping A -> B through the tunnel" nsping $A $B_IN
 check "ping B -> A through the tunnel" nsping $B $A_IN
@@ -163,7 +160,7 @@ w=$(packets "$T/wire")
 expect "wire: A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
 expect "wire: B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
 expect_not "wire: no plain GRE" 'GREv0' "$w"
-wire_spis=$(printf '%s\n' "$w" | sed -nE 's/.*ESP\(spi=0x([0-9a-f]{8}),.*/\1/p' | sort -u)
+wire_spis=$(wire_esp_spis <<<"$w")
 expect_not "wire: ESP seen at all" '^$' "$wire_spis"
 expect_eq "wire: every ESP SPI is one swanctl --list-sas reports" "" \
     "$(comm -23 <(printf '%s\n' "$wire_spis") <(printf '%s\n' "$spis"))"
