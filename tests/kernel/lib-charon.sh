@@ -103,6 +103,20 @@ sw() { # sw NS ARGS...: swanctl against NS's charon
     shift
     ip netns exec "$ns" swanctl "$@" --uri "unix://$T/$ns/charon.vici"
 }
+sas() { sw "$1" --list-sas 2>&1; } # sas NS: swanctl --list-sas in NS, with its errors
+# settle NS [WHEN]: asserts that NS holds no keyed SA (WHEN, e.g. "after down", goes into the
+# check's name); a trap that met traffic may leave larval ACQUIRE states (spi 0), which the kernel
+# drops after net.core.xfrm_acq_expires (charon sets 165 s): waits up to 180 s for those, by the
+# clock (under emulation on a loaded host each `ip` takes a while).
+settle() {
+    local ns=$1 end=$((SECONDS + 180))
+    expect_eq "$ns: no keyed SA left${2:+ $2} (larval ACQUIREs aside)" "" \
+        "$(ip -n "$ns" xfrm state | oneline | grep -v ' spi 0x00000000 ')"
+    while [ "$SECONDS" -lt "$end" ]; do
+        [ -z "$(ip -n "$ns" xfrm state)" ] && return 0
+        sleep 0.5
+    done
+}
 charon_log() { # charon_log NS...: the last IKE/CFG/CHD/KNL lines of each NS's charon
     local ns
     for ns in "$@"; do
@@ -116,3 +130,20 @@ child_spis() { sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u; }
 # wire_esp_spis: the ESP SPIs in tcpdump lines (lib.sh's packets) on stdin, one a line, sorted;
 # to compare with child_spis.
 wire_esp_spis() { sed -nE 's/.*ESP\(spi=0x([0-9a-f]{8}),.*/\1/p' | sort -u; }
+# esp_on_wire [PREFIX]: after an establishment between A and B (the caller's A, B, A_OUT, B_OUT,
+# A_IN, B_IN): pings both ways through the tunnel, then captures one more ping on A's wire: ESP
+# both ways, no plain GRE. Check names start with PREFIX. Leaves the capture's lines in $w and
+# its ESP SPIs in $wire_spis, for the caller to compare with the daemons'.
+esp_on_wire() {
+    local p=${1:-}
+    check "${p}ping A -> B through the tunnel" nsping "$A" "$B_IN"
+    check "${p}ping B -> A through the tunnel" nsping "$B" "$A_IN"
+    capture "$A" wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
+    nsping "$A" "$B_IN" >/dev/null
+    capture_stop
+    w=$(packets "$T/wire")
+    expect "${p}wire: A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
+    expect "${p}wire: B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
+    expect_not "${p}wire: no plain GRE" 'GREv0' "$w"
+    wire_spis=$(wire_esp_spis <<<"$w")
+}

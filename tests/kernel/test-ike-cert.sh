@@ -100,15 +100,6 @@ daemon_state() {
     sw "$1" --list-authorities 2>/dev/null | grep -E '^[^ ]'
     sw "$1" --list-certs 2>/dev/null | grep -E '^  (subject|pubkey):'
 }
-settle() { # no keyed SA left; the larval ACQUIREs expire within 180 s (xfrm_acq_expires)
-    local ns=$1 end=$((SECONDS + 180))
-    expect_eq "$ns: no keyed SA left (larval ACQUIREs aside)" "" \
-        "$(ip -n "$ns" xfrm state | oneline | grep -v ' spi 0x00000000 ')"
-    while [ "$SECONDS" -lt "$end" ]; do
-        [ -z "$(ip -n "$ns" xfrm state)" ] && return 0
-        sleep 0.5
-    done
-}
 # The administrator's own authority in A's daemon, for the CA that signed B's certificate: it
 # must stay through all of this, and it must not make B trusted where IKE_CACERT names
 # another CA (section 4).
@@ -151,16 +142,7 @@ expect "swanctl A: the CA loaded as authority gre-gre1" '^gre-gre1:' \
 expect "swanctl A: A's private key is loaded" 'has private key' "$(sw $A --list-certs 2>/dev/null)"
 spis=$(child_spis <<<"$sa_a")
 note "SPIs swanctl reports on A: $(echo $spis)"
-check "ping A -> B through the tunnel" nsping $A $B_IN
-check "ping B -> A through the tunnel" nsping $B $A_IN
-capture $A wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
-nsping $A $B_IN >/dev/null
-capture_stop
-w=$(packets "$T/wire")
-expect "wire: A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect "wire: B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect_not "wire: no plain GRE" 'GREv0' "$w"
-wire_spis=$(wire_esp_spis <<<"$w")
+esp_on_wire
 expect_not "wire: ESP seen at all" '^$' "$wire_spis"
 expect_eq "wire: every ESP SPI is one swanctl --list-sas reports" "" \
     "$(comm -23 <(printf '%s\n' "$wire_spis") <(printf '%s\n' "$spis"))"

@@ -51,7 +51,6 @@ apply_pair $A $B
 # CPID holds B's pluto, too: stop_charon stops either daemon.
 trap 'stop_all_charons; cleanup' EXIT
 
-sas() { sw "$1" --list-sas 2>&1; }
 daemon_logs() {
     local f
     for f in "$T/$A/charon.log" "$T/$B/charon.log" "$T/lsw/pluto.log"; do
@@ -132,16 +131,7 @@ established() {
     else
         expect_not "$label: A's daemon reports B as the initiator" 'initiator=yes' "$raw"
     fi
-    check "$label: ping A -> B through the tunnel" nsping $A $B_IN
-    check "$label: ping B -> A through the tunnel" nsping $B $A_IN
-    capture $A wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
-    nsping $A $B_IN >/dev/null
-    capture_stop
-    w=$(packets "$T/wire")
-    expect "$label: wire A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
-    expect "$label: wire B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
-    expect_not "$label: wire: no plain GRE" 'GREv0' "$w"
-    wire_spis=$(wire_esp_spis <<<"$w")
+    esp_on_wire "$label: "
     spis=$(sas $A | child_spis)
     peer_spis=$($2)
     note "$label: SPIs on the wire: $(echo $wire_spis); A's charon: $(echo $spis); B's daemon: $(echo $peer_spis)"

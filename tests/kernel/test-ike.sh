@@ -53,20 +53,7 @@ dump_ns() {
         ip -n "$1" xfrm policy
     } 2>&1
 }
-# settle NS: no ESP state left but larval ACQUIREs (asserted); then waits up to 180 s for those
-# (charon sets net.core.xfrm_acq_expires to 165 s).
-settle() {
-    local ns=$1 end=$((SECONDS + 180))
-    expect_eq "$ns: no keyed SA left after down (larval ACQUIREs aside)" "" \
-        "$(ip -n "$ns" xfrm state | oneline | grep -v ' spi 0x00000000 ')"
-    # By the clock: under emulation on a loaded host each `ip` takes a while.
-    while [ "$SECONDS" -lt "$end" ]; do
-        [ -z "$(ip -n "$ns" xfrm state)" ] && return 0
-        sleep 0.5
-    done
-}
 ours() { sw "$1" --list-conns 2>&1 | grep -c '^gre-gre1:'; }
-sas() { sw "$1" --list-sas 2>&1; }
 rx_packets() { ip -n "$1" -s -j link show "$2" | sed -n 's/.*"rx":{"bytes":[0-9]*,"packets":\([0-9]*\).*/\1/p'; }
 
 # ---- the two ends' files: keygen makes A's PSK, mirror writes B's files
@@ -159,16 +146,7 @@ expect "swanctl B: CHILD_SA INSTALLED, TRANSPORT" '^ +gre: #[0-9]+, reqid [0-9]+
 spis=$(child_spis <<<"$sa_a")
 note "SPIs swanctl reports on A: $(echo $spis)"
 
-check "ping A -> B through the tunnel" nsping $A $B_IN
-check "ping B -> A through the tunnel" nsping $B $A_IN
-capture $A wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
-nsping $A $B_IN >/dev/null
-capture_stop
-w=$(packets "$T/wire")
-expect "wire: A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect "wire: B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect_not "wire: no plain GRE" 'GREv0' "$w"
-wire_spis=$(wire_esp_spis <<<"$w")
+esp_on_wire
 unknown=$(comm -23 <(printf '%s\n' "$wire_spis") <(printf '%s\n' "$spis"))
 expect_eq "wire: every ESP SPI is one swanctl --list-sas reports" "" "$unknown"
 expect_not "wire: ESP seen at all" '^$' "$wire_spis"
@@ -218,8 +196,8 @@ out=$(gt $A down gre1 2>&1)
 expect_eq "A: down succeeds" 0 "$?"
 out=$(gt $B down gre1 2>&1)
 expect_eq "B: down succeeds" 0 "$?"
-settle $A
-settle $B
+settle $A "after down"
+settle $B "after down"
 expect_eq "A: links and xfrm state/policy as before up" "$before_a" "$(dump_ns $A)"
 expect_eq "B: links and xfrm state/policy as before up" "$before_b" "$(dump_ns $B)"
 lc=$(sw $A --list-conns 2>&1)
@@ -245,8 +223,8 @@ expect "other order: swanctl A: CHILD_SA INSTALLED, TRANSPORT" \
     '^ +gre: #[0-9]+, reqid [0-9]+, INSTALLED, TRANSPORT, ESP' "$(sas $A)"
 gt $B down gre1 >/dev/null 2>&1
 gt $A down gre1 >/dev/null 2>&1
-settle $A
-settle $B
+settle $A "after down"
+settle $B "after down"
 expect_eq "other order, after down: A as before" "$before_a" "$(dump_ns $A)"
 expect_eq "other order, after down: B as before" "$before_b" "$(dump_ns $B)"
 
@@ -294,7 +272,7 @@ check "A's kernel counts the refused packets against the policy" \
     test $((mm1 + nb1)) -gt $((mm0 + nb0))
 ip -n $B link del pgre
 gt $A down gre1 >/dev/null 2>&1
-settle $A
+settle $A "after down"
 expect_eq "after the silent-peer round: A as before" "$before_a" "$(dump_ns $A)"
 fi
 
@@ -322,7 +300,7 @@ expect "wrong PSK: the administrator's connection stays" '^admin: IKEv2' "$lc"
 expect_not "wrong PSK: no IKE_SA of ours in A's daemon" '^gre-gre1:' "$(sas $A)"
 [ "$rc" = 1 ] || charon_log $A $B
 gt $B down gre1 >/dev/null 2>&1
-settle $B
+settle $B "after down"
 expect_eq "B after down: as before" "$before_b" "$(dump_ns $B)"
 fi
 
@@ -413,7 +391,7 @@ expect_not "watchdog: our key is unloaded from A's daemon" '^gre-gre1$' \
 expect "watchdog: the administrator's connection stays" '^admin: IKEv2' "$(sw $A --list-conns 2>&1)"
 check_not "watchdog: the record is gone" test -e "$rec"
 expect "watchdog: its log names what it removed" 'watchdog: gre1: removed what it held' "$(cat "$T/wd.log")"
-settle $A
+settle $A "after down"
 expect_eq "watchdog: A as before" "$before_a" "$(dump_ns $A)"
 fi
 

@@ -36,19 +36,7 @@ mkdir -p "$T/a" "$T/b"
 
 # ---- the daemons (lib-charon.sh's; NetworkManager is stopped by lib-nm's cleanup, which also
 # kills what runs in the namespaces)
-sas() { sw "$1" --list-sas 2>&1; }
 conns() { sw "$1" --list-conns 2>&1; }
-# settle NS: after a trap met traffic, the kernel may keep a larval ACQUIRE state (spi 0) until
-# net.core.xfrm_acq_expires; no keyed SA may be left (asserted), then wait up to 180 s for those.
-settle() {
-    local ns=$1 end=$((SECONDS + 180))
-    expect_eq "$ns: no keyed SA left (larval ACQUIREs aside)" "" \
-        "$(ip -n "$ns" xfrm state | oneline | grep -v ' spi 0x00000000 ')"
-    while [ "$SECONDS" -lt "$end" ]; do
-        [ -z "$(ip -n "$ns" xfrm state)" ] && return 0
-        sleep 0.5
-    done
-}
 # up_out NAME [NMCLI OPTIONS]: nmcli connection up, its output in $T/up.out, its exit status.
 up_out() {
     local name=$1
