@@ -18,10 +18,7 @@
 . "$(dirname "$0")/lib-nm.sh"
 . "$(dirname "$0")/../kernel/lib-charon.sh"
 
-if ! nm_install_plugin; then
-    echo "1..0 # SKIP the NetworkManager plugin is not built ($NM_PLUGIN_BUILD)"
-    exit 0
-fi
+nm_skip_without_plugin
 ike_skip_without_charon
 umask 077
 
@@ -30,9 +27,7 @@ A_OUT=192.0.2.1 B_OUT=192.0.2.2 A_IN=198.51.100.1 B_IN=198.51.100.2
 # NetworkManager's vpn.timeout for the connections: the service waits that minus 10 s for the
 # CHILD_SA. Under emulation on a loaded host one IKE exchange can take several seconds.
 VPN_TMO=150
-netns $A $B
-wire $A $A_OUT/24 $B $B_OUT/24
-mkdir -p "$T/a" "$T/b"
+nm_pair $A $B # A_OUT and B_OUT on the wire
 
 # ---- the daemons (lib-charon.sh's; NetworkManager is stopped by lib-nm's cleanup, which also
 # kills what runs in the namespaces)
@@ -79,9 +74,7 @@ service_log_has() {
 
 check "A: charon-systemd starts" start_charon $A
 check "B: charon-systemd starts" start_charon $B
-check "NetworkManager starts in $A with the plugin installed" nm_start $A
-nm_underlay $A $A_OUT
-before=$(dump $A)
+nm_start_underlay $A
 conns_before=$(conns $A)
 
 cat >"$T/a/ifcfg-gre1" <<EOF
