@@ -16,7 +16,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/.." && pwd)
 export GRE_BUILDDIR=${GRE_BUILDDIR:-$src/_build}
 G=$GRE_BUILDDIR/plugin/gre-tunnel
-CHARON=/usr/sbin/charon-systemd
+# One charon-systemd per namespace, as the IKE tests start them; without a log file, which would
+# weigh on the timings.
+. "$src/tests/kernel/lib-charon.sh"
+# shellcheck disable=SC2034 # read by lib-charon.sh
+CHARON_FILELOG=no
 stage=${BENCH_STAGE:-launch}
 
 case $stage in
@@ -41,9 +45,8 @@ esac
 ROUNDS=${BENCH_IKE_ROUNDS:-7}
 T=$(mktemp -d)
 A=ike-bench-a B=ike-bench-b
-declare -A CPID=()
 cleanup() {
-    for p in "${CPID[@]}"; do kill "$p" 2>/dev/null || true; done
+    stop_all_charons
     ip netns del $A 2>/dev/null || true
     ip netns del $B 2>/dev/null || true
     rm -rf "$T"
@@ -69,35 +72,8 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) CPUs," \
     "${GRE_IN_VM:+in the VM (qemu TCG), }gre-tunnel $("$G" --version | cut -d' ' -f2)," \
     "charon $("$CHARON" --version 2>/dev/null | head -1 || true)"
 
-start_charon() {
-    local ns=$1 d=$T/$1 _
-    mkdir -p "$d"
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-    load = random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
-    install_routes = no
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-}
-charon-systemd {
-    journal {
-        default = -1
-    }
-}
-EOF
-    ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" "$CHARON" >"$d/out" 2>&1 &
-    CPID[$ns]=$!
-    for _ in $(seq 300); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    die "charon in $ns made no socket: $(cat "$d/out")"
-}
-start_charon $A
-start_charon $B
+start_charon $A || die "charon in $A made no socket"
+start_charon $B || die "charon in $B made no socket"
 
 # The two kinds of files: A's written here, B's by mirror; keys by keygen.
 for kind in manual ike; do

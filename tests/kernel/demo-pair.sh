@@ -10,11 +10,10 @@ set -euo pipefail
 G=${GRE_TUNNEL:-${GRE_BUILDDIR:?}/plugin/gre-tunnel}
 T=$(mktemp -d)
 A=gre-demo-a B=gre-demo-b
-CHARON=/usr/sbin/charon-systemd
-declare -A CPID=()
+. "$(dirname "${BASH_SOURCE[0]}")/lib-charon.sh"
 
 cleanup() {
-    for p in "${CPID[@]}"; do kill "$p" 2>/dev/null || true; done
+    stop_all_charons
     ip netns del $A 2>/dev/null || true
     ip netns del $B 2>/dev/null || true
     rm -rf "$T"
@@ -112,38 +111,9 @@ if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
     exit 0
 fi
 
-# start_charon NS: strongSwan's charon in NS with a strongswan.conf and VICI socket of its own
-# (one charon per host; on a real host it is strongswan.service with /run/charon.vici).
-start_charon() {
-    local ns=$1 d=$T/$1 _
-    mkdir -p "$d"
-    cat >"$d/strongswan.conf" <<CONF
-charon {
-    load = random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
-    install_routes = no
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-}
-charon-systemd {
-    journal {
-        default = -1
-    }
-}
-CONF
-    ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" "$CHARON" >"$d/charon.out" 2>&1 &
-    CPID[$ns]=$!
-    for _ in $(seq 300); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    echo "demo: charon in $ns made no socket:" >&2
-    cat "$d/charon.out" >&2
-    return 1
-}
-sw() { # sw NS ARGS...: swanctl against NS's charon, without its notes about absent plugins
+# One charon per host, lib-charon.sh's start_charon (on a real host it is strongswan.service with
+# /run/charon.vici). The demo's sw drops swanctl's notes about absent plugins.
+sw() {
     local ns=$1
     shift
     ip netns exec "$ns" swanctl "$@" --uri "unix://$T/$ns/charon.vici" 2>&1 |

@@ -17,13 +17,10 @@
 #      --ike-timeout 3 likewise; with --wait-peer the silent ones fail, named, nothing of theirs
 #      left. down --all unloads every connection.
 . "$(dirname "$0")/lib-apply.sh"
+. "$(dirname "$0")/lib-charon.sh"
 umask 077
 
-CHARON=/usr/sbin/charon-systemd
-if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
-    echo "1..0 # SKIP charon-systemd and swanctl are not installed (tests/deps.sh installs them)"
-    exit 0
-fi
+ike_skip_without_charon
 BIN=$GRE_BUILDDIR/ifup-scripts
 UP=$BIN/ifup-gre DOWN=$BIN/ifdown-gre HOOK=$BIN/ifupdown-hook-uninstalled
 TOOL=$GRE_BUILDDIR/tests/kernel/gre-vici-tool
@@ -37,58 +34,8 @@ apply_pair $A $B
 ip -n $A addr add 192.0.2.11/24 dev wire
 ip -n $A addr add 192.0.2.12/24 dev wire
 
-declare -A CPID=()
-stop_charon() {
-    local p=${CPID[$1]:-}
-    [ -n "$p" ] || return 0
-    kill "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    unset "CPID[$1]"
-}
-trap 'for ns in "${!CPID[@]}"; do stop_charon "$ns"; done; rm -rf "/etc/netns/$A"; cleanup' EXIT
+trap 'stop_all_charons; rm -rf "/etc/netns/$A"; cleanup' EXIT
 
-start_charon() {
-    local ns=$1 d=$T/$1 _
-    mkdir -p "$d"
-    rm -f "$d/charon.vici"
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-    load = random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
-    install_routes = no
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-    filelog {
-        log {
-            path = $d/charon.log
-            flush_line = yes
-            default = 1
-            ike = 2
-        }
-    }
-}
-charon-systemd {
-    journal {
-        default = -1
-    }
-}
-EOF
-    ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" "$CHARON" >>"$d/stdout" 2>&1 &
-    CPID[$ns]=$!
-    for _ in $(seq 300); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    note "charon in $ns did not make its socket"
-    return 1
-}
-sw() {
-    local ns=$1
-    shift
-    ip netns exec "$ns" swanctl "$@" --uri "unix://$T/$ns/charon.vici"
-}
 # loaded NS: the connections and keys loaded over VICI in NS's charon, sorted, one a line.
 loaded() {
     {

@@ -21,10 +21,7 @@
 . "$(dirname "$0")/lib-charon.sh"
 umask 077
 
-if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null || ! command -v pki >/dev/null; then
-    echo "1..0 # SKIP charon-systemd, swanctl and pki are not installed (tests/deps.sh installs them)"
-    exit 0
-fi
+ike_skip_without_charon pki
 SECTIONS=" ${*:-1 2 3 4 5} "
 section() { [[ $SECTIONS == *" $1 "* ]]; }
 A=ikc-a B=ikc-b
@@ -103,15 +100,6 @@ daemon_state() {
     sw "$1" --list-authorities 2>/dev/null | grep -E '^[^ ]'
     sw "$1" --list-certs 2>/dev/null | grep -E '^  (subject|pubkey):'
 }
-settle() { # no keyed SA left; the larval ACQUIREs expire within 180 s (xfrm_acq_expires)
-    local ns=$1 end=$((SECONDS + 180))
-    expect_eq "$ns: no keyed SA left (larval ACQUIREs aside)" "" \
-        "$(ip -n "$ns" xfrm state | oneline | grep -v ' spi 0x00000000 ')"
-    while [ "$SECONDS" -lt "$end" ]; do
-        [ -z "$(ip -n "$ns" xfrm state)" ] && return 0
-        sleep 0.5
-    done
-}
 # The administrator's own authority in A's daemon, for the CA that signed B's certificate: it
 # must stay through all of this, and it must not make B trusted where IKE_CACERT names
 # another CA (section 4).
@@ -152,18 +140,9 @@ expect "swanctl A: ... certificate CN=a" 'certs: +C=CH, O=Test, CN=a' "$lc"
 expect "swanctl A: the CA loaded as authority gre-gre1" '^gre-gre1:' \
     "$(sw $A --list-authorities 2>/dev/null)"
 expect "swanctl A: A's private key is loaded" 'has private key' "$(sw $A --list-certs 2>/dev/null)"
-spis=$(printf '%s\n' "$sa_a" | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u)
+spis=$(child_spis <<<"$sa_a")
 note "SPIs swanctl reports on A: $(echo $spis)"
-check "ping A -> B through the tunnel" nsping $A $B_IN
-check "ping B -> A through the tunnel" nsping $B $A_IN
-capture $A wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
-nsping $A $B_IN >/dev/null
-capture_stop
-w=$(packets "$T/wire")
-expect "wire: A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect "wire: B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect_not "wire: no plain GRE" 'GREv0' "$w"
-wire_spis=$(printf '%s\n' "$w" | sed -nE 's/.*ESP\(spi=0x([0-9a-f]{8}),.*/\1/p' | sort -u)
+esp_on_wire
 expect_not "wire: ESP seen at all" '^$' "$wire_spis"
 expect_eq "wire: every ESP SPI is one swanctl --list-sas reports" "" \
     "$(comm -23 <(printf '%s\n' "$wire_spis") <(printf '%s\n' "$spis"))"

@@ -27,14 +27,11 @@
 # which end initiated, as A's daemon reports it. Arguments: section numbers (1-3) to run only
 # those; without arguments 1 and 2 (3 is not yet proven in the VM: run-test ... 3).
 . "$(dirname "$0")/lib-apply.sh"
+. "$(dirname "$0")/lib-charon.sh"
 umask 077
 
-CHARON=/usr/sbin/charon-systemd
 LSW=${GRE_LIBRESWAN_ROOT:-/var/cache/gre-tunnel-tests/libreswan}
-if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
-    echo "1..0 # SKIP charon-systemd and swanctl are not installed (tests/deps.sh installs them)"
-    exit 0
-fi
+ike_skip_without_charon
 # Section 3 only when asked for: it has not run in the VM yet (no VM slot before this session's
 # cut-off), so it stays out of the suite until it has passed there once.
 SECTIONS=" ${*:-1 2} "
@@ -51,65 +48,9 @@ TMO=120
 RESTART_BOUND=400
 apply_pair $A $B
 
-declare -A CPID=()
-stop_daemon() { # stop_daemon NS [SIGNAL]
-    local p=${CPID[$1]:-}
-    [ -n "$p" ] || return 0
-    kill "-${2:-TERM}" "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    unset "CPID[$1]"
-}
-trap 'for ns in "${!CPID[@]}"; do stop_daemon "$ns"; done; cleanup' EXIT
+# CPID holds B's pluto, too: stop_charon stops either daemon.
+trap 'stop_all_charons; cleanup' EXIT
 
-# start_charon NS: charon-systemd in NS with $T/NS/strongswan.conf, VICI socket
-# $T/NS/charon.vici, log $T/NS/charon.log; waits (up to 30 s) for the socket.
-start_charon() {
-    local ns=$1 d=$T/$1 _
-    mkdir -p "$d"
-    rm -f "$d/charon.vici"
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-    load = random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
-    install_routes = no
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-    filelog {
-        log {
-            path = $d/charon.log
-            flush_line = yes
-            time_format = %T
-            default = 1
-            cfg = 2
-            ike = 2
-            knl = 2
-        }
-    }
-}
-charon-systemd {
-    journal {
-        default = -1
-    }
-}
-EOF
-    ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" "$CHARON" >>"$d/stdout" 2>&1 &
-    CPID[$ns]=$!
-    for _ in $(seq 300); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    note "charon in $ns did not make its socket; its output:"
-    sed 's/^/#   /' "$d/stdout" "$d/charon.log" 2>/dev/null | tail -20
-    return 1
-}
-sw() { # sw NS ARGS...: swanctl against NS's charon
-    local ns=$1
-    shift
-    ip netns exec "$ns" swanctl "$@" --uri "unix://$T/$ns/charon.vici"
-}
-sas() { sw "$1" --list-sas 2>&1; }
 daemon_logs() {
     local f
     for f in "$T/$A/charon.log" "$T/$B/charon.log" "$T/lsw/pluto.log"; do
@@ -190,17 +131,8 @@ established() {
     else
         expect_not "$label: A's daemon reports B as the initiator" 'initiator=yes' "$raw"
     fi
-    check "$label: ping A -> B through the tunnel" nsping $A $B_IN
-    check "$label: ping B -> A through the tunnel" nsping $B $A_IN
-    capture $A wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
-    nsping $A $B_IN >/dev/null
-    capture_stop
-    w=$(packets "$T/wire")
-    expect "$label: wire A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
-    expect "$label: wire B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
-    expect_not "$label: wire: no plain GRE" 'GREv0' "$w"
-    wire_spis=$(printf '%s\n' "$w" | sed -nE 's/.*ESP\(spi=0x([0-9a-f]{8}),.*/\1/p' | sort -u)
-    spis=$(sas $A | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u)
+    esp_on_wire "$label: "
+    spis=$(sas $A | child_spis)
     peer_spis=$($2)
     note "$label: SPIs on the wire: $(echo $wire_spis); A's charon: $(echo $spis); B's daemon: $(echo $peer_spis)"
     expect_not "$label: wire: ESP seen at all" '^$' "$wire_spis"
@@ -268,7 +200,7 @@ wait_fresh() {
             t_ping=$(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.1f", b - a }')
         fi
         if [ -z "$t_sa" ]; then
-            spis_a=$(sas $A | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u)
+            spis_a=$(sas $A | child_spis)
             spis_b=$($cmd)
             if [ -n "$spis_b" ] && [ -n "$(comm -12 <(printf '%s\n' "$spis_a") <(printf '%s\n' "$spis_b"))" ]; then
                 t_sa=$(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.1f", b - a }')
@@ -328,7 +260,7 @@ secrets {
 EOF
 printf 'connections {\n}\nsecrets {\n}\n' >"$T/ssw/empty.conf"
 ssw_load() { sw $B --load-all --noprompt --file "$T/ssw/$1.conf"; }
-ssw_spis() { sas $B | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u; }
+ssw_spis() { sas $B | child_spis; }
 
 if section 1 || section 3; then
 # ---------------------------------------------------------------- 1. strongSwan by hand
@@ -356,7 +288,7 @@ if ! section 1; then
     up_a "strongSwan B (restart)" up
 fi
 check "restart strongSwan B: traffic passes before" nsping $A $B_IN
-stop_daemon $B KILL
+stop_charon $B KILL
 note "restart strongSwan B: B's kernel after SIGKILL: $(ip -n $B xfrm state | grep -c '^src') states," \
     "$(ip -n $B xfrm policy | grep -c '^src') policies (left as they are)"
 t0=$(date +%s.%N)
@@ -369,7 +301,7 @@ check "restart strongSwan B: its swanctl.conf (start_action = trap|start) loaded
 wait_fresh "restart strongSwan B" "$t0" ssw_spis
 fi
 down_a
-stop_daemon $B
+stop_charon $B
 ip -n $B xfrm state flush
 ip -n $B xfrm policy flush
 fi
@@ -456,7 +388,7 @@ if ! section 2; then
     up_a "libreswan B (restart)" up
 fi
 check "restart libreswan B: traffic passes before" nsping $A $B_IN
-stop_daemon $B KILL
+stop_charon $B KILL
 # What Debian's ipsec.service does when pluto dies (ExecStopPost): B's SAs are gone, and the
 # restarted pluto only answers (auto=add): our end has to notice by itself (dead peer detection)
 # and start again (dpd_action=trap, then the trap on the next GRE packet).
@@ -470,7 +402,7 @@ check "restart libreswan B: its connection added again" lsw_add
 wait_fresh "restart libreswan B" "$t0" lsw_spis
 fi
 down_a
-stop_daemon $B
+stop_charon $B
 ip -n $B xfrm state flush
 ip -n $B xfrm policy flush
 fi

@@ -29,13 +29,10 @@
 # Arguments: section numbers (2-9) to run only those (setup and 1 always run), e.g. for a build
 # with a check disabled: run-test tests/kernel/test-ike.sh 6 7.
 . "$(dirname "$0")/lib-apply.sh"
+. "$(dirname "$0")/lib-charon.sh"
 umask 077
 
-CHARON=/usr/sbin/charon-systemd
-if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
-    echo "1..0 # SKIP charon-systemd and swanctl are not installed (tests/deps.sh installs them)"
-    exit 0
-fi
+ike_skip_without_charon
 SECTIONS=" ${*:-2 3 4 5 6 7 8 9} "
 section() { [[ $SECTIONS == *" $1 "* ]]; }
 A=ike-a B=ike-b
@@ -45,68 +42,8 @@ A_IN=198.51.100.1 B_IN=198.51.100.2
 TMO=120
 apply_pair $A $B
 
-declare -A CPID=()
-stop_charon() { # stop_charon NS
-    local p=${CPID[$1]:-}
-    [ -n "$p" ] || return 0
-    kill "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    unset "CPID[$1]"
-}
-trap 'for ns in "${!CPID[@]}"; do stop_charon "$ns"; done; cleanup' EXIT
+trap 'stop_all_charons; cleanup' EXIT
 
-# start_charon NS: charon-systemd in NS with $T/NS/strongswan.conf, VICI socket
-# $T/NS/charon.vici, log $T/NS/charon.log; waits (up to 30 s) for the socket.
-start_charon() {
-    local ns=$1 d=$T/$1 _
-    mkdir -p "$d"
-    rm -f "$d/charon.vici"
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-    load = random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
-    install_routes = no
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-    filelog {
-        log {
-            path = $d/charon.log
-            flush_line = yes
-            default = 1
-            cfg = 2
-            ike = 2
-        }
-    }
-}
-charon-systemd {
-    journal {
-        default = -1
-    }
-}
-EOF
-    ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" "$CHARON" >>"$d/stdout" 2>&1 &
-    CPID[$ns]=$!
-    for _ in $(seq 300); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    note "charon in $ns did not make its socket; its output:"
-    sed 's/^/#   /' "$d/stdout" "$d/charon.log" 2>/dev/null | tail -20
-    return 1
-}
-sw() { # sw NS ARGS...: swanctl against NS's charon
-    local ns=$1
-    shift
-    ip netns exec "$ns" swanctl "$@" --uri "unix://$T/$ns/charon.vici"
-}
-charon_log() {
-    for ns in $A $B; do
-        note "$ns's charon.log (last IKE/CFG/CHD lines):"
-        grep -E '\[(IKE|CFG|CHD|KNL)\]' "$T/$ns/charon.log" 2>/dev/null | tail -25 | sed 's/^/#   /'
-    done
-}
 # dump_ns NS: links (without counters or state) and the xfrm state and policies.
 dump_ns() {
     dump "$1" >/dev/null # waits for tentative addresses
@@ -116,20 +53,7 @@ dump_ns() {
         ip -n "$1" xfrm policy
     } 2>&1
 }
-# settle NS: no ESP state left but larval ACQUIREs (asserted); then waits up to 180 s for those
-# (charon sets net.core.xfrm_acq_expires to 165 s).
-settle() {
-    local ns=$1 end=$((SECONDS + 180))
-    expect_eq "$ns: no keyed SA left after down (larval ACQUIREs aside)" "" \
-        "$(ip -n "$ns" xfrm state | oneline | grep -v ' spi 0x00000000 ')"
-    # By the clock: under emulation on a loaded host each `ip` takes a while.
-    while [ "$SECONDS" -lt "$end" ]; do
-        [ -z "$(ip -n "$ns" xfrm state)" ] && return 0
-        sleep 0.5
-    done
-}
 ours() { sw "$1" --list-conns 2>&1 | grep -c '^gre-gre1:'; }
-sas() { sw "$1" --list-sas 2>&1; }
 rx_packets() { ip -n "$1" -s -j link show "$2" | sed -n 's/.*"rx":{"bytes":[0-9]*,"packets":\([0-9]*\).*/\1/p'; }
 
 # ---- the two ends' files: keygen makes A's PSK, mirror writes B's files
@@ -211,7 +135,7 @@ rc=$?
 expect_eq "B second: up succeeds (exit 0)" 0 "$rc"
 expect_eq "B second: no warning (the CHILD_SA came up)" "" "$(cat "$T/upb.err")"
 note "B's up took $(($(date +%s) - t0)) s"
-[ "$rc" = 0 ] || charon_log
+[ "$rc" = 0 ] || charon_log $A $B
 
 sa_a=$(sas $A)
 expect "swanctl A: IKE_SA gre-gre1 ESTABLISHED" '^gre-gre1: #[0-9]+, ESTABLISHED, IKEv2' "$sa_a"
@@ -219,19 +143,10 @@ expect "swanctl A: CHILD_SA gre INSTALLED, TRANSPORT" '^ +gre: #[0-9]+, reqid [0
 expect "swanctl A: local selector GRE from A" "^ +local +${A_OUT//./\\.}/32\\[gre\\]$" "$sa_a"
 expect "swanctl B: CHILD_SA INSTALLED, TRANSPORT" '^ +gre: #[0-9]+, reqid [0-9]+, INSTALLED, TRANSPORT, ESP' "$(sas $B)"
 # Every SPI of A's CHILD_SAs (in and out), as swanctl shows them.
-spis=$(printf '%s\n' "$sa_a" | sed -nE 's/^ +(in|out) +([0-9a-f]{8})[, ].*/\2/p' | sort -u)
+spis=$(child_spis <<<"$sa_a")
 note "SPIs swanctl reports on A: $(echo $spis)"
 
-check "ping A -> B through the tunnel" nsping $A $B_IN
-check "ping B -> A through the tunnel" nsping $B $A_IN
-capture $A wire "host $B_OUT and (esp or proto 47)" 8 "$T/wire"
-nsping $A $B_IN >/dev/null
-capture_stop
-w=$(packets "$T/wire")
-expect "wire: A -> B is ESP" "${A_OUT//./\\.} > ${B_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect "wire: B -> A is ESP" "${B_OUT//./\\.} > ${A_OUT//./\\.}: ESP\\(spi=0x" "$w"
-expect_not "wire: no plain GRE" 'GREv0' "$w"
-wire_spis=$(printf '%s\n' "$w" | sed -nE 's/.*ESP\(spi=0x([0-9a-f]{8}),.*/\1/p' | sort -u)
+esp_on_wire
 unknown=$(comm -23 <(printf '%s\n' "$wire_spis") <(printf '%s\n' "$spis"))
 expect_eq "wire: every ESP SPI is one swanctl --list-sas reports" "" "$unknown"
 expect_not "wire: ESP seen at all" '^$' "$wire_spis"
@@ -281,8 +196,8 @@ out=$(gt $A down gre1 2>&1)
 expect_eq "A: down succeeds" 0 "$?"
 out=$(gt $B down gre1 2>&1)
 expect_eq "B: down succeeds" 0 "$?"
-settle $A
-settle $B
+settle $A "after down"
+settle $B "after down"
 expect_eq "A: links and xfrm state/policy as before up" "$before_a" "$(dump_ns $A)"
 expect_eq "B: links and xfrm state/policy as before up" "$before_b" "$(dump_ns $B)"
 lc=$(sw $A --list-conns 2>&1)
@@ -308,8 +223,8 @@ expect "other order: swanctl A: CHILD_SA INSTALLED, TRANSPORT" \
     '^ +gre: #[0-9]+, reqid [0-9]+, INSTALLED, TRANSPORT, ESP' "$(sas $A)"
 gt $B down gre1 >/dev/null 2>&1
 gt $A down gre1 >/dev/null 2>&1
-settle $A
-settle $B
+settle $A "after down"
+settle $B "after down"
 expect_eq "other order, after down: A as before" "$before_a" "$(dump_ns $A)"
 expect_eq "other order, after down: B as before" "$before_b" "$(dump_ns $B)"
 
@@ -357,7 +272,7 @@ check "A's kernel counts the refused packets against the policy" \
     test $((mm1 + nb1)) -gt $((mm0 + nb0))
 ip -n $B link del pgre
 gt $A down gre1 >/dev/null 2>&1
-settle $A
+settle $A "after down"
 expect_eq "after the silent-peer round: A as before" "$before_a" "$(dump_ns $A)"
 fi
 
@@ -383,9 +298,9 @@ lc=$(sw $A --list-conns 2>&1)
 expect_not "wrong PSK: no connection of ours in A's daemon" '^gre-gre1:' "$lc"
 expect "wrong PSK: the administrator's connection stays" '^admin: IKEv2' "$lc"
 expect_not "wrong PSK: no IKE_SA of ours in A's daemon" '^gre-gre1:' "$(sas $A)"
-[ "$rc" = 1 ] || charon_log
+[ "$rc" = 1 ] || charon_log $A $B
 gt $B down gre1 >/dev/null 2>&1
-settle $B
+settle $B "after down"
 expect_eq "B after down: as before" "$before_b" "$(dump_ns $B)"
 fi
 
@@ -434,7 +349,7 @@ expect "tunnel-mode peer: the message says the CHILD_SA is not in transport mode
 expect_eq "tunnel-mode peer: A as before" "$before_a" "$(dump_ns $A)"
 expect_not "tunnel-mode peer: no IKE_SA of ours in A's daemon" '^gre-gre1:' "$(sas $A)"
 expect_eq "tunnel-mode peer: no connection of ours in A's daemon" 0 "$(ours $A)"
-[ "$rc" = 1 ] || charon_log
+[ "$rc" = 1 ] || charon_log $A $B
 fi
 
 SVC=${GRE_BUILDDIR:-}/nm-plugin/nm-gre-service
@@ -476,7 +391,7 @@ expect_not "watchdog: our key is unloaded from A's daemon" '^gre-gre1$' \
 expect "watchdog: the administrator's connection stays" '^admin: IKEv2' "$(sw $A --list-conns 2>&1)"
 check_not "watchdog: the record is gone" test -e "$rec"
 expect "watchdog: its log names what it removed" 'watchdog: gre1: removed what it held' "$(cat "$T/wd.log")"
-settle $A
+settle $A "after down"
 expect_eq "watchdog: A as before" "$before_a" "$(dump_ns $A)"
 fi
 
@@ -497,5 +412,5 @@ check_not "daemon gone: no ownership record left" ip netns exec $A sh -c 'test -
 fi
 
 note "net.core.xfrm_acq_expires in A: $(ip netns exec $A sysctl -n net.core.xfrm_acq_expires)"
-[ "$_failed" = 0 ] || charon_log
+[ "$_failed" = 0 ] || charon_log $A $B
 finish

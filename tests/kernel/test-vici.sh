@@ -13,68 +13,17 @@
 #     carries ESP with the SPIs list-sas reports; terminate removes the SAs, the trap stays.
 # GRE_VICI_RECORD=DIR: the tool also writes every VICI segment to DIR/<step>/ (tests/data/vici/).
 . "${GRE_SRCDIR:?}/tests/kernel/lib.sh"
+. "$GRE_SRCDIR/tests/kernel/lib-charon.sh"
 umask 077
 
 TOOL=${GRE_BUILDDIR:?}/tests/kernel/gre-vici-tool
-CHARON=/usr/sbin/charon-systemd
-if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
-    echo "1..0 # SKIP charon-systemd and swanctl are not installed (tests/deps.sh installs them)"
-    exit 0
-fi
+ike_skip_without_charon
 A=vici-a B=vici-b
 A_OUT=192.0.2.1 B_OUT=192.0.2.2 ADMIN_PEER=192.0.2.3
 netns $A $B
 wire $A $A_OUT/24 $B $B_OUT/24
 
-PIDS=()
-stop_charons() {
-    for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]+"${PIDS[@]}"}"; do wait "$p" 2>/dev/null; done
-    PIDS=()
-}
-trap 'stop_charons; cleanup' EXIT
-
-# start_charon NS: charon-systemd in NS with $T/NS/strongswan.conf; its VICI socket is
-# $T/NS/charon.vici, its log $T/NS/charon.log. Waits (up to 30 s) for the socket.
-start_charon() {
-    local ns=$1 d=$T/$1 _
-    mkdir -p "$d"
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-    # Only what a PSK IKEv2 transport SA with AES-GCM and ECP needs; no stroke, no other sockets.
-    load = random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
-    install_routes = no
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-    filelog {
-        log {
-            path = $d/charon.log
-            flush_line = yes
-            default = 1
-            cfg = 2
-            ike = 2
-        }
-    }
-}
-charon-systemd {
-    journal {
-        default = -1
-    }
-}
-EOF
-    ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" "$CHARON" >"$d/stdout" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 300); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    note "charon in $ns did not make its socket; its output:"
-    sed 's/^/#   /' "$d/stdout" "$d/charon.log" 2>/dev/null | tail -20
-    return 1
-}
+trap 'stop_all_charons; cleanup' EXIT
 
 # vt NS STEP ARGS...: the tool against NS's charon (recording STEP's segments when asked).
 vt() {
@@ -86,11 +35,6 @@ vt() {
         rec=(--record "$GRE_VICI_RECORD/$ns-$step")
     fi
     ip netns exec "$ns" "$TOOL" "${rec[@]}" "unix://$T/$ns/charon.vici" "$@"
-}
-sw() { # sw NS ARGS...: swanctl against NS's charon
-    local ns=$1
-    shift
-    ip netns exec "$ns" swanctl "$@" --uri "unix://$T/$ns/charon.vici"
 }
 gre_policies() { ip -n "$1" xfrm policy | oneline | grep ' proto gre ' | sort; }
 all_policies() { ip -n "$1" xfrm policy | oneline | sort; }
@@ -251,5 +195,5 @@ out=$(vt $B get-conns3 get-conns 2>&1)
 expect_not "B: ... unloaded gre-peer, which was loaded over VICI" '^gre-peer$' "$out"
 note "AppArmor in this kernel: $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo absent)"
 
-stop_charons
+stop_all_charons
 finish

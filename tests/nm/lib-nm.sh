@@ -289,3 +289,29 @@ nm_underlay() {
     expect "underlay: NM's default route via wire" '^default via 192\.0\.2\.254 dev wire ' \
         "$(ip -n "$ns" route show default)"
 }
+
+# nm_pair A B: namespaces A and B joined by a veth wire (192.0.2.1/24 in A, 192.0.2.2/24 in B),
+# $T/a and $T/b for their files.
+nm_pair() {
+    netns "$1" "$2"
+    wire "$1" 192.0.2.1/24 "$2" 192.0.2.2/24
+    mkdir -p "$T/a" "$T/b"
+}
+# nm_start_underlay A: NetworkManager started in nm_pair's A with the plugin (a TAP check, its
+# start-up time noted) and the underlay activated (nm_underlay); A's dump from then in $before,
+# for the comparisons after each `down`.
+nm_start_underlay() {
+    local t0=$SECONDS
+    check "NetworkManager starts in $1 with the plugin installed" nm_start "$1"
+    note "NetworkManager up after $((SECONDS - t0)) s"
+    nm_underlay "$1" 192.0.2.1
+    # shellcheck disable=SC2034 # the caller's
+    before=$(dump "$1")
+}
+# nm_skip_without_plugin: a TAP skip and exit 0 unless the plugin is built (installs it if so).
+nm_skip_without_plugin() {
+    if ! nm_install_plugin; then
+        echo "1..0 # SKIP the NetworkManager plugin is not built ($NM_PLUGIN_BUILD)"
+        exit 0
+    fi
+}

@@ -19,12 +19,8 @@ if ! command -v script >/dev/null; then
 fi
 
 A=nma-a B=nma-b
-netns $A $B
-wire $A 192.0.2.1/24 $B 192.0.2.2/24
-mkdir -p "$T/a" "$T/b"
-check "NetworkManager starts in $A with the plugin installed" nm_start $A
-nm_underlay $A 192.0.2.1
-before=$(dump $A)
+nm_pair $A $B
+nm_start_underlay $A
 
 cat >"$T/a/ifcfg-gre4" <<'CFG'
 DEVICE=gre4

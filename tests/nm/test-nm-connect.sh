@@ -13,21 +13,11 @@
 # Usage (root): GRE_BUILDDIR=... GRE_SRCDIR=... tests/kernel/run-test tests/nm/test-nm-connect.sh
 . "$(dirname "$0")/lib-nm.sh"
 
-if ! nm_install_plugin; then
-    echo "1..0 # SKIP the NetworkManager plugin is not built ($NM_PLUGIN_BUILD)"
-    exit 0
-fi
+nm_skip_without_plugin
 
 A=nmc-a B=nmc-b
-netns $A $B
-wire $A 192.0.2.1/24 $B 192.0.2.2/24
-mkdir -p "$T/a" "$T/b"
-
-t0=$SECONDS
-check "NetworkManager starts in $A with the plugin installed" nm_start $A
-note "NetworkManager up after $((SECONDS - t0)) s"
-nm_underlay $A 192.0.2.1
-before=$(dump $A)
+nm_pair $A $B
+nm_start_underlay $A
 
 # up_timed NAME: nmcli connection up; on failure its output and the end of NM's log. The time
 # it took goes to $T/up.time (check swallows the output of a command that succeeds).

@@ -23,19 +23,11 @@
 # Usage (root): GRE_BUILDDIR=... GRE_SRCDIR=... tests/kernel/run-test tests/nm/test-nm-crash.sh
 . "$(dirname "$0")/lib-nm.sh"
 
-if ! nm_install_plugin; then
-    echo "1..0 # SKIP the NetworkManager plugin is not built ($NM_PLUGIN_BUILD)"
-    exit 0
-fi
+nm_skip_without_plugin
 
 A=nmx-a B=nmx-b
-netns $A $B
-wire $A 192.0.2.1/24 $B 192.0.2.2/24
-mkdir -p "$T/a" "$T/b"
-
-check "NetworkManager starts in $A with the plugin installed" nm_start $A
-nm_underlay $A 192.0.2.1
-before=$(dump $A)
+nm_pair $A $B
+nm_start_underlay $A
 
 # ---- the two connections, and B's ends of them. Both run between the same outer addresses,
 # so gre2 has a GRE key: its policies then select only GRE with that key, and gre1's GRE (key 7)

@@ -16,16 +16,10 @@
 # Every assertion reads the kernel, the wire, the daemon (swanctl) or NetworkManager (nmcli).
 # Usage (root): GRE_BUILDDIR=... GRE_SRCDIR=... tests/kernel/run-test tests/nm/test-nm-ike.sh
 . "$(dirname "$0")/lib-nm.sh"
+. "$(dirname "$0")/../kernel/lib-charon.sh"
 
-if ! nm_install_plugin; then
-    echo "1..0 # SKIP the NetworkManager plugin is not built ($NM_PLUGIN_BUILD)"
-    exit 0
-fi
-CHARON=/usr/sbin/charon-systemd
-if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
-    echo "1..0 # SKIP charon-systemd and swanctl are not installed (tests/deps.sh installs them)"
-    exit 0
-fi
+nm_skip_without_plugin
+ike_skip_without_charon
 umask 077
 
 A=nmi-a B=nmi-b
@@ -33,74 +27,11 @@ A_OUT=192.0.2.1 B_OUT=192.0.2.2 A_IN=198.51.100.1 B_IN=198.51.100.2
 # NetworkManager's vpn.timeout for the connections: the service waits that minus 10 s for the
 # CHILD_SA. Under emulation on a loaded host one IKE exchange can take several seconds.
 VPN_TMO=150
-netns $A $B
-wire $A $A_OUT/24 $B $B_OUT/24
-mkdir -p "$T/a" "$T/b"
+nm_pair $A $B # A_OUT and B_OUT on the wire
 
-# ---- the daemons (as in tests/kernel/test-ike.sh)
-declare -A CPID=()
-start_charon() {
-    local ns=$1 d=$T/$1 _
-    mkdir -p "$d"
-    rm -f "$d/charon.vici"
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-    load = random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
-    install_routes = no
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-    filelog {
-        log {
-            path = $d/charon.log
-            flush_line = yes
-            default = 1
-            cfg = 2
-            ike = 2
-        }
-    }
-}
-charon-systemd {
-    journal {
-        default = -1
-    }
-}
-EOF
-    ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" "$CHARON" >>"$d/stdout" 2>&1 &
-    CPID[$ns]=$!
-    for _ in $(seq 300); do
-        [ -S "$d/charon.vici" ] && return 0
-        sleep 0.1
-    done
-    note "charon in $ns did not make its socket; its output:"
-    sed 's/^/#   /' "$d/stdout" "$d/charon.log" 2>/dev/null | tail -20
-    return 1
-}
-# NetworkManager is stopped by lib-nm's cleanup, which also kills what runs in the namespaces.
-sw() { # sw NS ARGS...: swanctl against NS's charon
-    local ns=$1
-    shift
-    ip netns exec "$ns" swanctl "$@" --uri "unix://$T/$ns/charon.vici"
-}
-sas() { sw "$1" --list-sas 2>&1; }
+# ---- the daemons (lib-charon.sh's; NetworkManager is stopped by lib-nm's cleanup, which also
+# kills what runs in the namespaces)
 conns() { sw "$1" --list-conns 2>&1; }
-charon_log() {
-    note "$1's charon.log (last IKE/CFG/CHD lines):"
-    grep -E '\[(IKE|CFG|CHD|KNL)\]' "$T/$1/charon.log" 2>/dev/null | tail -25 | sed 's/^/#   /'
-}
-# settle NS: after a trap met traffic, the kernel may keep a larval ACQUIRE state (spi 0) until
-# net.core.xfrm_acq_expires; no keyed SA may be left (asserted), then wait up to 180 s for those.
-settle() {
-    local ns=$1 end=$((SECONDS + 180))
-    expect_eq "$ns: no keyed SA left (larval ACQUIREs aside)" "" \
-        "$(ip -n "$ns" xfrm state | oneline | grep -v ' spi 0x00000000 ')"
-    while [ "$SECONDS" -lt "$end" ]; do
-        [ -z "$(ip -n "$ns" xfrm state)" ] && return 0
-        sleep 0.5
-    done
-}
 # up_out NAME [NMCLI OPTIONS]: nmcli connection up, its output in $T/up.out, its exit status.
 up_out() {
     local name=$1
@@ -143,9 +74,7 @@ service_log_has() {
 
 check "A: charon-systemd starts" start_charon $A
 check "B: charon-systemd starts" start_charon $B
-check "NetworkManager starts in $A with the plugin installed" nm_start $A
-nm_underlay $A $A_OUT
-before=$(dump $A)
+nm_start_underlay $A
 conns_before=$(conns $A)
 
 cat >"$T/a/ifcfg-gre1" <<EOF
