@@ -68,9 +68,10 @@ ip -n $A addr add 192.0.2.1/24 dev wire
 ip -n $B addr add 192.0.2.2/24 dev wire
 ip -n $A link set wire up
 ip -n $B link set wire up
+# charon-systemd has no --version (given one, it starts the daemon): its version comes from dpkg.
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) CPUs," \
     "${GRE_IN_VM:+in the VM (qemu TCG), }gre-tunnel $("$G" --version | cut -d' ' -f2)," \
-    "charon $("$CHARON" --version 2>/dev/null | head -1 || true)"
+    "charon-systemd $(dpkg-query -W -f='${Version}' charon-systemd 2>/dev/null || echo "?")"
 
 start_charon $A || die "charon in $A made no socket"
 start_charon $B || die "charon in $B made no socket"
