@@ -103,7 +103,13 @@ round() {
     pa=$!
     ( ip netns exec $B "$G" up -q "$T/$kind-b/ifcfg-gre1" 2>/dev/null; us; echo "$_us" >"$T/eb" ) &
     pb=$!
-    # -w: keep sending (also while gre1 does not exist yet) until one reply or 120 s.
+    # ping gives up at once while no route reaches the inner address (gre1 not there yet): wait
+    # for the route first, then -w keeps it sending every 50 ms until one reply or 120 s.
+    until ip -n $A route get 198.51.100.2 2>/dev/null | grep -q ' dev gre1 '; do
+        [ $(((_us - s) / 1000000)) -lt 120 ] || die "$kind: no route over gre1 within 120 s"
+        sleep 0.02
+        us
+    done
     ip netns exec $A ping -n -q -c 1 -i 0.05 -w 120 198.51.100.2 >/dev/null 2>&1 ||
         die "$kind: no ping through the tunnel within 120 s"
     us; e=$_us
