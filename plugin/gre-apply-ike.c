@@ -436,7 +436,7 @@ classify(const GrePlanIkeConn *c, GPtrArray *log, const char *errmsg, guint time
 typedef struct {
     const char *ike;
     gboolean    transport; /* an INSTALLED CHILD_SA in TRANSPORT mode */
-    char       *other;     /* else: the mode or state of what there is */
+    char       *other;     /* else: the mode of one INSTALLED in another mode */
 } SaCheck;
 
 static void
@@ -458,13 +458,18 @@ on_list_sa(const char *event, const GreViciSection *msg, gpointer user_data)
             continue;
         state = gre_vici_get(child, "state");
         mode  = gre_vici_get(child, "mode");
-        if (g_strcmp0(state, "INSTALLED") == 0 && g_strcmp0(mode, "TRANSPORT") == 0)
+        /* Other states (INSTALLING, REKEYING, DELETING...) pass: await_transport looks again. */
+        if (g_strcmp0(state, "INSTALLED") != 0)
+            continue;
+        if (g_strcmp0(mode, "TRANSPORT") == 0)
             sc->transport = TRUE;
         else if (!sc->other)
-            sc->other = g_strdup_printf("%s, %s", state ? state : "?", mode ? mode : "?");
+            sc->other = g_strdup_printf("%s, %s", state, mode ? mode : "?");
     }
 }
 
+/* One look at list-sas: OUTCOME_UP, OUTCOME_REFUSED (installed in another mode), OUTCOME_ERROR,
+ * or OUTCOME_SILENT when no CHILD_SA of ours is installed (yet). */
 static Outcome
 check_transport(GreVici *v, const GrePlanIkeConn *c, char **why)
 {
@@ -483,16 +488,35 @@ check_transport(GreVici *v, const GrePlanIkeConn *c, char **why)
         g_free(sc.other);
         return OUTCOME_UP;
     }
+    if (!sc.other)
+        return OUTCOME_SILENT;
     /* charon falls back to tunnel mode, silently, when the peer does not agree to transport. */
-    if (sc.other)
-        *why = g_strdup_printf(_("the CHILD_SA came up as %s, not in TRANSPORT mode: the peer "
-                                 "refused transport mode (its end is configured for tunnel "
-                                 "mode), and a tunnel-mode SA would not carry this GRE tunnel"),
-                               sc.other);
-    else
-        *why = g_strdup(_("the IKE daemon reported the CHILD_SA established, but list-sas shows "
-                          "no installed CHILD_SA"));
+    *why = g_strdup_printf(_("the CHILD_SA came up as %s, not in TRANSPORT mode: the peer "
+                             "refused transport mode (its end is configured for tunnel "
+                             "mode), and a tunnel-mode SA would not carry this GRE tunnel"),
+                           sc.other);
     g_free(sc.other);
+    return OUTCOME_REFUSED;
+}
+
+/* initiate's success does not mean its CHILD_SA is still there: when both ends initiate at once,
+ * each daemon deletes one of the two duplicates, and the one that stays may still be installing
+ * when initiate answers. So no installed CHILD_SA is looked for again until the timeout. */
+static Outcome
+await_transport(GreVici *v, const GrePlanIkeConn *c, gint64 end, guint timeout_ms, char **why)
+{
+    for (;;) {
+        Outcome o = check_transport(v, c, why);
+
+        if (o != OUTCOME_SILENT)
+            return o;
+        if (g_get_monotonic_time() >= end)
+            break;
+        g_usleep(200 * 1000);
+    }
+    *why = g_strdup_printf(_("the IKE daemon reported the CHILD_SA established, but list-sas "
+                             "showed no installed CHILD_SA within %u s"),
+                           (timeout_ms + 999) / 1000);
     return OUTCOME_REFUSED;
 }
 
@@ -506,6 +530,7 @@ initiate(const GrePlanIkeConn *c, guint timeout_ms, char **why)
     g_autoptr(GreViciSection) reply = NULL;
     g_autoptr(GPtrArray) log        = g_ptr_array_new_with_free_func(g_free);
     InitiateLog il                  = { log };
+    gint64      end                 = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
     if (!v) {
         *why = g_strdup(error->message);
@@ -537,7 +562,7 @@ initiate(const GrePlanIkeConn *c, guint timeout_ms, char **why)
 
         return classify(c, log, errmsg ? errmsg : "", timeout_ms, why);
     }
-    return check_transport(v, c, why);
+    return await_transport(v, c, end, timeout_ms, why);
 }
 
 /* ---- loading ---- */
