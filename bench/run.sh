@@ -23,7 +23,8 @@
 # tunnel, default 9), BENCH_SIZES (default "10 1 100 1000 10"), BENCH_SCALE_REPS (default
 # "1:5 10:3 100:2 1000:1": repetitions per size and pass; medians are reported), BENCH_OTHERS
 # (part 3, default 999; 0 skips it), BENCH_REPS3 (default 15), BENCH_COMPARE, BENCH_PARTS
-# (default "1 2 3 4"), BENCH_ALL_SIZES (part 4, default "10 100 1000"), BENCH_ALL_REPS (default
+# (default "1 2 3 4"; "strace": only the system calls of up --all and down --all of 100, part
+# 4's last step, untimed), BENCH_ALL_SIZES (part 4, default "10 100 1000"), BENCH_ALL_REPS (default
 # "10:7 100:3 1000:1").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -378,7 +379,14 @@ first=${ALL_SIZES%% *} last=${ALL_SIZES##* }
 # shellcheck disable=SC2086
 echo "per-tunnel cost at $last / at $first: --all $(ratio "$(median ${A_SUM[$last.gt]})" "$(median ${A_SUM[$first.gt]})")," \
     "ip -batch $(ratio "$(median ${A_SUM[$last.batch]})" "$(median ${A_SUM[$first.batch]})")"
-# Where the time of one up --all and one down --all of 100 goes: system calls by time.
+fi
+
+# Where the time of one up --all and one down --all of 100 goes: system calls by time, and the
+# netlink calls counted. Part 4 leaves its 100 tunnels' files for it; BENCH_PARTS=strace makes
+# them and runs this alone (untimed: meaningful on a loaded machine too).
+if part strace && ! part 4; then
+    make_tunnels "$T/all-strace" 100
+fi
 if [ -d "$T/all-strace" ] && command -v strace >/dev/null; then
     for op in up down; do
         strace -f -c -o "$T/strace-c" "$G" $op --all -q "$T/all-strace" >/dev/null 2>&1 ||
@@ -386,9 +394,11 @@ if [ -d "$T/all-strace" ] && command -v strace >/dev/null; then
         echo "   strace -c of $op --all, N=100 (seconds, calls; top 8 by time):"
         awk 'NR > 2 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print }' "$T/strace-c" | sort -k2 -rn |
             head -8 | awk '{ printf "     %-12s %8s s %7s calls\n", $NF, $2, $4 }'
+        echo "   netlink calls of $op --all per tunnel:" \
+            "$(awk '$NF ~ /^(sendmsg|recvmsg|recvmmsg)$/ && $4 ~ /^[0-9]+$/ {
+                        printf "%s %.1f  ", $NF, $4 / 100 }' "$T/strace-c")"
     done
     [ "$(count_links ip6gre)" = 0 ] && [ "$(count_sa)" = 0 ] || die "strace runs: left over"
-fi
 fi
 
 # ---- 3. one tunnel among 9 vs among 999 others, interleaved ----

@@ -175,7 +175,24 @@ void     apply_probe_clear(Probe *p);
 ObjState apply_failed(Probe *p, GreNl *nl, int err);
 ObjState apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out);
 ObjState apply_probe_step(Kernel *k, const GrePlanStep *step, Probe *p);
+/* The verdicts on what the kernel answered (the object was there): for probes sent in a batch. */
+ObjState       apply_judge_state(const GrePlanState *st, const SaInfo *sa, Probe *p);
+ObjState       apply_judge_policy(const GrePlanPolicy *pol, XfrmSp *sp, Probe *p);
+ObjState       apply_judge_link(const GrePlanLink *l, RtnlLink *link, Probe *p);
+struct nl_msg *apply_policy_get_msg(const GrePlanPolicy *pol);
+/* The policy in an XFRM_MSG_NEWPOLICY message (the answer to GETPOLICY), or NULL. */
+XfrmSp *apply_policy_parse(const struct nlmsghdr *hdr);
+/* The route or address probes with the ifindex of the device they name already known: a dump
+ * filtered by that device each. */
+ObjState apply_probe_route_at(Kernel *k, const GrePlanRoute *r, int ifindex, Probe *p);
+ObjState apply_probe_addr_at(Kernel *k, const GrePlanAddr *a, int ifindex, Probe *p);
 gboolean apply_goes_with_link(const GArray *steps, const GrePlanStep *step);
+
+/* gre-apply-remove.c: `down`'s probes and removals in batches. Removes what of @steps (in the
+ * order of removal, none of them the IKE daemon's) the kernel still has as recorded; the objects
+ * left alone are noted, and what could not be probed or removed is appended to @failures
+ * ("; "-separated). */
+void apply_remove_run(Kernel *k, const GrePlanStep *const *steps, guint n, GString *failures);
 
 /* gre-apply-ike.c: IPSEC=ike, the only code that talks to the IKE daemon (VICI). */
 static inline gboolean

@@ -39,30 +39,38 @@ apply_failed(Probe *p, GreNl *nl, int err)
     return p->state = OBJ_ERROR;
 }
 
-/* Read with our own GETSA (the answer carries the keys; its buffer is wiped). The flag
- * oseq-may-wrap is not part of the SA's identity: an SA without it (made before gre-tunnel set it)
- * is still ours and is removed by `down`, but counts as drift, so that `up` recreates it. */
+/* Read with our own GETSA (the answer carries the keys; its buffer is wiped). */
 static ObjState
 probe_state(Kernel *k, const GrePlanState *st, Probe *p)
 {
-    SaInfo      sa;
-    const char *want = st->suite ? (st->suite->aead ? st->suite->aead : st->suite->enc) : "";
-    gboolean    wraps;
-    int         err = apply_sa_get(k->xfrm, &st->dst, st->spi, &sa);
+    SaInfo sa;
+    int    err = apply_sa_get(k->xfrm, &st->dst, st->spi, &sa);
 
     if (err < 0 && apply_gone(k->xfrm))
         return p->state = OBJ_ABSENT;
     if (err < 0)
         return apply_failed(p, k->xfrm, err);
-    if (!gre_addr_equal(&sa.saddr, &st->src))
+    return apply_judge_state(st, &sa, p);
+}
+
+/* The flag oseq-may-wrap is not part of the SA's identity: an SA without it (made before
+ * gre-tunnel set it) is still ours and is removed by `down`, but counts as drift, so that `up`
+ * recreates it. */
+ObjState
+apply_judge_state(const GrePlanState *st, const SaInfo *sa, Probe *p)
+{
+    const char *want = st->suite ? (st->suite->aead ? st->suite->aead : st->suite->enc) : "";
+    gboolean    wraps;
+
+    if (!gre_addr_equal(&sa->saddr, &st->src))
         return foreign(p, _("its source address differs"));
-    if (sa.mode != XFRM_MODE_TRANSPORT)
+    if (sa->mode != XFRM_MODE_TRANSPORT)
         return foreign(p, _("it is not in transport mode"));
-    if (sa.reqid != st->reqid)
-        return foreign(p, _("its reqid is %u, not %u"), sa.reqid, st->reqid);
-    if (!g_str_equal(sa.alg, want))
-        return foreign(p, _("it uses %s, not %s"), sa.alg, want);
-    wraps = !!(sa.extra_flags & XFRM_SA_XFLAG_OSEQ_MAY_WRAP);
+    if (sa->reqid != st->reqid)
+        return foreign(p, _("its reqid is %u, not %u"), sa->reqid, st->reqid);
+    if (!g_str_equal(sa->alg, want))
+        return foreign(p, _("it uses %s, not %s"), sa->alg, want);
+    wraps = !!(sa->extra_flags & XFRM_SA_XFLAG_OSEQ_MAY_WRAP);
     if (wraps != st->oseq_may_wrap)
         p->drift = g_strdup(wraps ? _("has the flag oseq-may-wrap, planned without it")
                                   : _("lacks the flag oseq-may-wrap"));
@@ -128,32 +136,49 @@ fix_parsed_policy(XfrmSp *sp)
     }
 }
 
+XfrmSp *
+apply_policy_parse(const struct nlmsghdr *hdr)
+{
+    XfrmSp *sp = NULL;
+
+    if (hdr->nlmsg_type != XFRM_MSG_NEWPOLICY || xfrmnl_sp_parse((struct nlmsghdr *)hdr, &sp) < 0)
+        return NULL;
+    fix_parsed_policy(sp);
+    return sp;
+}
+
 static int
 on_policy(struct nl_msg *msg, void *arg)
 {
     XfrmSp **sp = arg;
 
-    if (!*sp && nlmsg_hdr(msg)->nlmsg_type == XFRM_MSG_NEWPOLICY) {
-        if (xfrmnl_sp_parse(nlmsg_hdr(msg), sp) < 0)
-            *sp = NULL;
-        else
-            fix_parsed_policy(*sp);
-    }
+    if (!*sp)
+        *sp = apply_policy_parse(nlmsg_hdr(msg));
     return NL_OK;
+}
+
+struct nl_msg *
+apply_policy_get_msg(const GrePlanPolicy *pol)
+{
+    g_autoptr(XfrmSp) want = apply_policy_object(pol, FALSE);
+    struct nl_msg *msg     = NULL;
+
+    if (xfrmnl_sp_build_delete_request(want, 0, &msg) < 0)
+        return NULL;
+    nlmsg_hdr(msg)->nlmsg_type = XFRM_MSG_GETPOLICY;
+    return msg;
 }
 
 static int
 policy_get(Kernel *k, const GrePlanPolicy *pol, XfrmSp **out)
 {
-    g_autoptr(XfrmSp) want = apply_policy_object(pol, FALSE);
-    struct nl_msg *msg     = NULL;
-    XfrmSp        *sp      = NULL;
+    struct nl_msg *msg = apply_policy_get_msg(pol);
+    XfrmSp        *sp  = NULL;
     int            err;
 
-    if ((err = xfrmnl_sp_build_delete_request(want, 0, &msg)) < 0)
-        return err;
-    nlmsg_hdr(msg)->nlmsg_type = XFRM_MSG_GETPOLICY;
-    err                        = gre_nl_transact(k->xfrm, msg, on_policy, &sp);
+    if (!msg)
+        return -NLE_NOMEM;
+    err = gre_nl_transact(k->xfrm, msg, on_policy, &sp);
     if (err >= 0 && !sp)
         err = -NLE_PARSE_ERR;
     if (err < 0) {
@@ -169,14 +194,21 @@ static ObjState
 probe_policy(Kernel *k, const GrePlanPolicy *pol, Probe *p)
 {
     g_autoptr(XfrmSp) sp = NULL;
-    struct xfrmnl_user_tmpl *t;
-    guint                    dir = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
-    int                      err = policy_get(k, pol, &sp);
+    int err              = policy_get(k, pol, &sp);
 
     if (err < 0 && apply_gone(k->xfrm))
         return p->state = OBJ_ABSENT;
     if (err < 0)
         return apply_failed(p, k->xfrm, err);
+    return apply_judge_policy(pol, sp, p);
+}
+
+ObjState
+apply_judge_policy(const GrePlanPolicy *pol, XfrmSp *sp, Probe *p)
+{
+    struct xfrmnl_user_tmpl *t;
+    guint                    dir = pol->dir == GRE_DIR_OUT ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
+
     if ((guint)xfrmnl_sp_get_dir(sp) != dir || !selector_is(xfrmnl_sp_get_sel(sp), pol))
         return foreign(p, _("the kernel answered with another selector"));
     if ((guint32)xfrmnl_sp_get_priority(sp) != pol->priority)
@@ -299,12 +331,19 @@ apply_dump_addrs(Kernel *k, int family, int ifindex, GArray *out)
 static ObjState
 probe_route(Kernel *k, const GrePlanRoute *r, Probe *p)
 {
-    g_autoptr(GPtrArray) routes = g_ptr_array_new_with_free_func((GDestroyNotify)rtnl_route_put);
-    int ifindex                 = gre_nl_ifindex(k->rt, r->dev);
-    int err;
+    int ifindex = gre_nl_ifindex(k->rt, r->dev);
 
     if (!ifindex)
         return p->state = OBJ_ABSENT;
+    return apply_probe_route_at(k, r, ifindex, p);
+}
+
+ObjState
+apply_probe_route_at(Kernel *k, const GrePlanRoute *r, int ifindex, Probe *p)
+{
+    g_autoptr(GPtrArray) routes = g_ptr_array_new_with_free_func((GDestroyNotify)rtnl_route_put);
+    int err;
+
     err = dump_routes(k, r->dst.addr.family, ifindex, routes);
     if (err < 0)
         return apply_failed(p, k->rt, err);
@@ -342,9 +381,7 @@ ObjState
 apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
 {
     g_autoptr(RtnlLink) link = NULL;
-    const char *kind;
-    LinkTunnel  t;
-    int         err;
+    int err;
 
     err = rtnl_link_get_kernel(gre_nl_begin(k->rt), 0, l->name, &link);
     /* rtnl_link_get_kernel() installs its own error handler: only libnl's code is left. */
@@ -352,6 +389,17 @@ apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
         return p->state = OBJ_ABSENT;
     if (err < 0)
         return apply_failed(p, k->rt, err);
+    if (apply_judge_link(l, link, p) == OBJ_PRESENT && out)
+        *out = g_steal_pointer(&link);
+    return p->state;
+}
+
+ObjState
+apply_judge_link(const GrePlanLink *l, RtnlLink *link, Probe *p)
+{
+    const char *kind;
+    LinkTunnel  t;
+
     kind = rtnl_link_get_type(link);
     if (g_strcmp0(kind, l->ip6 ? "ip6gre" : "gre") != 0)
         return foreign(p, _("%s is of kind %s, not %s"), l->name, kind ? kind : "none",
@@ -366,20 +414,25 @@ apply_probe_link(Kernel *k, const GrePlanLink *l, Probe *p, RtnlLink **out)
     if (rtnl_link_get_mtu(link) != l->mtu || t.ttl != l->ttl)
         p->drift = g_strdup_printf(_("%s has mtu %u ttl %u, planned mtu %u ttl %u"), l->name,
                                    rtnl_link_get_mtu(link), t.ttl, l->mtu, l->ttl);
-    if (out)
-        *out = g_steal_pointer(&link);
     return p->state = OBJ_PRESENT;
 }
 
 static ObjState
 probe_addr(Kernel *k, const GrePlanAddr *a, Probe *p)
 {
-    g_autoptr(GArray) addrs = g_array_new(FALSE, TRUE, sizeof(AddrEntry));
-    int ifindex             = gre_nl_ifindex(k->rt, a->dev);
-    int err;
+    int ifindex = gre_nl_ifindex(k->rt, a->dev);
 
     if (!ifindex)
         return p->state = OBJ_ABSENT;
+    return apply_probe_addr_at(k, a, ifindex, p);
+}
+
+ObjState
+apply_probe_addr_at(Kernel *k, const GrePlanAddr *a, int ifindex, Probe *p)
+{
+    g_autoptr(GArray) addrs = g_array_new(FALSE, TRUE, sizeof(AddrEntry));
+    int err;
+
     err = apply_dump_addrs(k, a->local.family, ifindex, addrs);
     if (err < 0)
         return apply_failed(p, k->rt, err);

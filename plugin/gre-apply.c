@@ -239,57 +239,39 @@ remove_one(Kernel *k, const GrePlanStep *step, char **why)
     return rc >= 0;
 }
 
-/* Removes what @rec lists and the kernel still has as recorded. */
+/* Removes what @rec lists and the kernel still has as recorded, in reverse order: the objects
+ * between two of the IKE daemon's steps probed and removed in batches (gre-apply-remove.c), the
+ * daemon's steps one by one where they stand. */
 static gboolean
 remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
 {
     g_autoptr(GString) failures = g_string_new(NULL);
+    g_autoptr(GPtrArray) run    = g_ptr_array_new();
 
     if (!apply_kernel_open(k, apply_has_xfrm(rec->steps), error))
         return FALSE;
     for (guint i = rec->steps->len; i-- > 0;) {
         const GrePlanStep *step = &g_array_index(rec->steps, GrePlanStep, i);
         g_autofree char   *what = NULL;
-        Probe              p    = { 0 };
-        GreNl             *nl;
-        int                err;
+        g_autofree char   *why  = NULL;
 
         if (apply_goes_with_link(rec->steps, step))
             continue;
-        what = apply_describe(step);
-        if (apply_is_ike(step)) {
-            g_autofree char *why = NULL;
-
-            /* Unloaded by our own unique name; counted and noted by apply_ike_remove(). */
-            if (!apply_ike_remove(k, step, &why))
-                g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
-                                       what, why);
+        if (!apply_is_ike(step)) {
+            g_ptr_array_add(run, (gpointer)step);
             continue;
         }
-        switch (apply_probe_step(k, step, &p)) {
-        case OBJ_ABSENT:
-            break;
-        case OBJ_FOREIGN:
-            apply_note(k, _("left alone: %s: %s, so it is not the one gre-tunnel created"), what,
-                       p.why);
-            break;
-        case OBJ_ERROR:
-            g_string_append_printf(failures, "%s%s: %s", failures->len ? "; " : "", what, p.why);
-            break;
-        case OBJ_PRESENT:
-            err = remove_step(k, step, &nl);
-            if (err < 0) {
-                g_autofree char *why = gre_nl_error_text(nl, err);
-
-                /* TRANSLATORS: the first %s is "; " or nothing, then the object and the reason */
-                g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
-                                       what, why);
-            } else if (k->report)
-                k->report->removed++;
-            break;
+        /* What comes after the daemon's step in the record goes before it. */
+        apply_remove_run(k, (const GrePlanStep *const *)run->pdata, run->len, failures);
+        g_ptr_array_set_size(run, 0);
+        /* Unloaded by our own unique name; counted and noted by apply_ike_remove(). */
+        if (!apply_ike_remove(k, step, &why)) {
+            what = apply_describe(step);
+            g_string_append_printf(failures, _("%sremoving %s: %s"), failures->len ? "; " : "",
+                                   what, why);
         }
-        apply_probe_clear(&p);
     }
+    apply_remove_run(k, (const GrePlanStep *const *)run->pdata, run->len, failures);
     if (failures->len) {
         g_set_error(error, GRE_ERROR, GRE_ERROR_KERNEL,
                     _("%s: %s (the record is kept, so that `down` can try again)"), rec->name,

@@ -14,7 +14,8 @@
 #include "gre-kernel-env.h"
 
 /* Answers to a batch of at most a few dozen requests: acknowledgements of ~40 bytes (the request
- * is not echoed, NETLINK_CAP_ACK) and answers to GETSA or GETPOLICY, each well under 1 KiB. */
+ * is not echoed, NETLINK_CAP_ACK), answers to GETSA or GETPOLICY, each well under 1 KiB, and to
+ * GETLINK (`down`'s probes; without the virtual functions, 1-2 KiB). */
 #define RECV_SIZE 8192
 #define RECV_BUFS 16
 
