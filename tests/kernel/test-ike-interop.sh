@@ -23,8 +23,9 @@
 #      c. an our<->our pair (two charons, files from `gre-tunnel mirror`): `down` + `up` at one
 #         end, the other untouched; then the other way round;
 #      d. the same pair, A's own charon SIGKILLed and started again: it has forgotten what `up`
-#         loaded; `gre-tunnel up` again at A loads only that (A's gre1 and its block policies are
-#         the same objects before and after: ifindex, policy index), B untouched.
+#         loaded; `gre-tunnel up` again at A loads only that (A's gre1 is the same link before
+#         and after: its ifindex; the block policies are unchanged, though a recreation gets the
+#         same policy index back, so only the ifindex tells a reload from one), B untouched.
 # B's GRE link is made by hand with ip(8), as the administrator of a foreign peer would. Every
 # check after each establishment: pings both ways; the wire carries ESP whose SPIs both daemons
 # report (swanctl --list-sas, whack --status) and no plain GRE; the largest DF ping is
