@@ -281,9 +281,11 @@ remove_recorded(Kernel *k, const GreStateRecord *rec, GError **error)
     return TRUE;
 }
 
-/* Whether every object of @rec is in the kernel as recorded; if not, *why says what is not. */
+/* Whether every object of @rec is in the kernel as recorded; if not, *why says what is not.
+ * With @ike_gone, the IKE steps the daemon no longer holds (it restarted and forgot what `up`
+ * loaded) are not counted as missing: their indices are added to @ike_gone. */
 static gboolean
-all_present(Kernel *k, const GreStateRecord *rec, char **why)
+all_present(Kernel *k, const GreStateRecord *rec, GArray *ike_gone, char **why)
 {
     if (!apply_kernel_open(k, apply_has_xfrm(rec->steps), NULL)) {
         *why = g_strdup(_("the kernel cannot be asked"));
@@ -295,6 +297,11 @@ all_present(Kernel *k, const GreStateRecord *rec, char **why)
         Probe              p    = { 0 };
         ObjState           st   = apply_probe_step(k, step, &p);
 
+        if (ike_gone && st == OBJ_ABSENT && apply_is_ike(step)) {
+            g_array_append_val(ike_gone, i);
+            apply_probe_clear(&p);
+            continue;
+        }
         if (st != OBJ_PRESENT || p.drift) {
             *why = g_strdup_printf("%s %s", what,
                                    st == OBJ_ABSENT    ? _("is missing")
@@ -396,6 +403,64 @@ check_oseq_wrap(Kernel *k, const GrePlan *plan, GError **error)
     return TRUE;
 }
 
+/* The tunnel is up as recorded, but the IKE daemon no longer holds the steps @gone (their
+ * indices, IKE steps only): it was restarted, or killed and started again, and forgot what `up`
+ * loaded through VICI. Meanwhile our block policies kept GRE fail-closed. Only @gone is loaded
+ * again, which starts a new CHILD_SA; the link, its addresses and routes and the block policies
+ * are left as they are. On failure what this call loaded is unloaded again. */
+static gboolean
+reload_ike(Kernel *k, const GrePlan *plan, GreStateRecord *old, const GreStateRecord *want,
+           const GArray *gone, GError **error)
+{
+    /* The plan's steps, not the record's: a record holds no keys (the PSK). A shallow copy. */
+    g_autoptr(GArray) steps       = g_array_sized_new(FALSE, FALSE, sizeof(GrePlanStep), gone->len);
+    g_autofree ApplyTook *took    = g_new0(ApplyTook, gone->len);
+    g_autofree char      *failure = NULL;
+    int                   code    = GRE_ERROR_KERNEL;
+    guint                 done    = 0;
+
+    for (guint i = 0; i < gone->len; i++) {
+        const GrePlanStep *step =
+            &g_array_index(plan->steps, GrePlanStep, g_array_index(gone, guint, i));
+        g_autofree char *what = apply_describe(step);
+
+        g_array_append_val(steps, *step);
+        apply_note(k,
+                   _("the IKE daemon no longer held %s (it was restarted?): loading it again; "
+                     "the kernel's objects are left as they are"),
+                   what);
+    }
+    /* A reloaded private key gets its id recorded in the record as it is. */
+    k->rec = old;
+    apply_create(k, steps, -1, &done, took, &failure, &code);
+    k->rec = NULL;
+    g_clear_pointer(&k->ike_keyid, g_free);
+    if (failure) {
+        while (done-- > 0) {
+            g_autofree char *why = NULL;
+
+            if (took[done] != APPLY_TOOK_NO &&
+                !remove_one(k, &g_array_index(steps, GrePlanStep, done), &why))
+                apply_warn(k, "%s", why);
+        }
+        g_set_error(error, GRE_ERROR, code,
+                    _("%s (the tunnel stays as it was: GRE to and from the peer is dropped until "
+                      "the IKE daemon holds its connection again)"),
+                    failure);
+        return FALSE;
+    }
+    /* As for an unchanged tunnel: the record names the file and the owner of this call. */
+    if ((want->source && g_strcmp0(old->source, want->source) != 0) ||
+        !gre_state_owner_equal(old->owner, want->owner)) {
+        g_free(old->source);
+        old->source = g_strdup(want->source);
+        gre_state_owner_free(old->owner);
+        old->owner = gre_state_owner_dup(want->owner);
+        return gre_state_write(old, error);
+    }
+    return TRUE;
+}
+
 static gboolean
 up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
 {
@@ -419,7 +484,12 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
         g_autofree char *why = NULL;
 
         if (same_record(old, want)) {
-            if (all_present(k, old, &why)) {
+            g_autoptr(GArray) ike_gone = g_array_new(FALSE, FALSE, sizeof(guint));
+            gboolean present           = all_present(k, old, ike_gone, &why);
+
+            if (present && ike_gone->len)
+                return reload_ike(k, plan, old, want, ike_gone, error);
+            if (present) {
                 k->report->unchanged = TRUE;
                 apply_note(k, _("%s is already up as planned; nothing was changed"), plan->name);
                 /* Brought up from another file now (the record says so, for `down --all`), or

@@ -159,6 +159,12 @@ if grep -qE '^ExecStart=/.*/gre-tunnel up --all /' <<<"$unit" &&
 else
     not_ok "unit: ExecStart/ExecStop"
 fi
+# strongswan.service.d/gre-tunnel.conf reloads the unit when the IKE daemon starts again.
+if grep -qE '^ExecReload=/.*/gre-tunnel up --all /' <<<"$unit"; then
+    ok "unit: ExecReload up --all (loads what a restarted IKE daemon lacks)"
+else
+    not_ok "unit: ExecReload"
+fi
 if command -v systemd-analyze >/dev/null; then
     # Verified with this build's gre-tunnel in place of the installed path.
     sed -E "s#^(Exec[A-Za-z]*=)[^ ]*/gre-tunnel #\\1$(realpath "$G") #" "$UNIT" >"$T/gre-tunnel-all.service"

@@ -6,6 +6,7 @@
 # Callers set the EXIT trap themselves, e.g.  trap 'stop_all_charons; cleanup' EXIT
 # (tests under lib-nm.sh need none: its cleanup kills what runs in the namespaces).
 #   CHARON_FILELOG=no   no charon.log (bench/ike.sh: logging would weigh on the timings)
+#   CHARON_EXTRA=LINES  more settings for the charon section (e.g. retransmit_tries = 2)
 CHARON=/usr/sbin/charon-systemd
 declare -A CPID=()
 declare -F note >/dev/null || note() { echo "# $*"; }
@@ -66,7 +67,8 @@ charon_conf() {
     cat >"$d/strongswan.conf" <<EOF
 charon {
     load = random nonce openssl gcm aes sha1 sha2 hmac kdf pem pkcs1 pkcs8 x509 pubkey constraints kernel-netlink socket-default vici
-    install_routes = no
+    install_routes = no${CHARON_EXTRA:+
+    $CHARON_EXTRA}
     plugins {
         vici {
             socket = unix://$d/charon.vici
