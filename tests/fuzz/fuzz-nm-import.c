@@ -11,6 +11,7 @@
 #include "gre-ifcfg.h"
 #include "gre-nm-data.h"
 #include "gre-nm-file.h"
+#include "gre-settings-table.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
