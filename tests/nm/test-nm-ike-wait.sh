@@ -27,7 +27,7 @@ A_OUT=192.0.2.1 B_OUT=192.0.2.2 A_IN=198.51.100.1 B_IN=198.51.100.2
 # The service waits vpn.timeout - 10 s for the CHILD_SA: long enough that a Disconnect that has
 # to wait for it is told from one that does not.
 VPN_TMO=90
-DOWN_MAX=15 # seconds `nmcli connection down` may take during the wait
+DOWN_MAX=30 # seconds the down may take, the unloading included (the wait lasts 80 s)
 nm_pair $A $B
 
 conns() { sw "$1" --list-conns 2>&1; }
