@@ -12,10 +12,89 @@
 #include "gre-suite.h"
 #include "gre-validate.h"
 
+/* The secrets @s needs and does not hold: the IKE PSK, which an export never writes, or the keys
+ * of manual keying that an agent kept when the connection was exported. */
+static guint
+later_secrets(const GreSettings *s, GreKeyId out[4])
+{
+    static const GreKeyId manual[] = { GRE_KEY_ENC_KEY_IN, GRE_KEY_ENC_KEY_OUT, GRE_KEY_AUTH_KEY_IN,
+                                       GRE_KEY_AUTH_KEY_OUT };
+    const GreSuiteInfo   *suite    = gre_suite_info(s->suite);
+    guint                 n        = 0;
+
+    if (s->ipsec == GRE_IPSEC_IKE && s->ike_auth != GRE_IKE_AUTH_CERT && !s->ike_psk)
+        out[n++] = GRE_KEY_IKE_PSK;
+    /* Keys for a suite manual keying refuses would be asked for in vain: validation names it. */
+    if (s->ipsec != GRE_IPSEC_MANUAL || !gre_suite_allowed(suite, s->ipsec))
+        return n;
+    for (guint i = 0; i < G_N_ELEMENTS(manual); i++) {
+        GBytes  *have = manual[i] == GRE_KEY_ENC_KEY_IN    ? s->enc_key_in
+                        : manual[i] == GRE_KEY_ENC_KEY_OUT ? s->enc_key_out
+                        : manual[i] == GRE_KEY_AUTH_KEY_IN ? s->auth_key_in
+                                                           : s->auth_key_out;
+        gboolean auth = manual[i] == GRE_KEY_AUTH_KEY_IN || manual[i] == GRE_KEY_AUTH_KEY_OUT;
+
+        if (!have && !(auth && suite->aead))
+            out[n++] = manual[i];
+    }
+    return n;
+}
+
+/*
+ * An exported connection comes back without the secrets the export left out (the IKE PSK always,
+ * manual keys an agent kept), so import takes them as secrets to be supplied later: NetworkManager
+ * asks an agent for them when the connection comes up (NeedSecrets), and without one the
+ * activation fails for want of secrets. Everything else is validated as gre-tunnel validates it,
+ * on a copy with stand-ins of the right size for the missing secrets; the stand-ins never reach
+ * the connection. `gre-tunnel up` and ifup-gre still require the keys file to hold them.
+ */
+static GreIfcfg *
+load_for_import(const char *path, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GreIfcfg) cfg         = gre_ifcfg_load_unvalidated(path, warnings, error);
+    g_autoptr(GreSettings) stand_in = NULL;
+    GreSettings *real;
+    GreKeyId     later[4];
+    guint        n;
+    gboolean     ok;
+
+    if (!cfg)
+        return NULL;
+    n        = later_secrets(cfg->settings, later);
+    stand_in = gre_settings_copy(cfg->settings);
+    for (guint i = 0; i < n; i++) {
+        const GreSuiteInfo *suite = gre_suite_info(stand_in->suite);
+        gboolean            psk   = later[i] == GRE_KEY_IKE_PSK;
+        gboolean auth = later[i] == GRE_KEY_AUTH_KEY_IN || later[i] == GRE_KEY_AUTH_KEY_OUT;
+        guint len = psk ? GRE_IKE_PSK_MIN : 2 * (auth ? suite->auth_key_len : suite->enc_key_len);
+        g_autofree char *fill = g_strnfill(len, '0');
+
+        gre_key_set(gre_key_info(later[i]), stand_in, fill, NULL);
+    }
+    real          = cfg->settings;
+    cfg->settings = stand_in;
+    ok            = gre_ifcfg_validate(cfg, warnings, error);
+    cfg->settings = real;
+    if (!ok)
+        return NULL;
+    for (guint i = 0; warnings && i < n; i++) {
+        const GreKeyInfo *key = gre_key_info(later[i]);
+
+        g_ptr_array_add(
+            warnings,
+            g_strdup_printf(_("%s: %s: not there, so it is a secret to be supplied later: "
+                              "NetworkManager asks an agent for it when the connection comes up "
+                              "(e.g. `nmcli --ask connection up`), or save it with the connection "
+                              "(vpn.secrets %s); without it the activation fails"),
+                            cfg->keys_path, key->ifcfg, key->nm));
+    }
+    return g_steal_pointer(&cfg);
+}
+
 NMConnection *
 gre_nm_import(const char *path, GPtrArray *warnings, GError **error)
 {
-    g_autoptr(GreIfcfg) cfg      = gre_ifcfg_load(path, warnings, error);
+    g_autoptr(GreIfcfg) cfg      = load_for_import(path, warnings, error);
     g_autoptr(NMConnection) conn = NULL;
     g_autofree char     *uuid    = NULL;
     g_autofree char     *id      = NULL;

@@ -68,6 +68,11 @@ struct _GreService {
     GreApplyOptions    pending_opts; /* IPSEC=ike: wait for the CHILD_SA, and how long */
     gboolean           login_failed; /* up failed on IKE authentication: say so last */
     GSource           *apply_source;
+    /* IPSEC=ike: an `up` waiting for the CHILD_SA, polled from the main loop so that the
+     * service keeps answering D-Bus (Disconnect above all) meanwhile; it holds the plan. */
+    GreApplyUp *waiting;
+    GrePlan    *waiting_plan;
+    GSource    *poll_source;
 };
 
 G_DEFINE_TYPE(GreService, gre_service, NM_TYPE_VPN_SERVICE_PLUGIN)
@@ -85,9 +90,32 @@ send_config(GreService *self)
         nm_vpn_service_plugin_set_ip6_config(plugin, self->ip6);
 }
 
+/* Gives up an `up` that waits for the IKE daemon: what it created so far is removed. */
+static void
+cancel_wait(GreService *self)
+{
+    g_auto(GreApplyReport) report = { 0 };
+    g_autoptr(GError) local       = NULL;
+
+    if (self->poll_source) {
+        g_source_destroy(self->poll_source);
+        g_clear_pointer(&self->poll_source, g_source_unref);
+    }
+    if (!self->waiting)
+        return;
+    if (!gre_apply_up_cancel(g_steal_pointer(&self->waiting), &report, &local))
+        log_at(LOG_ERR, "%s: giving up the wait for the CHILD_SA: %s", self->waiting_plan->name,
+               local->message);
+    else
+        log_at(LOG_NOTICE, "%s: the wait for the CHILD_SA given up; nothing of it is left",
+               self->waiting_plan->name);
+    g_clear_pointer(&self->waiting_plan, gre_plan_free);
+}
+
 static void
 clear_config(GreService *self)
 {
+    cancel_wait(self);
     if (self->apply_source) {
         g_source_destroy(self->apply_source);
         g_clear_pointer(&self->apply_source, g_source_unref);
@@ -186,6 +214,65 @@ guard(void)
     log_report("reclaim", &report);
 }
 
+static void
+up_failed(GreService *self, const char *name, const GreApplyReport *report, const GError *error)
+{
+    /* The whole reason (for IPSEC=ike the daemon's own words) goes to the service's log,
+     * beside NetworkManager's in the journal; nmcli can only show a failure class, so a
+     * refused PSK is "invalid secrets". */
+    log_at(LOG_ERR, "%s: up failed: %s", name, error->message);
+    clear_config(self);
+    self->login_failed = report->ike_auth_failed;
+    nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self),
+                                  report->ike_auth_failed ? NM_VPN_PLUGIN_FAILURE_LOGIN_FAILED
+                                                          : NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+    nm_vpn_service_plugin_disconnect(NM_VPN_SERVICE_PLUGIN(self), NULL);
+}
+
+static void
+up_succeeded(GreService *self, const GrePlan *plan, const GreApplyReport *report)
+{
+    g_strlcpy(self->device, plan->name, sizeof self->device);
+    if (report->unchanged)
+        log_at(LOG_NOTICE,
+               "%s: already up exactly as planned (left by an earlier instance); "
+               "taking it over",
+               plan->name);
+    else
+        log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", plan->name,
+               report->recreated ? " (an earlier instance was removed first)" : "", report->created,
+               plan->mtu, self->pending_ipsec ? ", GRE-only IPsec" : "");
+    for (guint i = 0; report->notes && i < report->notes->len; i++)
+        log_at(LOG_NOTICE, "%s: %s", plan->name, (const char *)report->notes->pdata[i]);
+    for (guint i = 0; report->warnings && i < report->warnings->len; i++)
+        log_at(LOG_WARNING, "%s: %s", plan->name, (const char *)report->warnings->pdata[i]);
+    send_config(self);
+}
+
+/* How often the daemon is asked, while waiting, whether the CHILD_SA is there. */
+#define POLL_MS 200
+
+static gboolean
+poll_wait(gpointer user_data)
+{
+    GreService *self              = user_data;
+    g_autoptr(GrePlan) plan       = NULL;
+    g_autoptr(GError) local       = NULL;
+    g_auto(GreApplyReport) report = { 0 };
+    GreApplyProgress progress     = gre_apply_up_poll(self->waiting, &report, &local);
+
+    if (progress == GRE_APPLY_WAITING)
+        return G_SOURCE_CONTINUE;
+    self->waiting = NULL; /* freed by the poll */
+    plan          = g_steal_pointer(&self->waiting_plan);
+    g_clear_pointer(&self->poll_source, g_source_unref);
+    if (progress == GRE_APPLY_FAILED)
+        up_failed(self, plan->name, &report, local);
+    else
+        up_succeeded(self, plan, &report);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean
 apply_pending(gpointer user_data)
 {
@@ -193,39 +280,23 @@ apply_pending(gpointer user_data)
     g_autoptr(GrePlan) plan       = g_steal_pointer(&self->pending);
     g_autoptr(GError) local       = NULL;
     g_auto(GreApplyReport) report = { 0 };
+    GreApplyProgress progress;
 
     g_clear_pointer(&self->apply_source, g_source_unref);
     guard();
     /* A record left by a crashed instance is found and replaced here: apply recreates. */
-    if (!gre_apply_up_full(plan, NULL, &self->pending_opts, &report, &local)) {
-        /* The whole reason (for IPSEC=ike the daemon's own words) goes to the service's log,
-         * beside NetworkManager's in the journal; nmcli can only show a failure class, so a
-         * refused PSK is "invalid secrets". */
-        log_at(LOG_ERR, "%s: up failed: %s", plan->name, local->message);
-        clear_config(self);
-        self->login_failed = report.ike_auth_failed;
-        nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self),
-                                      report.ike_auth_failed
-                                          ? NM_VPN_PLUGIN_FAILURE_LOGIN_FAILED
-                                          : NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
-        nm_vpn_service_plugin_disconnect(NM_VPN_SERVICE_PLUGIN(self), NULL);
-        return G_SOURCE_REMOVE;
+    progress = gre_apply_up_start(plan, &self->pending_opts, &report, &self->waiting, &local);
+    if (progress == GRE_APPLY_FAILED)
+        up_failed(self, plan->name, &report, local);
+    else if (progress == GRE_APPLY_DONE)
+        up_succeeded(self, plan, &report);
+    else {
+        /* The IKE daemon was asked for the CHILD_SA; its answer is read from the main loop. */
+        self->waiting_plan = g_steal_pointer(&plan);
+        self->poll_source  = g_timeout_source_new(POLL_MS);
+        g_source_set_callback(self->poll_source, poll_wait, self, NULL);
+        g_source_attach(self->poll_source, NULL);
     }
-    g_strlcpy(self->device, plan->name, sizeof self->device);
-    if (report.unchanged)
-        log_at(LOG_NOTICE,
-               "%s: already up exactly as planned (left by an earlier instance); "
-               "taking it over",
-               plan->name);
-    else
-        log_at(LOG_NOTICE, "%s: up%s, %u objects created, MTU %u%s", plan->name,
-               report.recreated ? " (an earlier instance was removed first)" : "", report.created,
-               plan->mtu, self->pending_ipsec ? ", GRE-only IPsec" : "");
-    for (guint i = 0; report.notes && i < report.notes->len; i++)
-        log_at(LOG_NOTICE, "%s: %s", plan->name, (const char *)report.notes->pdata[i]);
-    for (guint i = 0; report.warnings && i < report.warnings->len; i++)
-        log_at(LOG_WARNING, "%s: %s", plan->name, (const char *)report.warnings->pdata[i]);
-    send_config(self);
     return G_SOURCE_REMOVE;
 }
 

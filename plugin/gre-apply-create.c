@@ -207,14 +207,14 @@ create_ike(Kernel *k, const GrePlanStep *step, ApplyTook *took, char **failure, 
 }
 
 void
-apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyTook *took,
-             char **failure, int *code)
+apply_create(Kernel *k, const GArray *steps, guint from, int fault, guint *attempted,
+             ApplyTook *took, char **failure, int *code)
 {
     g_autoptr(GHashTable) known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autofree guint    *req    = g_new0(guint, steps->len);
     g_autofree guint    *rb_req = g_new0(guint, steps->len);
     g_autofree ReadBack *rb     = g_new0(ReadBack, steps->len);
-    guint                i      = 0;
+    guint                i      = from;
 
     *failure = NULL;
     *code    = GRE_ERROR_KERNEL;
@@ -222,6 +222,8 @@ apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyT
         if (apply_is_ike(&g_array_index(steps, GrePlanStep, i))) {
             create_ike(k, &g_array_index(steps, GrePlanStep, i), &took[i], failure, code);
             i++;
+            if (k->ike_wait)
+                break; /* the caller goes on from i once the daemon has answered */
             continue;
         }
         GreNl *nl                   = socket_of(k, &g_array_index(steps, GrePlanStep, i));

@@ -520,49 +520,98 @@ await_transport(GreVici *v, const GrePlanIkeConn *c, gint64 end, guint timeout_m
     return OUTCOME_REFUSED;
 }
 
-static Outcome
-initiate(const GrePlanIkeConn *c, guint timeout_ms, char **why)
-{
-    g_autoptr(GError) error         = NULL;
-    g_autoptr(GreVici) v            = ike_connect(c->socket, &error);
-    g_autoptr(GreViciBuilder) b     = gre_vici_builder_new();
-    g_autoptr(GBytes) msg           = NULL;
-    g_autoptr(GreViciSection) reply = NULL;
-    g_autoptr(GPtrArray) log        = g_ptr_array_new_with_free_func(g_free);
-    InitiateLog il                  = { log };
-    gint64      end                 = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+/* An initiate sent to the daemon, its answer not yet read: the daemon's reason comes as
+ * control-log events meanwhile. */
+struct _ApplyIkeWait {
+    GreVici           *v;
+    GPtrArray         *log;
+    InitiateLog        il;
+    const GrePlanStep *step;
+    guint              timeout_ms;
+    gint64             end; /* of the wait for an installed CHILD_SA */
+};
 
-    if (!v) {
+void
+apply_ike_wait_free(ApplyIkeWait *w)
+{
+    if (!w)
+        return;
+    g_clear_pointer(&w->v, gre_vici_free);
+    g_clear_pointer(&w->log, g_ptr_array_unref);
+    g_free(w);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApplyIkeWait, apply_ike_wait_free)
+
+static ApplyIkeWait *
+initiate_send(const GrePlanStep *step, guint timeout_ms, char **why)
+{
+    const GrePlanIkeConn *c     = &step->ike_conn;
+    g_autoptr(GError) error     = NULL;
+    g_autoptr(ApplyIkeWait) w   = g_new0(ApplyIkeWait, 1);
+    g_autoptr(GreViciBuilder) b = gre_vici_builder_new();
+    g_autoptr(GBytes) msg       = NULL;
+
+    w->step       = step;
+    w->timeout_ms = timeout_ms;
+    w->end        = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    w->log        = g_ptr_array_new_with_free_func(g_free);
+    w->il.log     = w->log;
+    if (!(w->v = ike_connect(c->socket, &error))) {
         *why = g_strdup(error->message);
-        return OUTCOME_ERROR;
+        return NULL;
     }
     gre_vici_builder_add(b, "child", CHILD_NAME);
     gre_vici_builder_add(b, "ike", c->name);
     add_uint(b, "timeout", timeout_ms, "");
     msg = finish(b, NULL);
     /* The daemon's reason comes as control-log events while initiate runs. */
-    if (!gre_vici_register(v, "control-log", on_control_log, &il, &error)) {
+    if (!gre_vici_register(w->v, "control-log", on_control_log, &w->il, &error)) {
         *why = g_strdup(error->message);
-        return OUTCOME_ERROR;
+        return NULL;
     }
     /* charon answers when the exchange is over or after timeout_ms: give it that and some. */
-    gre_vici_set_timeout(v, timeout_ms + GRE_VICI_DEFAULT_TIMEOUT_MS);
-    reply = gre_vici_command(v, "initiate", msg, &error);
-    if (!reply) {
+    gre_vici_set_timeout(w->v, timeout_ms + GRE_VICI_DEFAULT_TIMEOUT_MS);
+    if (!gre_vici_command_send(w->v, "initiate", msg, &error)) {
         *why = g_strdup(error->message);
-        return OUTCOME_ERROR;
+        return NULL;
     }
-    gre_vici_set_timeout(v, GRE_VICI_DEFAULT_TIMEOUT_MS);
-    if (!gre_vici_unregister(v, "control-log", &error)) {
+    return g_steal_pointer(&w);
+}
+
+/* What the daemon's answer to initiate (NULL: none, *why says why) means. */
+static Outcome
+initiate_outcome(ApplyIkeWait *w, GreViciSection *reply, char **why)
+{
+    const GrePlanIkeConn *c = &w->step->ike_conn;
+    g_autoptr(GError) error = NULL;
+
+    if (!reply)
+        return OUTCOME_ERROR;
+    gre_vici_set_timeout(w->v, GRE_VICI_DEFAULT_TIMEOUT_MS);
+    if (!gre_vici_unregister(w->v, "control-log", &error)) {
         *why = g_strdup(error->message);
         return OUTCOME_ERROR;
     }
     if (g_strcmp0(gre_vici_get(reply, "success"), "yes") != 0) {
         const char *errmsg = gre_vici_get(reply, "errmsg");
 
-        return classify(c, log, errmsg ? errmsg : "", timeout_ms, why);
+        return classify(c, w->log, errmsg ? errmsg : "", w->timeout_ms, why);
     }
-    return await_transport(v, c, end, timeout_ms, why);
+    return await_transport(w->v, c, w->end, w->timeout_ms, why);
+}
+
+static Outcome
+initiate(const GrePlanStep *step, guint timeout_ms, char **why)
+{
+    g_autoptr(ApplyIkeWait) w       = initiate_send(step, timeout_ms, why);
+    g_autoptr(GreViciSection) reply = NULL;
+    g_autoptr(GError) error         = NULL;
+
+    if (!w)
+        return OUTCOME_ERROR;
+    if (!(reply = gre_vici_command_finish(w->v, &error)))
+        *why = g_strdup(error->message);
+    return initiate_outcome(w, reply, why);
 }
 
 /* ---- loading ---- */
@@ -657,6 +706,8 @@ undo_conn(Kernel *k, const GrePlanStep *step, char **why)
     }
 }
 
+static gboolean conclude(Kernel *k, const GrePlanStep *step, Outcome o, char **why, int *code);
+
 static gboolean
 load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
 {
@@ -668,7 +719,6 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
     g_autoptr(GBytes) cert      = NULL;
     g_autofree char *ca_subject = NULL;
     guint timeout = opts && opts->ike_timeout_ms ? opts->ike_timeout_ms : GRE_APPLY_IKE_TIMEOUT_MS;
-    Outcome o;
 
     if (!v) {
         *why = g_strdup(error->message);
@@ -711,7 +761,26 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
         return FALSE;
     }
 
-    o = initiate(c, timeout, why);
+    if (k->async) {
+        /* The caller polls (apply_ike_wait_poll) from its main loop. */
+        if (!(k->ike_wait = initiate_send(step, timeout, why))) {
+            undo_conn(k, step, why);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    return conclude(k, step, initiate(step, timeout, why), why, code);
+}
+
+/* What the initiate's outcome @o makes of the connection's step: TRUE when it stands (the
+ * CHILD_SA is up, or the peer is silent and the caller does not wait for it); otherwise the
+ * connection is unloaded again and *why and *code say why. */
+static gboolean
+conclude(Kernel *k, const GrePlanStep *step, Outcome o, char **why, int *code)
+{
+    const GrePlanIkeConn  *c    = &step->ike_conn;
+    const GreApplyOptions *opts = k->opts;
+
     switch (o) {
     case OUTCOME_UP:
         return TRUE;
@@ -746,6 +815,26 @@ load_conn(Kernel *k, const GrePlanStep *step, char **why, int *code)
     }
     undo_conn(k, step, why);
     return FALSE;
+}
+
+int
+apply_ike_wait_poll(Kernel *k, char **why, int *code)
+{
+    g_autoptr(ApplyIkeWait) w       = k->ike_wait;
+    g_autoptr(GreViciSection) reply = NULL;
+    g_autoptr(GError) error         = NULL;
+    Outcome o;
+
+    *code = GRE_ERROR_KERNEL;
+    if (!gre_vici_command_poll(w->v, &reply, &error))
+        *why = g_strdup(error->message);
+    else if (!reply) {
+        g_steal_pointer(&w); /* still waiting: k keeps it */
+        return 0;
+    }
+    k->ike_wait = NULL;
+    o           = initiate_outcome(w, reply, why);
+    return conclude(k, w->step, o, why, code) ? 1 : -1;
 }
 
 /* The private key's id, for this call's rollback and, in the record, for `down`. A record that

@@ -63,6 +63,10 @@ typedef struct {
      * recorded once charon gives it, and that id for undoing this call's own steps. */
     GreStateRecord *rec;
     char           *ike_keyid;
+    /* up without blocking (gre_apply_up_start): the connection's step sends initiate and leaves
+     * the answer to be read later, through ike_wait */
+    gboolean              async;
+    struct _ApplyIkeWait *ike_wait;
 } Kernel;
 typedef enum {
     OBJ_ABSENT,
@@ -157,9 +161,11 @@ typedef enum {
  * fails before it is attempted. *attempted: how many steps were sent (@took[0..attempted) says
  * what became of each; it must hold @steps->len entries, APPLY_TOOK_NO); *failure: the first
  * failure in plan order, as "creating \"ip ...\": reason", or NULL, and *code its GreErrorCode.
- * The IKE daemon's steps are done one by one, through apply_ike_create(). */
-void apply_create(Kernel *k, const GArray *steps, int fault, guint *attempted, ApplyTook *took,
-                  char **failure, int *code);
+ * The IKE daemon's steps are done one by one, through apply_ike_create(). Steps before @from
+ * are not touched (they were created by an earlier call). With k->async, it stops after the
+ * step that left k->ike_wait set: the caller goes on from *attempted once the daemon answered. */
+void apply_create(Kernel *k, const GArray *steps, guint from, int fault, guint *attempted,
+                  ApplyTook *took, char **failure, int *code);
 
 /* gre-apply-probe.c */
 /* An address as the kernel reports it; @peer is unset unless it differs from @local. */
@@ -205,6 +211,14 @@ apply_is_ike(const GrePlanStep *step)
  * in transport mode. On failure nothing of @step is left in the daemon, *why says what went
  * wrong in words a user can act on, and *code is the GreErrorCode for it. */
 gboolean apply_ike_create(Kernel *k, const GrePlanStep *step, char **why, int *code);
+/* async: an initiate sent, its answer not yet read (Kernel.ike_wait). */
+typedef struct _ApplyIkeWait ApplyIkeWait;
+/* Reads what the daemon has said, without waiting: 0 while the answer to initiate is not there,
+ * 1 when the CHILD_SA stands (as apply_ike_create() would have returned TRUE), -1 when it does
+ * not: the connection is unloaded again, *why and *code say why. k->ike_wait is freed unless 0. */
+int apply_ike_wait_poll(Kernel *k, char **why, int *code);
+/* Drops the wait (the connection stays loaded: the rollback unloads it). */
+void apply_ike_wait_free(ApplyIkeWait *w);
 /* Unloads @step by its name (the connection: its IKE_SA terminated too). Already gone is fine;
  * a daemon that is not running is a warning (its state went with it), not a failure. */
 gboolean apply_ike_remove(Kernel *k, const GrePlanStep *step, char **why);

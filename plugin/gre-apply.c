@@ -418,6 +418,7 @@ reload_ike(Kernel *k, const GrePlan *plan, GreStateRecord *old, const GreStateRe
     g_autofree char      *failure = NULL;
     int                   code    = GRE_ERROR_KERNEL;
     guint                 done    = 0;
+    gboolean              async;
 
     for (guint i = 0; i < gone->len; i++) {
         const GrePlanStep *step =
@@ -430,10 +431,15 @@ reload_ike(Kernel *k, const GrePlan *plan, GreStateRecord *old, const GreStateRe
                      "the kernel's objects are left as they are"),
                    what);
     }
-    /* A reloaded private key gets its id recorded in the record as it is. */
-    k->rec = old;
-    apply_create(k, steps, -1, &done, took, &failure, &code);
-    k->rec = NULL;
+    /* A reloaded private key gets its id recorded in the record as it is. Waited for here, also
+     * by the service (async): the tunnel carries nothing until then anyway, and a reload is
+     * rare (the daemon restarted under a running tunnel). */
+    k->rec   = old;
+    async    = k->async;
+    k->async = FALSE;
+    apply_create(k, steps, 0, -1, &done, took, &failure, &code);
+    k->async = async;
+    k->rec   = NULL;
     g_clear_pointer(&k->ike_keyid, g_free);
     if (failure) {
         while (done-- > 0) {
@@ -461,23 +467,21 @@ reload_ike(Kernel *k, const GrePlan *plan, GreStateRecord *old, const GreStateRe
     return TRUE;
 }
 
-static gboolean
-up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
+/* The first half of `up`, under the tunnel's lock: the record read and compared, a previous
+ * instance removed, the new record written. 1: go on and create @plan's steps (*want is the
+ * record); 0: nothing to do, the tunnel is up as planned; -1: failed. */
+static int
+up_begin(Kernel *k, const GrePlan *plan, const char *source, GreStateRecord **want_out,
+         GError **error)
 {
-    g_autoptr(GreStateRecord) want   = gre_state_record_from_plan(plan);
-    g_autoptr(GreStateRecord) old    = NULL;
-    g_autoptr(GString) undo_failures = NULL;
-    g_autoptr(GError) err            = NULL;
-    g_autofree char      *failure    = NULL;
-    g_autofree ApplyTook *took       = NULL;
-    int                   fault      = fault_step();
-    int                   code       = GRE_ERROR_KERNEL;
-    guint                 done       = 0;
+    g_autoptr(GreStateRecord) want = gre_state_record_from_plan(plan);
+    g_autoptr(GreStateRecord) old  = NULL;
+    g_autoptr(GError) err          = NULL;
 
     old = apply_record_read(k, plan->name, &err);
     if (err) {
         g_propagate_error(error, g_steal_pointer(&err));
-        return FALSE;
+        return -1;
     }
     want->source = source ? gre_state_source_path(source) : NULL;
     if (old) {
@@ -488,7 +492,7 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
             gboolean present           = all_present(k, old, ike_gone, &why);
 
             if (present && ike_gone->len)
-                return reload_ike(k, plan, old, want, ike_gone, error);
+                return reload_ike(k, plan, old, want, ike_gone, error) ? 0 : -1;
             if (present) {
                 k->report->unchanged = TRUE;
                 apply_note(k, _("%s is already up as planned; nothing was changed"), plan->name);
@@ -497,8 +501,8 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
                  * it now, so that it goes when they go and not when the last one does). */
                 if ((want->source && g_strcmp0(old->source, want->source) != 0) ||
                     !gre_state_owner_equal(old->owner, want->owner))
-                    return gre_state_write(want, error);
-                return TRUE;
+                    return gre_state_write(want, error) ? 0 : -1;
+                return 0;
             }
             apply_note(k,
                        _("%s was incomplete (%s): an interrupted `up`, or changed by hand; "
@@ -512,35 +516,40 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
     /* Before anything is changed, the previous instance included: a kernel that would stop the
      * tunnel after 2^32 packets is refused with nothing touched. */
     if (!check_oseq_wrap(k, plan, error))
-        return FALSE;
+        return -1;
     if (old) {
         if (!remove_recorded(k, old, error)) {
             g_prefix_error(error, _("cannot remove the previous instance of "));
-            return FALSE;
+            return -1;
         }
         if (!gre_state_delete(plan->name, error))
-            return FALSE;
+            return -1;
         k->report->recreated = TRUE;
     }
 
     if (!apply_kernel_open(k, apply_has_xfrm(plan->steps), error))
-        return FALSE;
+        return -1;
     /* Written before the first change: if this process dies half-way, the record still says
      * what may be left over, and the next `up` or `down` removes it. */
     if (!gre_state_write(want, error))
-        return FALSE;
+        return -1;
+    *want_out = g_steal_pointer(&want);
+    return 1;
+}
 
-    took   = g_new0(ApplyTook, plan->steps->len);
-    k->rec = want;
-    apply_create(k, plan->steps, fault, &done, took, &failure, &code);
-    k->rec = NULL;
+/* The second half: steps [0, done) were attempted (@took says what became of each); without a
+ * @failure `up` succeeded, otherwise exactly what was created is removed again, newest first:
+ * whatever the kernel took, requests after the failed one in its batch included. */
+static gboolean
+up_end(Kernel *k, const GrePlan *plan, const ApplyTook *took, guint done, const char *failure,
+       int code, gboolean *undo_failed, GError **error)
+{
+    g_autoptr(GString) undo_failures = NULL;
+
     if (!failure) {
         g_clear_pointer(&k->ike_keyid, g_free);
         return TRUE;
     }
-
-    /* Roll back exactly what this call created, newest first: whatever the kernel took,
-     * requests after the failed one in its batch included. */
     undo_failures = g_string_new(NULL);
     while (done-- > 0) {
         const GrePlanStep *step = &g_array_index(plan->steps, GrePlanStep, done);
@@ -561,6 +570,8 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
                     _("%s; undoing it also failed (%s): run `down %s` to remove what is left"),
                     failure, undo_failures->str, plan->name);
         g_clear_pointer(&k->ike_keyid, g_free);
+        if (undo_failed)
+            *undo_failed = TRUE;
         return FALSE;
     }
     g_clear_pointer(&k->ike_keyid, g_free);
@@ -568,6 +579,25 @@ up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
     g_set_error(error, GRE_ERROR, code, "%s%s", failure,
                 k->report->recreated ? _(" (the previous instance had been removed already)") : "");
     return FALSE;
+}
+
+static gboolean
+up_locked(Kernel *k, const GrePlan *plan, const char *source, GError **error)
+{
+    g_autoptr(GreStateRecord) want = NULL;
+    g_autofree char      *failure  = NULL;
+    g_autofree ApplyTook *took     = NULL;
+    int                   code     = GRE_ERROR_KERNEL;
+    guint                 done     = 0;
+    int                   begun    = up_begin(k, plan, source, &want, error);
+
+    if (begun <= 0)
+        return begun == 0;
+    took   = g_new0(ApplyTook, plan->steps->len);
+    k->rec = want;
+    apply_create(k, plan->steps, 0, fault_step(), &done, took, &failure, &code);
+    k->rec = NULL;
+    return up_end(k, plan, took, done, failure, code, NULL, error);
 }
 
 /* ---- a context shared by many tunnels ---- */
@@ -673,6 +703,133 @@ gboolean
 gre_apply_up(const GrePlan *plan, GreApplyReport *report_or_null, GError **error)
 {
     return gre_apply_up_full(plan, NULL, NULL, report_or_null, error);
+}
+
+/* ---- up without blocking on the IKE daemon ---- */
+
+struct _GreApplyUp {
+    Kernel          k;
+    GreApplyReport  report;
+    GreApplyOptions opts;
+    GreStateLock   *lock;
+    const GrePlan  *plan;
+    GreStateRecord *want;
+    ApplyTook      *took;
+    guint           done; /* steps [0, done) were attempted */
+    int             fault;
+};
+
+static void
+up_free(GreApplyUp *up)
+{
+    apply_ike_wait_free(up->k.ike_wait);
+    apply_kernel_clear(&up->k);
+    gre_state_unlock(up->lock);
+    gre_state_record_free(up->want);
+    g_free(up->took);
+    gre_apply_report_clear(&up->report);
+    g_free(up);
+}
+
+/* Hands the report over and ends the transaction: what up_end() returned. */
+static gboolean
+up_done(GreApplyUp *up, gboolean ok, GreApplyReport *report_or_null)
+{
+    if (report_or_null) {
+        gre_apply_report_clear(report_or_null);
+        *report_or_null = up->report;
+        up->report      = (GreApplyReport){ 0 };
+    }
+    up_free(up);
+    return ok;
+}
+
+/* Creates from step up->done on; stops again at an initiate whose answer is to be waited for. */
+static GreApplyProgress
+up_continue(GreApplyUp *up, GreApplyReport *report_or_null, GError **error)
+{
+    g_autofree char *failure = NULL;
+    int              code    = GRE_ERROR_KERNEL;
+
+    up->k.rec = up->want;
+    apply_create(&up->k, up->plan->steps, up->done, up->fault, &up->done, up->took, &failure,
+                 &code);
+    up->k.rec = NULL;
+    if (!failure && up->k.ike_wait)
+        return GRE_APPLY_WAITING;
+    return up_done(up, up_end(&up->k, up->plan, up->took, up->done, failure, code, NULL, error),
+                   report_or_null)
+               ? GRE_APPLY_DONE
+               : GRE_APPLY_FAILED;
+}
+
+GreApplyProgress
+gre_apply_up_start(const GrePlan *plan, const GreApplyOptions *options_or_null,
+                   GreApplyReport *report_or_null, GreApplyUp **waiting, GError **error)
+{
+    GreApplyUp      *up = g_new0(GreApplyUp, 1);
+    GreApplyProgress progress;
+    int              begun;
+
+    g_return_val_if_fail(plan && plan->steps && waiting, GRE_APPLY_FAILED);
+    *waiting = NULL;
+    if (options_or_null)
+        up->opts = *options_or_null;
+    up->plan  = plan;
+    up->fault = fault_step();
+    up->k     = (Kernel){ .report = &up->report, .opts = &up->opts, .async = TRUE };
+    if (!(up->lock = lock_and_prune(&up->k, plan->name, error)))
+        return up_done(up, FALSE, report_or_null) ? GRE_APPLY_DONE : GRE_APPLY_FAILED;
+    begun = up_begin(&up->k, plan, NULL, &up->want, error);
+    if (begun <= 0)
+        return up_done(up, begun == 0, report_or_null) ? GRE_APPLY_DONE : GRE_APPLY_FAILED;
+    up->took = g_new0(ApplyTook, plan->steps->len);
+    progress = up_continue(up, report_or_null, error);
+    if (progress == GRE_APPLY_WAITING)
+        *waiting = up;
+    return progress;
+}
+
+GreApplyProgress
+gre_apply_up_poll(GreApplyUp *up, GreApplyReport *report_or_null, GError **error)
+{
+    g_autofree char *why = NULL;
+    int              code;
+    int              r = apply_ike_wait_poll(&up->k, &why, &code);
+
+    if (r == 0)
+        return GRE_APPLY_WAITING;
+    if (r < 0) {
+        /* The connection's step undid itself: it is not the rollback's any more. */
+        const GrePlanStep *step    = &g_array_index(up->plan->steps, GrePlanStep, up->done - 1);
+        g_autofree char   *what    = apply_describe(step);
+        g_autofree char   *failure = g_strdup_printf("%s: %s", what, why);
+
+        up->took[up->done - 1] = APPLY_TOOK_NO;
+        up->report.created--;
+        return up_done(up, up_end(&up->k, up->plan, up->took, up->done, failure, code, NULL, error),
+                       report_or_null)
+                   ? GRE_APPLY_DONE
+                   : GRE_APPLY_FAILED;
+    }
+    return up_continue(up, report_or_null, error);
+}
+
+gboolean
+gre_apply_up_cancel(GreApplyUp *up, GreApplyReport *report_or_null, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    gboolean undo_failed    = FALSE;
+
+    /* The daemon's answer is not waited for; the rollback unloads the connection, and with it
+     * ends the IKE_SA that is still trying. */
+    g_clear_pointer(&up->k.ike_wait, apply_ike_wait_free);
+    up_end(&up->k, up->plan, up->took, up->done, _("given up before the IKE daemon answered"),
+           GRE_ERROR_KERNEL, &undo_failed, &local);
+    /* Only an undo that failed is an error here: giving up is what was asked for. */
+    if (undo_failed)
+        g_propagate_error(error, g_steal_pointer(&local));
+    return up_done(up, !undo_failed, report_or_null);
 }
 
 /* ---- down ---- */

@@ -52,6 +52,29 @@ gboolean gre_apply_up_full(const GrePlan *plan, const char *source_or_null,
                            const GreApplyOptions *options_or_null, GreApplyReport *report_or_null,
                            GError **error);
 
+/*
+ * `up` that never blocks on the IKE daemon, for a service whose main loop must keep answering
+ * (nm-gre-service while it waits for the CHILD_SA): with IPSEC=ike, gre_apply_up_start() returns
+ * GRE_APPLY_WAITING once the daemon has been asked to start the CHILD_SA, with *waiting set;
+ * gre_apply_up_poll() (from a timer) reads what the daemon said and goes on, and
+ * gre_apply_up_cancel() gives up. The tunnel's lock is held meanwhile; @plan must outlive
+ * *waiting. DONE and FAILED are final: the report is handed over, @up freed, and the transaction
+ * is exactly that of gre_apply_up_full() (no source is recorded).
+ */
+typedef enum {
+    GRE_APPLY_WAITING, /* not finished yet: poll again */
+    GRE_APPLY_DONE,    /* up */
+    GRE_APPLY_FAILED,  /* failed with @error; nothing of it is left */
+} GreApplyProgress;
+typedef struct _GreApplyUp GreApplyUp;
+GreApplyProgress gre_apply_up_start(const GrePlan *plan, const GreApplyOptions *options_or_null,
+                                    GreApplyReport *report_or_null, GreApplyUp **waiting,
+                                    GError **error);
+GreApplyProgress gre_apply_up_poll(GreApplyUp *up, GreApplyReport *report_or_null, GError **error);
+/* Removes what this `up` created so far (the connection in the IKE daemon and its IKE_SA
+ * included) and frees @up; FALSE only when removing failed. */
+gboolean gre_apply_up_cancel(GreApplyUp *up, GreApplyReport *report_or_null, GError **error);
+
 /* Removes what the record of @name lists, each object only while it still matches the record;
  * look-alikes that are not ours are left alone (and listed in the report's notes). Objects that
  * are already gone are fine. Without a record there is nothing to do, which is not an error. */

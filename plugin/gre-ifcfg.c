@@ -224,6 +224,12 @@ gre_ifcfg_load_without_keys(const char *path, GPtrArray *warnings, GError **erro
     return load(path, FALSE, warnings, error);
 }
 
+GreIfcfg *
+gre_ifcfg_load_unvalidated(const char *path, GPtrArray *warnings, GError **error)
+{
+    return load(path, TRUE, warnings, error);
+}
+
 static char *
 format(const GreSettings *s, gboolean secrets)
 {

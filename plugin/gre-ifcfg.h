@@ -23,6 +23,9 @@ GreIfcfg *gre_ifcfg_load(const char *path, GPtrArray *warnings, GError **error);
 /* For gre-tunnel keygen, which makes the keys: reads and parses @path but not keys-NAME, and
  * does not validate; gre_ifcfg_validate() does, once the keys are in. */
 GreIfcfg *gre_ifcfg_load_without_keys(const char *path, GPtrArray *warnings, GError **error);
+/* For NetworkManager's import, which may leave secrets to be supplied later: reads and parses
+ * @path and keys-NAME (when there is one) but does not validate; gre_ifcfg_validate() does. */
+GreIfcfg *gre_ifcfg_load_unvalidated(const char *path, GPtrArray *warnings, GError **error);
 gboolean  gre_ifcfg_validate(GreIfcfg *cfg, GPtrArray *warnings, GError **error);
 void      gre_ifcfg_free(GreIfcfg *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreIfcfg, gre_ifcfg_free)

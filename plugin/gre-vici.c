@@ -24,6 +24,8 @@ struct _GreVici {
     GError        *broken;   /* why the connection is unusable, or NULL */
     GreViciTapFunc tap;
     gpointer       tap_data;
+    char          *pending_cmd; /* sent, its response not yet read (gre_vici_command_send) */
+    gint64         pending_deadline;
 };
 
 /* One received packet. */
@@ -121,6 +123,7 @@ gre_vici_free(GreVici *v)
     g_free(v->label);
     g_hash_table_unref(v->handlers);
     g_clear_error(&v->broken);
+    g_free(v->pending_cmd);
     g_free(v);
 }
 
@@ -464,20 +467,16 @@ gre_vici_unregister(GreVici *v, const char *event, GError **error)
     return event_op(v, GRE_VICI_EVENT_UNREGISTER, event, error);
 }
 
-GreViciSection *
-gre_vici_command(GreVici *v, const char *cmd, GBytes *request, GError **error)
+/* The command's response, from packet @p (freed here). */
+static GreViciSection *
+take_response(GreVici *v, Packet *p, const char *cmd, const char *what, GError **error)
 {
-    g_autofree char *what   = g_strdup_printf(_("command %s"), cmd);
     g_autoptr(GError) local = NULL;
     GreViciSection *reply   = NULL;
-    Packet          p;
 
-    if (!send_packet(v, GRE_VICI_CMD_REQUEST, cmd, request, what, error) ||
-        !recv_reply(v, &p, what, error))
-        return NULL;
-    switch (p.type) {
+    switch (p->type) {
     case GRE_VICI_CMD_RESPONSE:
-        reply = gre_vici_parse(p.segment + 1, p.len - 1, &local);
+        reply = gre_vici_parse(p->segment + 1, p->len - 1, &local);
         if (!reply)
             protocol_error(v, what, local->message, error);
         break;
@@ -487,13 +486,100 @@ gre_vici_command(GreVici *v, const char *cmd, GBytes *request, GError **error)
         break;
     default: {
         g_autofree char *r =
-            g_strdup_printf(_("a %s packet of %zu bytes"), packet_type_name(p.type), p.len);
+            g_strdup_printf(_("a %s packet of %zu bytes"), packet_type_name(p->type), p->len);
 
         protocol_error(v, what, r, error);
     }
     }
-    packet_clear(&p);
+    packet_clear(p);
     return reply;
+}
+
+gboolean
+gre_vici_command_send(GreVici *v, const char *cmd, GBytes *request, GError **error)
+{
+    g_autofree char *what = g_strdup_printf(_("command %s"), cmd);
+
+    g_return_val_if_fail(!v->pending_cmd, FALSE);
+    if (!send_packet(v, GRE_VICI_CMD_REQUEST, cmd, request, what, error))
+        return FALSE;
+    v->pending_cmd      = g_strdup(cmd);
+    v->pending_deadline = g_get_monotonic_time() + (gint64)v->timeout_ms * 1000;
+    return TRUE;
+}
+
+GreViciSection *
+gre_vici_command_finish(GreVici *v, GError **error)
+{
+    g_autofree char *cmd  = g_steal_pointer(&v->pending_cmd);
+    g_autofree char *what = NULL;
+    Packet           p;
+
+    g_return_val_if_fail(cmd != NULL, NULL);
+    what = g_strdup_printf(_("command %s"), cmd);
+    if (!recv_reply(v, &p, what, error))
+        return NULL;
+    return take_response(v, &p, cmd, what, error);
+}
+
+gboolean
+gre_vici_command_poll(GreVici *v, GreViciSection **reply, GError **error)
+{
+    g_autofree char *what = NULL;
+
+    g_return_val_if_fail(v->pending_cmd != NULL, FALSE);
+    *reply = NULL;
+    if (!usable(v, error))
+        return FALSE;
+    what = g_strdup_printf(_("command %s"), v->pending_cmd);
+    for (;;) {
+        struct pollfd pfd = { .fd = v->fd, .events = POLLIN };
+        Packet        p;
+        int           n = poll(&pfd, 1, 0);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return broken(v,
+                          g_error_new(GRE_VICI_ERROR, GRE_VICI_ERROR_IO,
+                                      _("Talking to the IKE daemon at %s failed: %s"), v->label,
+                                      g_strerror(errno)),
+                          error);
+        if (n == 0) {
+            if (g_get_monotonic_time() < v->pending_deadline)
+                return TRUE;
+            return broken(v,
+                          g_error_new(GRE_VICI_ERROR, GRE_VICI_ERROR_TIMEOUT,
+                                      _("The IKE daemon at %s did not answer within %u ms (%s)"),
+                                      v->label, v->timeout_ms, what),
+                          error);
+        }
+        /* A packet has begun: the rest of it comes within the usual timeout. */
+        if (!recv_packet(v, &p, g_get_monotonic_time() + (gint64)v->timeout_ms * 1000, what, error))
+            return FALSE;
+        if (p.type == GRE_VICI_EVENT) {
+            gboolean ok = dispatch_event(v, &p, what, error);
+
+            packet_clear(&p);
+            if (!ok)
+                return FALSE;
+            continue;
+        }
+        {
+            g_autofree char *cmd = g_steal_pointer(&v->pending_cmd);
+
+            *reply = take_response(v, &p, cmd, what, error);
+            return *reply != NULL;
+        }
+    }
+}
+
+GreViciSection *
+gre_vici_command(GreVici *v, const char *cmd, GBytes *request, GError **error)
+{
+    if (!gre_vici_command_send(v, cmd, request, error))
+        return NULL;
+    return gre_vici_command_finish(v, error);
 }
 
 GreViciSection *

@@ -53,6 +53,15 @@ gboolean gre_vici_unregister(GreVici *v, const char *event, GError **error);
 /* Sends command @cmd with @request (NULL: an empty message) and returns the response; events
  * arriving meanwhile go to their callbacks. CMD_UNKNOWN is an error. */
 GreViciSection *gre_vici_command(GreVici *v, const char *cmd, GBytes *request, GError **error);
+/* gre_vici_command() in two halves, for a caller that must not block (a service's main loop):
+ * send the command, then collect its response. Until then no other command may be sent. */
+gboolean gre_vici_command_send(GreVici *v, const char *cmd, GBytes *request, GError **error);
+/* Waits for the response of the command sent (bounded by the timeout set when it was sent). */
+GreViciSection *gre_vici_command_finish(GreVici *v, GError **error);
+/* Never waits: handles the packets that have arrived (events go to their callbacks) and returns
+ * TRUE with *reply NULL while the response is not there yet, TRUE with it once it is, FALSE on an
+ * error (a response later than the timeout set when the command was sent is one). */
+gboolean gre_vici_command_poll(GreVici *v, GreViciSection **reply, GError **error);
 /* A streamed command: registers @event, runs @cmd, unregisters @event. */
 GreViciSection *gre_vici_command_streamed(GreVici *v, const char *cmd, GBytes *request,
                                           const char *event, GreViciEventFunc func,

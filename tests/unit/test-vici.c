@@ -774,6 +774,51 @@ test_timeout(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(error->message, "unusable after an earlier error"));
 }
 
+/* A command in two halves, polled without blocking (nm-gre-service's wait for the CHILD_SA):
+ * nothing yet, then events are dispatched as they come, then the response; a daemon silent past
+ * the timeout fails the poll. Each poll returns at once. */
+static void
+test_poll(Fixture *f, gconstpointer data)
+{
+    Seen seen                       = { 0, g_ptr_array_new_with_free_func(g_free) };
+    g_autoptr(GError) error         = NULL;
+    g_autoptr(GreViciSection) reply = NULL;
+    gint64 t0;
+
+    (void)data;
+    daemon_send_hex(f, "05");
+    g_assert_true(gre_vici_register(f->vici, "child-updown", on_event, &seen, &error));
+    g_assert_no_error(error);
+    g_assert_true(gre_vici_command_send(f->vici, "version", NULL, &error));
+    g_assert_no_error(error);
+    g_bytes_unref(daemon_read(f)); /* the registration */
+    assert_sent(f, "version-request");
+    t0 = g_get_monotonic_time();
+    g_assert_true(gre_vici_command_poll(f->vici, &reply, &error));
+    g_assert_null(reply);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 50000);
+    daemon_send_recorded(f, "child-updown-event");
+    g_assert_true(gre_vici_command_poll(f->vici, &reply, &error));
+    g_assert_null(reply);
+    g_assert_cmpuint(seen.n, ==, 1);
+    daemon_send_recorded(f, "version-response");
+    g_assert_true(gre_vici_command_poll(f->vici, &reply, &error));
+    g_assert_no_error(error);
+    g_assert_nonnull(reply);
+    g_assert_cmpstr(gre_vici_get(reply, "version"), ==, "5.9.8");
+    g_clear_pointer(&reply, gre_vici_section_free);
+
+    /* Silent past the timeout (300 ms): the poll fails, and the connection is unusable. */
+    g_assert_true(gre_vici_command_send(f->vici, "version", NULL, &error));
+    g_assert_true(gre_vici_command_poll(f->vici, &reply, &error));
+    g_assert_null(reply);
+    g_usleep(350000);
+    g_assert_false(gre_vici_command_poll(f->vici, &reply, &error));
+    g_assert_error(error, GRE_VICI_ERROR, GRE_VICI_ERROR_TIMEOUT);
+    g_assert_null(reply);
+    g_ptr_array_unref(seen.names);
+}
+
 /* Half a reply, then silence: still bounded. */
 static void
 test_timeout_partial(Fixture *f, gconstpointer data)
@@ -954,6 +999,7 @@ main(int argc, char **argv)
     g_test_add_func("/vici/conn/bad-packets", test_bad_packets);
 #define FIX(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
     FIX("/vici/conn/command", test_command_version);
+    FIX("/vici/conn/poll", test_poll);
     FIX("/vici/conn/streamed", test_streamed);
     FIX("/vici/conn/events-interleaved", test_events_interleaved);
     FIX("/vici/conn/unknown", test_unknown);
