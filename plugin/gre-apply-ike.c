@@ -593,8 +593,15 @@ initiate_outcome(ApplyIkeWait *w, GreViciSection *reply, char **why)
         return OUTCOME_ERROR;
     }
     if (g_strcmp0(gre_vici_get(reply, "success"), "yes") != 0) {
-        const char *errmsg = gre_vici_get(reply, "errmsg");
+        const char      *errmsg = gre_vici_get(reply, "errmsg");
+        g_autofree char *ignore = NULL;
 
+        /* The connection was unloaded (swanctl --load-all of another file) and loaded again
+         * while its IKE_SA and CHILD_SA lived on: charon will not start a duplicate of the
+         * installed CHILD_SA, which is then the one this tunnel needs. */
+        if (log_find(w->log, "due to existing duplicate") &&
+            check_transport(w->v, c, &ignore) == OUTCOME_UP)
+            return OUTCOME_UP;
         return classify(c, w->log, errmsg ? errmsg : "", w->timeout_ms, why);
     }
     return await_transport(w->v, c, w->end, w->timeout_ms, why);
