@@ -11,8 +11,10 @@
 guint
 gre_mtu_gre_header_len(const GreSettings *s)
 {
-    /* Only what this end sends counts: the kernel sizes the header from the output flags. */
-    return 4 + (s->csum ? 4 : 0) + (s->has_okey ? 4 : 0) + (s->seq ? 4 : 0);
+    /* The kernel sizes the header from what this end sends, but a key may be one way only
+     * (IKEY without OKEY): the peer then sends the longer header. Both ends count the longer
+     * one, so they agree on one MTU and neither sends what the other could not. */
+    return 4 + (s->csum ? 4 : 0) + (s->has_okey || s->has_ikey ? 4 : 0) + (s->seq ? 4 : 0);
 }
 
 guint
@@ -131,6 +133,8 @@ gre_mtu_compute(const GreSettings *s, guint underlay_mtu, GPtrArray *explain)
         mtu = take(explain, mtu, 4, _("GRE checksum"));
     if (s->has_okey)
         mtu = take(explain, mtu, 4, _("GRE key"));
+    else if (s->has_ikey)
+        mtu = take(explain, mtu, 4, _("GRE key the peer sends (same MTU at both ends)"));
     if (s->seq)
         mtu = take(explain, mtu, 4, _("GRE sequence number"));
     if (mtu)

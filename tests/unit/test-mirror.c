@@ -159,6 +159,37 @@ test_mismatches(void)
     }
 }
 
+/* A key one way only (found by fuzz-check): A receives with a key and sends without, so B sends
+ * the longer header. Both ends must still come out with one MTU, the one the longer header
+ * leaves, and the mirror must check clean against its origin. */
+static void
+test_one_way_key(void)
+{
+    static const char *texts[] = { "IKEY=7\n", "OKEY=7\n", "IKEY=7\nSEQ=yes\nCSUM=yes\n",
+                                   "IKEY=7\nIPSEC=manual\nSPI_ESP_IN=0x300\nSPI_ESP_OUT=0x301\n"
+                                   "KEY_ESP_IN=0x01\nKEY_ESP_OUT=0x02\n" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+        g_autofree char *a_text = g_strconcat(
+            "DEVICE=k\nMY_OUTER_IPADDR=192.0.2.10\nPEER_OUTER_IPADDR=192.0.2.20\n", texts[i], NULL);
+        g_autoptr(GreSettings) a   = test_settings(a_text);
+        g_autoptr(GError) error    = NULL;
+        g_autoptr(GreSettings) b   = gre_mirror(a, &error);
+        g_autoptr(GPtrArray) mm    = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) ww    = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GreSettings) key = test_settings(
+            "DEVICE=k\nMY_OUTER_IPADDR=192.0.2.10\nPEER_OUTER_IPADDR=192.0.2.20\nKEY=7\n");
+
+        g_assert_no_error(error);
+        g_assert_true(a->has_ikey != b->has_ikey || a->has_okey != b->has_okey);
+        if (!gre_check(a, "A", b, "B", mm, ww))
+            g_error("%s: check of the mirror: %s", texts[i], (const char *)mm->pdata[0]);
+        g_assert_cmpuint(gre_effective_mtu(a), ==, gre_effective_mtu(b));
+        if (i < 2)
+            g_assert_cmpuint(gre_effective_mtu(a), ==, gre_effective_mtu(key));
+    }
+}
+
 static char *
 joined(GPtrArray *lines)
 {
@@ -252,6 +283,7 @@ main(int argc, char **argv)
     g_test_add_func("/mirror/branch", test_branch);
     g_test_add_func("/mirror/needs", test_mirror_needs);
     g_test_add_func("/mirror/mismatches", test_mismatches);
+    g_test_add_func("/mirror/one-way-key", test_one_way_key);
     g_test_add_func("/mirror/ike", test_ike);
     g_test_add_func("/mirror/ike-cert", test_ike_cert);
     return g_test_run();
