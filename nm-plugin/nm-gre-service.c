@@ -134,7 +134,8 @@ clear_config(GreService *self)
 static void
 report_login_failed(GreService *self)
 {
-    GDBusConnection *bus = nm_vpn_service_plugin_get_connection(NM_VPN_SERVICE_PLUGIN(self));
+    g_autoptr(GDBusConnection) bus =
+        nm_vpn_service_plugin_get_connection(NM_VPN_SERVICE_PLUGIN(self));
 
     if (bus)
         g_dbus_connection_emit_signal(
@@ -509,6 +510,22 @@ on_signal(gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
+/* GDBus writes from a thread of its own, and libnm asks us to quit from inside the state change
+ * to "stopped", before that signal (and the failure reported with it) is even queued. Exiting
+ * without waiting for the queue loses them: NetworkManager then sees only the name vanish and
+ * tells the user "the VPN service stopped unexpectedly" instead of why it failed. */
+static void
+flush_bus(GreService *self)
+{
+    g_autoptr(GDBusConnection) bus =
+        nm_vpn_service_plugin_get_connection(NM_VPN_SERVICE_PLUGIN(self));
+    g_autoptr(GError) local = NULL;
+
+    if (bus && !g_dbus_connection_is_closed(bus) &&
+        !g_dbus_connection_flush_sync(bus, NULL, &local))
+        log_at(LOG_WARNING, "the last messages to NetworkManager may be lost: %s", local->message);
+}
+
 static void
 on_quit(NMVpnServicePlugin *plugin, gpointer user_data)
 {
@@ -607,6 +624,7 @@ main(int argc, char **argv)
 
     /* Disconnects (and so takes the tunnel down) if a connection is still active. */
     nm_vpn_service_plugin_shutdown(NM_VPN_SERVICE_PLUGIN(self));
+    flush_bus(self);
     /* Whatever state the D-Bus side was in, the kernel objects must not outlive us. */
     g_clear_pointer(&gl.bus_name, g_free);
     gre_state_set_process_owner(NULL);

@@ -12,7 +12,8 @@
 #   3. PSK never saved (ike-psk-flags=2): not in NetworkManager's store; `nmcli --ask` asks for it
 #      on its terminal (through nm-gre-auth-dialog's external UI) and the tunnel comes up.
 #   4. A wrong PSK: the activation fails; nmcli says the secrets were invalid, NetworkManager's
-#      log has the daemon's reason (authentication failed); nothing left in A or A's daemon.
+#      log has the daemon's reason (authentication failed) and every signal the service sent
+#      before it quit; nothing left in A or A's daemon.
 # Every assertion reads the kernel, the wire, the daemon (swanctl) or NetworkManager (nmcli).
 # Usage (root): GRE_BUILDDIR=... GRE_SRCDIR=... tests/kernel/run-test tests/nm/test-nm-ike.sh
 . "$(dirname "$0")/lib-nm.sh"
@@ -236,6 +237,11 @@ service_log_has "the service's log: the daemon's reason (IKE authentication fail
     'gre1: up failed: .*IKE authentication failed with 192\.0\.2\.2'
 expect "NetworkManager's log: the service reported a login failure" \
     '"ike-wrong"\]: dbus: failure: login-failed' "$(grep 'dbus: failure' "$NM_DIR/NetworkManager.log")"
+# The service quits right after it stops; signals still queued then were lost (nmcli said
+# "The VPN service stopped unexpectedly").
+expect "NetworkManager's log: the service's own \"stopped\" arrived before it quit" \
+    '"ike-wrong"\]: dbus: state changed: stopped' \
+    "$(grep 'dbus: state changed' "$NM_DIR/NetworkManager.log")"
 [ "$rc" != 0 ] || charon_log $A
 check "state: not active" wait_con_state ike-wrong "" 30
 check "kernel: no gre1 in A" wait_gone $A gre1
