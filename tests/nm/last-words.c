@@ -100,7 +100,7 @@ connection(const char *device)
 int
 main(int argc, char **argv)
 {
-    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) error        = NULL;
     g_autoptr(GDBusConnection) bus = NULL;
 
     if (argc != 3) {
@@ -116,8 +116,8 @@ main(int argc, char **argv)
     loop  = g_main_loop_new(NULL, FALSE);
     /* Any sender: matching a well-known name may drop signals until GDBus has looked up its
      * owner, and the bus is the test's own, with this one service on it. */
-    g_dbus_connection_signal_subscribe(bus, NULL, IFACE, NULL, PATH, NULL,
-                                       G_DBUS_SIGNAL_FLAGS_NONE, on_plugin_signal, NULL, NULL);
+    g_dbus_connection_signal_subscribe(bus, NULL, IFACE, NULL, PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                       on_plugin_signal, NULL, NULL);
     g_dbus_connection_signal_subscribe(bus, "org.freedesktop.DBus", "org.freedesktop.DBus",
                                        "NameOwnerChanged", "/org/freedesktop/DBus", argv[1],
                                        G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed, NULL, NULL);
