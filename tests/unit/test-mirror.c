@@ -166,8 +166,8 @@ static void
 test_one_way_key(void)
 {
     static const char *texts[] = { "IKEY=7\n", "OKEY=7\n", "IKEY=7\nSEQ=yes\nCSUM=yes\n",
-                                   "IKEY=7\nIPSEC=manual\nSPI_ESP_IN=0x300\nSPI_ESP_OUT=0x301\n"
-                                   "KEY_ESP_IN=0x01\nKEY_ESP_OUT=0x02\n" };
+                                   ("IKEY=7\nIPSEC=manual\nSPI_ESP_IN=0x300\nSPI_ESP_OUT=0x301\n"
+                                    "KEY_ESP_IN=0x01\nKEY_ESP_OUT=0x02\n") };
 
     for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
         g_autofree char *a_text = g_strconcat(
