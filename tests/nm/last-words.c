@@ -59,7 +59,7 @@ connect_done(GObject *source, GAsyncResult *result, gpointer user_data)
         g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
 
     (void)user_data;
-    if (error)
+    if (!reply)
         g_string_append_printf(heard, " connect-error(%s)", error->message);
     else
         g_string_append(heard, " connect-ok");
