@@ -405,10 +405,16 @@ classify(const GrePlanIkeConn *c, GPtrArray *log, const char *errmsg, guint time
         return OUTCOME_REFUSED;
     }
     if ((line = log_find(log, "TS_UNACCEPTABLE")) || (line = log_find(log, "INVALID_SELECTORS"))) {
-        *why = g_strdup_printf(_("%s refused the traffic selectors (GRE between the two outer "
-                                 "addresses): its outer addresses are not the mirror of these "
-                                 "(charon: %s)"),
-                               remote, line);
+        g_autofree char *local = gre_addr_to_string(&c->local);
+
+        /* The IKE_SA came up, so the peer has a connection for these two addresses: it is its
+         * CHILD_SA's selectors that differ, whatever they are (the peer does not say). */
+        *why = g_strdup_printf(_("%s refused the traffic selectors of this end, GRE (IP protocol "
+                                 "47) between %s and %s only: its IPsec configuration for this "
+                                 "connection selects other traffic (other protocols or ports, or "
+                                 "subnets, as for tunnel mode); it needs transport mode with "
+                                 "exactly these selectors (charon: %s)"),
+                               remote, local, remote, line);
         return OUTCOME_REFUSED;
     }
     if ((line = log_find(log, "NO_PROPOSAL_CHOSEN"))) {

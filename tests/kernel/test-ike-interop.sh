@@ -289,6 +289,17 @@ check "strongSwan B: its swanctl.conf loaded with swanctl --load-all" ssw_load s
 up_a "strongSwan B, A initiating" up
 established "strongSwan B, A initiating" ssw_spis A
 down_a
+# B's child selecting other traffic (UDP between the same addresses): charon answers
+# TS_UNACCEPTABLE, and up says what that means.
+sed 's/dynamic\[gre\]/dynamic[udp]/' "$T/ssw/swanctl.conf" >"$T/ssw/udp.conf"
+check "strongSwan B: a child selecting UDP loaded instead" ssw_load udp
+gt $A up --ike-timeout $TMO "$T/a/ifcfg-gre1" >/dev/null 2>"$T/up.err"
+expect_eq "strongSwan B selecting UDP: up fails (exit 1)" 1 "$?"
+note "strongSwan B selecting UDP: up said: $(cat "$T/up.err")"
+expect "strongSwan B selecting UDP: up names the selectors B refused and what B selects" \
+    "refused the traffic selectors of this end, GRE \\(IP protocol 47\\) between ${A_OUT//./\\.} and ${B_OUT//./\\.} only: its IPsec configuration for this connection selects other traffic" \
+    "$(cat "$T/up.err")"
+expect_eq "strongSwan B selecting UDP: A has no gre1 afterwards" "" "$(ip -n $A -o link show gre1 2>/dev/null)"
 check "strongSwan B: its connection unloaded (swanctl --load-all of an empty file)" ssw_load empty
 sleep 1
 up_a "strongSwan B, B initiating" pending
