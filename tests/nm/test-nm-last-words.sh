@@ -13,14 +13,9 @@
 set -uo pipefail
 S=$1 CLIENT=$2
 ROUNDS=${ROUNDS:-20}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
-if [ -z "${GRE_IN_NETNS:-}" ]; then
-    [ "$(id -u)" = 0 ] || skip_all "needs root (a network namespace)"
-    command -v dbus-daemon >/dev/null || skip_all "needs dbus-daemon"
-    unshare -n true 2>/dev/null || skip_all "cannot create a network namespace"
-    exec env GRE_IN_NETNS=1 unshare -n bash "$0" "$@"
-fi
+. "$(dirname "$0")/../lib-private-bus.sh"
+private_bus_netns "$0" "$@"
 
 T=$(mktemp -d)
 bus_pid= svc_pid=
@@ -31,24 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$T/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$T/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$T/bus.conf" --fork --print-pid=3 3>"$T/bus.pid" \
-    </dev/null >/dev/null 2>&1
-bus_pid=$(cat "$T/bus.pid")
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
+private_bus_start "$T" || { echo "Bail out! cannot start dbus-daemon"; exit 1; }
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
