@@ -149,3 +149,20 @@ esp_on_wire() {
     expect_not "${p}wire: no plain GRE" 'GREv0' "$w"
     wire_spis=$(wire_esp_spis <<<"$w")
 }
+
+# ike_ifcfg_a [LINE...]: writes $T/a/ifcfg-gre1, end A of the pair the IKE tests share (gre1
+# between A_OUT and B_OUT, inner A_IN/30 and B_IN, IPSEC=ike, A's own charon's socket), with
+# the LINEs (KEY=value) the test adds.
+ike_ifcfg_a() {
+    mkdir -p "$T/a"
+    printf '%s\n' DEVICE=gre1 TYPE=gre DEVICETYPE=gre "MY_OUTER_IPADDR=$A_OUT" \
+        "PEER_OUTER_IPADDR=$B_OUT" "MY_INNER_IPADDR=$A_IN/30" "PEER_INNER_IPADDR=$B_IN" \
+        IPSEC=ike "$@" "IKE_VICI_SOCKET=$T/$A/charon.vici" >"$T/a/ifcfg-gre1"
+}
+
+# ike_mirror_b [LINE...]: B's files in $T/b from A's by `gre-tunnel mirror`, with the LINEs and
+# B's own charon's socket added (mirror leaves the socket out: it is a host's own).
+ike_mirror_b() {
+    "$G" mirror -o "$T/b" "$T/a/ifcfg-gre1" || return 1
+    printf '%s\n' "$@" "IKE_VICI_SOCKET=$T/$B/charon.vici" >>"$T/b/ifcfg-gre1"
+}

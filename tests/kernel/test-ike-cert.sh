@@ -55,21 +55,7 @@ check "pki: a certificate for another identity ($OTHER)" mkend other ca other $O
 check "the certificates are PEM" grep -q 'BEGIN CERTIFICATE' "$P/a.crt"
 
 mkdir -p "$T/a" "$T/b"
-cat >"$T/a/ifcfg-gre1" <<EOF
-DEVICE=gre1
-TYPE=gre
-DEVICETYPE=gre
-MY_OUTER_IPADDR=$A_OUT
-PEER_OUTER_IPADDR=$B_OUT
-MY_INNER_IPADDR=$A_IN/30
-PEER_INNER_IPADDR=$B_IN
-IPSEC=ike
-IKE_AUTH=cert
-IKE_CERT=$P/a.crt
-IKE_PRIVKEY=$P/a.key
-IKE_CACERT=$P/ca.crt
-IKE_VICI_SOCKET=$T/$A/charon.vici
-EOF
+ike_ifcfg_a IKE_AUTH=cert IKE_CERT=$P/a.crt IKE_PRIVKEY=$P/a.key IKE_CACERT=$P/ca.crt
 check "mirror writes B's files" "$G" mirror -o "$T/b" "$T/a/ifcfg-gre1"
 expect "mirror: B gets IKE_AUTH=cert and the CA, not A's own certificate or key" \
     "^IKE_AUTH=cert$" "$(cat "$T/b/ifcfg-gre1")"

@@ -106,19 +106,7 @@ lsw_spis() { whack --status 2>&1 | grep -oE 'esp\.[0-9a-f]+@' | sed -E 's/esp\.0
 # ---- our end's files; B's GRE link by hand
 mkdir -p "$T/a" "$T/b" "$T/ssw"
 PSK="interop-$(hexkey 16)"
-cat >"$T/a/ifcfg-gre1" <<EOF
-DEVICE=gre1
-TYPE=gre
-DEVICETYPE=gre
-MY_OUTER_IPADDR=$A_OUT
-PEER_OUTER_IPADDR=$B_OUT
-MY_INNER_IPADDR=$A_IN/30
-PEER_INNER_IPADDR=$B_IN
-KEY=$GREKEY
-TTL=64
-IPSEC=ike
-IKE_VICI_SOCKET=$T/$A/charon.vici
-EOF
+ike_ifcfg_a KEY=$GREKEY TTL=64
 echo "IKE_PSK=$PSK" >"$T/a/keys-gre1"
 MTU=$("$G" mtu -u 1500 "$T/a/ifcfg-gre1")
 note "gre-tunnel mtu (underlay 1500, aes256gcm16, key): $MTU"
@@ -459,8 +447,7 @@ if section 3; then
 p0=$SECONDS
 ip -n $B link del gre1
 check "our B: charon-systemd starts" start_charon $B
-check "our B: mirror writes B's files" "$G" mirror -o "$T/b" "$T/a/ifcfg-gre1"
-echo "IKE_VICI_SOCKET=$T/$B/charon.vici" >>"$T/b/ifcfg-gre1"
+check "our B: mirror writes B's files" ike_mirror_b
 gt $B up "$T/b/ifcfg-gre1" >/dev/null 2>&1
 up_a "our<->our" up
 check "our<->our: ping A -> B" nsping $A $B_IN

@@ -58,22 +58,9 @@ rx_packets() { ip -n "$1" -s -j link show "$2" | sed -n 's/.*"rx":{"bytes":[0-9]
 
 # ---- the two ends' files: keygen makes A's PSK, mirror writes B's files
 mkdir -p "$T/a" "$T/b"
-cat >"$T/a/ifcfg-gre1" <<EOF
-DEVICE=gre1
-TYPE=gre
-DEVICETYPE=gre
-MY_OUTER_IPADDR=$A_OUT
-PEER_OUTER_IPADDR=$B_OUT
-MY_INNER_IPADDR=$A_IN/30
-PEER_INNER_IPADDR=$B_IN
-TTL=64
-IPSEC=ike
-IKE_VICI_SOCKET=$T/$A/charon.vici
-EOF
+ike_ifcfg_a TTL=64
 check "keygen writes A's IKE_PSK" "$G" keygen "$T/a/ifcfg-gre1"
-check "mirror writes B's files" "$G" mirror -o "$T/b" "$T/a/ifcfg-gre1"
-# The socket is this host's: mirror leaves it out of the peer's file.
-echo "IKE_VICI_SOCKET=$T/$B/charon.vici" >>"$T/b/ifcfg-gre1"
+check "mirror writes B's files" ike_mirror_b
 expect_eq "A's and B's keys files hold the same IKE_PSK" \
     "$(grep '^IKE_PSK=' "$T/a/keys-gre1")" "$(grep '^IKE_PSK=' "$T/b/keys-gre1")"
 MTU=$("$G" mtu -u 1500 "$T/a/ifcfg-gre1")

@@ -77,20 +77,9 @@ check "A: charon-systemd starts" start_charon $A
 nm_start_underlay $A
 conns_before=$(conns $A)
 
-cat >"$T/a/ifcfg-gre1" <<EOF
-DEVICE=gre1
-TYPE=gre
-DEVICETYPE=gre
-MY_OUTER_IPADDR=$A_OUT
-PEER_OUTER_IPADDR=$B_OUT
-MY_INNER_IPADDR=$A_IN/30
-PEER_INNER_IPADDR=$B_IN
-IPSEC=ike
-IKE_VICI_SOCKET=$T/$A/charon.vici
-EOF
+ike_ifcfg_a
 check "keygen writes A's IKE_PSK" "$G" keygen "$T/a/ifcfg-gre1"
-check "mirror writes B's files" "$G" mirror -o "$T/b" "$T/a/ifcfg-gre1"
-echo "IKE_VICI_SOCKET=$T/$B/charon.vici" >>"$T/b/ifcfg-gre1"
+check "mirror writes B's files" ike_mirror_b
 PSK=$(sed -n 's/^IKE_PSK=//p' "$T/a/keys-gre1")
 check "nmcli connection import (with keys-gre1)" nmc connection import type gre file "$T/a/ifcfg-gre1"
 C="System gre1"
