@@ -316,7 +316,8 @@ if [ "${NM_LEAKS_VALGRIND:-1}" != 0 ]; then
                 v = substr($0, RSTART + 2, RLENGTH - 2); sub(/\).*/, "", v); gsub(/,/, "", v)
                 if (v + 0 >= per) n++ }
             END { print n + 0 }' "$T/vgdb.log")
-        expect_eq "pass 1: no loss record gained a block per cycle from cycle $HEAP_FROM to $CYCLES" \
+        expect_eq \
+            "pass 1: no loss record gained a block per cycle from cycle $HEAP_FROM to $CYCLES" \
             0 "$kept"
     fi
     expect_eq "the one service under valgrind owned the bus name throughout" "$vg_pid" "$(owner_pid)"
