@@ -192,6 +192,20 @@ check_routes(Ctx *c)
                     v4 ? "IPv4" : "IPv6", kname(c, v4 ? GRE_KEY_INNER4 : GRE_KEY_INNER6));
         }
     }
+    /* The peer routes these to us over the tunnel: from an inner address of the same family,
+     * which the tunnel then needs at both ends (the mirror would be refused otherwise). */
+    for (guint i = 0; i < s->local_networks->len; i++) {
+        const GreRoute *r  = &g_array_index(s->local_networks, GreRoute, i);
+        gboolean        v4 = r->dst.addr.family == AF_INET;
+
+        if ((v4 ? s->inner4 : s->inner6).addr.family == AF_UNSPEC) {
+            g_autofree char *p = gre_prefix_to_string(&r->dst);
+            problem(c, GRE_KEY_LOCAL_NETWORKS,
+                    _("%s: the peer routes it over the tunnel, which needs %s inner addresses "
+                      "for that; set %s"),
+                    p, v4 ? "IPv4" : "IPv6", kname(c, v4 ? GRE_KEY_INNER4 : GRE_KEY_INNER6));
+        }
+    }
 }
 
 static void
