@@ -198,9 +198,12 @@ con_state() { nmc -g GENERAL.STATE connection show "$1" 2>/dev/null; }
 # wait_con_state NAME STATE [SECONDS]: wait (default 60 s) until con_state is STATE ("" = not
 # active any more).
 wait_con_state() {
-    local name=$1 want=$2 secs=${3:-60} i
-    for ((i = 0; i < secs * 5; i++)); do
+    local name=$1 want=$2 secs=${3:-60} end
+    # Bounded by the clock: each look runs nmcli, which takes seconds under emulation.
+    end=$((SECONDS + secs))
+    while :; do
         [ "$(con_state "$name")" = "$want" ] && return 0
+        [ "$SECONDS" -lt "$end" ] || break
         sleep 0.2
     done
     echo "connection $name: state '$(con_state "$name")', wanted '$want'"
