@@ -89,7 +89,9 @@ supply_psk(NMSettingVpn *s_vpn)
     g_autofree char *text = NULL;
     g_autofree char *keys = g_build_filename(fuzz_dir(), "keys-nm", NULL);
 
-    if (!psk || g_strcmp0(mode, "ike") != 0 || g_strcmp0(auth, "cert") == 0)
+    /* The reader takes the words in any case ("iKe"). */
+    if (!psk || !mode || g_ascii_strcasecmp(mode, "ike") != 0 ||
+        (auth && g_ascii_strcasecmp(auth, "cert") == 0))
         return;
     g_file_get_contents(keys, &old, NULL, NULL);
     val  = gre_shvar_escape(psk);
