@@ -15,10 +15,10 @@ fz=$build/tests/fuzz
 exe=$fz/fuzz-$harness
 
 [ -x "$exe" ] || { echo "run-fuzz: $exe is not built (meson setup with -Dfuzzing=true)" >&2; exit 2; }
-seeds=$fz/seeds
-rm -rf "$seeds.new"
-ASAN_OPTIONS=detect_leaks=0 "$fz/gre-fuzz-corpus" seeds "$src" "$seeds.new" >/dev/null
-rm -rf "$seeds" && mv "$seeds.new" "$seeds"
+# Seeds of this run's own, so that harnesses can run side by side (run-long.sh -p).
+seeds=$(mktemp -d "$fz/seeds.XXXXXX")
+trap 'rm -rf "$seeds"' EXIT
+ASAN_OPTIONS=detect_leaks=0 "$fz/gre-fuzz-corpus" seeds "$src" "$seeds" >/dev/null
 corpus=$fz/corpus/$harness
 mkdir -p "$corpus" "$fz/artifacts"
 log=$fz/log-$harness.txt
