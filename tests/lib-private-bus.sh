@@ -41,3 +41,19 @@ CONF
     bus_pid=$(cat "$1/bus.pid")
     export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$1/bus
 }
+
+# private_bus_setup: the test's temporary directory T, the bus started in it, and an exit trap
+# that kills what the test left running (its service svc_pid, a monitor mon_pid), stops the bus
+# and removes T (kept and named when KEEP_T is set).
+private_bus_setup() {
+    T=$(mktemp -d)
+    bus_pid='' svc_pid='' mon_pid=''
+    trap private_bus_cleanup EXIT
+    private_bus_start "$T" || { echo "Bail out! cannot start dbus-daemon"; exit 1; }
+}
+private_bus_cleanup() {
+    [ -n "$mon_pid" ] && kill "$mon_pid" 2>/dev/null
+    [ -n "$svc_pid" ] && kill -KILL "$svc_pid" 2>/dev/null
+    [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
+    if [ -n "${KEEP_T:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
+}

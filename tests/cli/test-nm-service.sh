@@ -14,17 +14,7 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 . "$(dirname "$0")/../lib-private-bus.sh"
 private_bus_netns "$0" "$@"
 
-T=$(mktemp -d)
-bus_pid= svc_pid= mon_pid=
-cleanup() {
-    [ -n "$mon_pid" ] && kill "$mon_pid" 2>/dev/null
-    [ -n "$svc_pid" ] && kill "$svc_pid" 2>/dev/null
-    [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-private_bus_start "$T" || { echo "Bail out! cannot start dbus-daemon"; exit 1; }
+private_bus_setup
 mkdir "$T/state"
 NAME=org.freedesktop.NetworkManager.gre.Connection_7
 

@@ -14,16 +14,7 @@ S=$1 CLIENT=$2 SRCDIR=$3
 . "$(dirname "$0")/../lib-private-bus.sh"
 private_bus_netns "$0" "$@"
 
-T=$(mktemp -d)
-bus_pid= svc_pid=
-cleanup() {
-    [ -n "$svc_pid" ] && kill -KILL "$svc_pid" 2>/dev/null
-    [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
-    [ -n "${KEEP_T:-}" ] && echo "# kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-
-private_bus_start "$T" || { echo "Bail out! cannot start dbus-daemon"; exit 1; }
+private_bus_setup
 NAME=org.freedesktop.NetworkManager.gre.Connection_9
 links_before=$(ip -o link show)
 

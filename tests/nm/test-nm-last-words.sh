@@ -17,16 +17,7 @@ ROUNDS=${ROUNDS:-20}
 . "$(dirname "$0")/../lib-private-bus.sh"
 private_bus_netns "$0" "$@"
 
-T=$(mktemp -d)
-bus_pid= svc_pid=
-cleanup() {
-    [ -n "$svc_pid" ] && kill -KILL "$svc_pid" 2>/dev/null
-    [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-private_bus_start "$T" || { echo "Bail out! cannot start dbus-daemon"; exit 1; }
+private_bus_setup
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
