@@ -581,14 +581,15 @@ parse_seconds(const char *text, guint *out, GError **error)
 static gboolean
 parse_file(const char *text, char **out, GError **error)
 {
-    /* Recorded in the ownership record as one word, and sized to fit a plan step. */
-    if (text[0] != '/' || strlen(text) > 255 || strpbrk(text, " \t\n"))
+    /* Recorded in the ownership record as one word, and sized to fit a plan step. The text
+     * is checked first, so that the message below never echoes a control character. */
+    if (!check_text(text, 255, error))
+        return FALSE;
+    if (text[0] != '/' || strchr(text, ' '))
         return fail(error,
                     _("\"%s\" is not an absolute path of at most 255 characters without "
                       "blanks"),
                     text);
-    if (!check_text(text, 255, error))
-        return FALSE;
     g_free(*out);
     *out = g_strdup(text);
     return TRUE;
@@ -599,8 +600,11 @@ parse_path(const char *text, char **out, GError **error)
 {
     const char *path = g_str_has_prefix(text, "unix://") ? text + 7 : text;
 
-    /* sun_path holds 108 bytes with the terminating NUL. */
-    if (path[0] != '/' || strlen(path) > 107 || strpbrk(path, " \t\n"))
+    /* sun_path holds 108 bytes with the terminating NUL. The plan shows the path in its IKE
+     * step, and the daemon's logs name it: no control characters. */
+    if (!check_text(path, 107, error))
+        return FALSE;
+    if (path[0] != '/' || strchr(path, ' '))
         return fail(error,
                     _("\"%s\" is not an absolute path of at most 107 characters without "
                       "blanks"),
