@@ -135,6 +135,8 @@ service_start() {
 
 # stamp: seconds since the epoch, to the millisecond (for the phase times below).
 stamp() { printf '%s' "${EPOCHREALTIME:0:-3}"; }
+# seconds_since STAMP: the time since STAMP, to a tenth of a second.
+seconds_since() { awk -v a="$1" -v b="$(stamp)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # plugin_call METHOD ARGS...: a method of the service, with no time limit to speak of.
 plugin_call() {
@@ -282,7 +284,17 @@ if [ "${NM_LEAKS_VALGRIND:-1}" != 0 ]; then
     for w in need_secrets need_secrets connect; do
         t0=$(stamp)
         check "warm-up: $w (no time limit)" warm_up_$w
-        note "warm-up: $w took $(awk -v a="$t0" -v b="$(stamp)" 'BEGIN { printf "%.1f", b - a }') s"
+        note "warm-up: $w took $(seconds_since "$t0") s"
+    done
+    # On a loaded host a call can still take seconds after the first; NetworkManager's must
+    # meet a service that answers well inside its 10 s, so the test goes on calling until one
+    # NeedSecrets answers within 3 s (at most 10 more calls).
+    for i in $(seq 10); do
+        t0=$(stamp)
+        warm_up_need_secrets >/dev/null || break
+        took=$(seconds_since "$t0")
+        awk -v t="$took" 'BEGIN { exit !(t < 3) }' && break
+        note "warm-up: NeedSecrets $((i + 2)) took $took s, once more"
     done
     # One cycle by hand, with pings: the tunnel works while memcheck watches.
     check "first connect under valgrind" nmc --wait 300 connection up leaks
