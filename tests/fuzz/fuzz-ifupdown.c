@@ -40,11 +40,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Removes every IF_* variable and IFACE, so that one input's options do not reach the next. */
 /* The stanza's environment, as ifupdown exports it, is the process's `environ` while the reader
  * runs. setenv() is no way to build it: glibc keeps every string it ever set (so that old
- * getenv() results stay valid), and over millions of inputs the harness grew by gigabytes and
- * slowed to a third. */
+ * getenv() results stay valid), and over millions of inputs the harness grew to almost a
+ * gigabyte and slowed to a third. A fresh one per input also keeps one input's options from
+ * the next. */
 extern char **environ;
 
 static void

@@ -15,7 +15,7 @@ fz=$build/tests/fuzz
 exe=$fz/fuzz-$harness
 
 [ -x "$exe" ] || { echo "run-fuzz: $exe is not built (meson setup with -Dfuzzing=true)" >&2; exit 2; }
-# Seeds of this run's own, so that harnesses can run side by side (run-long.sh -p).
+# Seeds of this run's own: harnesses may run side by side (GRE_FUZZ_PARALLEL, run-long.sh).
 seeds=$(mktemp -d "$fz/seeds.XXXXXX")
 trap 'rm -rf "$seeds"' EXIT
 ASAN_OPTIONS=detect_leaks=0 "$fz/gre-fuzz-corpus" seeds "$src" "$seeds" >/dev/null
